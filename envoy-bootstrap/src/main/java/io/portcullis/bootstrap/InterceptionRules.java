@@ -1,0 +1,125 @@
+package io.portcullis.bootstrap;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The iptables rules the init container applies in the pod's network namespace so that the app's
+ * outbound TCP is forced through Envoy's outbound listener, where egress policy is enforced.
+ *
+ * <p>Rendered two ways from one rule list, so they cannot disagree: {@link #toIptablesRestore()}
+ * for {@code iptables-restore --noflush} and {@link #toIptablesCommands()} for images that only
+ * have the {@code iptables} binary. Only IPv4 ({@code iptables}) rules are rendered.
+ *
+ * @param proxyUid the uid Envoy runs as; its own connections must not be redirected back to itself
+ * @param outboundPort Envoy's outbound listener port (delivered over xDS)
+ * @param excludedCidrs IPv4 networks reached directly, bypassing Envoy, in canonical form ({@code 10.0.0.0/8})
+ */
+public record InterceptionRules(int proxyUid, int outboundPort, List<String> excludedCidrs) {
+
+  public static final String CHAIN = "PORTCULLIS_OUTBOUND";
+  public static final int DEFAULT_OUTBOUND_PORT = 15001;
+
+  private static final Pattern CIDR = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
+
+  /** One rule and the reason it exists; {@code args} are what follows {@code iptables -t nat}. */
+  private record Rule(String why, List<String> args) {}
+
+  public InterceptionRules {
+    // uid 0 would exempt every root process in the pod from interception, i.e. from egress policy.
+    if (proxyUid < 1) {
+      throw new IllegalArgumentException("proxyUid " + proxyUid
+          + " must be a dedicated non-root uid: traffic from that uid bypasses interception");
+    }
+    if (outboundPort < 1 || outboundPort > 65535) {
+      throw new IllegalArgumentException("outboundPort " + outboundPort + " is outside 1-65535");
+    }
+    Objects.requireNonNull(excludedCidrs, "excludedCidrs must not be null");
+    excludedCidrs = List.copyOf(excludedCidrs);
+    excludedCidrs.forEach(InterceptionRules::checkCidr);
+  }
+
+  /** Envoy's outbound listener on 15001, nothing excluded. */
+  public static InterceptionRules of(int proxyUid) {
+    return new InterceptionRules(proxyUid, DEFAULT_OUTBOUND_PORT, List.of());
+  }
+
+  /** Input for {@code iptables-restore --noflush}: nat table only, other tables and chains untouched. */
+  public String toIptablesRestore() {
+    StringBuilder out = new StringBuilder()
+        .append("# Portcullis sidecar traffic interception. Apply with: iptables-restore --noflush\n")
+        .append("# --noflush leaves every other table and chain alone. Declaring our chain below\n")
+        .append("# empties just that chain, so re-applying replaces its rules; only the OUTPUT jump is\n")
+        .append("# appended again, and a duplicate jump is harmless (the chain only RETURNs or REDIRECTs).\n")
+        .append("*nat\n")
+        .append(':').append(CHAIN).append(" - [0:0]\n");
+    for (Rule rule : rules()) {
+      out.append("# ").append(rule.why()).append('\n').append(String.join(" ", rule.args())).append('\n');
+    }
+    return out.append("COMMIT\n").toString();
+  }
+
+  /** Equivalent full argument vectors, each starting with {@code iptables}, to run in order. */
+  public List<List<String>> toIptablesCommands() {
+    List<List<String>> commands = new ArrayList<>();
+    commands.add(List.of("iptables", "-t", "nat", "-N", CHAIN));
+    for (Rule rule : rules()) {
+      List<String> command = new ArrayList<>(List.of("iptables", "-t", "nat"));
+      command.addAll(rule.args());
+      commands.add(List.copyOf(command));
+    }
+    return List.copyOf(commands);
+  }
+
+  private List<Rule> rules() {
+    List<Rule> rules = new ArrayList<>();
+    rules.add(new Rule("All locally generated TCP goes through our chain. Only TCP: DNS over UDP"
+        + " keeps going straight to the cluster resolver.",
+        List.of("-A", "OUTPUT", "-p", "tcp", "-j", CHAIN)));
+    rules.add(new Rule("Envoy's own upstream connections must leave the pod, not loop back into Envoy.",
+        List.of("-A", CHAIN, "-m", "owner", "--uid-owner", Integer.toString(proxyUid), "-j", "RETURN")));
+    rules.add(new Rule("Connections within the pod (loopback) are not egress.",
+        List.of("-A", CHAIN, "-o", "lo", "-j", "RETURN")));
+    rules.add(new Rule("Loopback destinations are not egress, whatever interface the route picks.",
+        List.of("-A", CHAIN, "-d", "127.0.0.0/8", "-j", "RETURN")));
+    for (String cidr : excludedCidrs) {
+      rules.add(new Rule("Excluded by configuration: reached directly, without egress policy.",
+          List.of("-A", CHAIN, "-d", cidr, "-j", "RETURN")));
+    }
+    rules.add(new Rule("Everything else is redirected to Envoy's outbound listener, which enforces"
+        + " egress policy.",
+        List.of("-A", CHAIN, "-p", "tcp", "-j", "REDIRECT", "--to-ports", Integer.toString(outboundPort))));
+    return rules;
+  }
+
+  private static void checkCidr(String cidr) {
+    Matcher m = CIDR.matcher(cidr);
+    if (!m.matches()) {
+      throw new IllegalArgumentException("excluded CIDR '" + cidr
+          + "' is not an IPv4 CIDR like 10.0.0.0/8 (IPv6 is not intercepted by these rules)");
+    }
+    long address = 0;
+    for (int i = 1; i <= 4; i++) {
+      int octet = Integer.parseInt(m.group(i));
+      if (octet > 255 || (m.group(i).length() > 1 && m.group(i).startsWith("0"))) {
+        throw new IllegalArgumentException("excluded CIDR '" + cidr + "' has an invalid octet " + m.group(i));
+      }
+      address = (address << 8) | octet;
+    }
+    int prefix = Integer.parseInt(m.group(5));
+    // /0 would exclude everything, silently turning egress enforcement off.
+    if (prefix < 1 || prefix > 32) {
+      throw new IllegalArgumentException("excluded CIDR '" + cidr + "' has prefix length " + prefix
+          + ", expected 1-32");
+    }
+    long hostMask = (1L << (32 - prefix)) - 1;
+    // iptables would silently mask host bits; a CIDR like 10.1.2.3/8 is almost certainly a typo.
+    if ((address & hostMask) != 0) {
+      throw new IllegalArgumentException("excluded CIDR '" + cidr
+          + "' has host bits set; did you mean the network address?");
+    }
+  }
+}

@@ -1,0 +1,96 @@
+package io.portcullis.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.util.JsonFormat;
+import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.core.v3.GrpcService;
+import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Feeds generated bootstraps to the real Envoy ({@code envoy --mode validate}), which parses the
+ * config and builds every static object without opening connections. If Envoy is missing the test
+ * fails (see {@link ExternalTools#envoy()}) instead of skipping.
+ */
+class EnvoyValidationTest {
+
+  private static final SidecarNodeId NODE = new SidecarNodeId("shop", "cart", "cart-7d9f8c-x2k4q");
+
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "{0} via {1}, admin {2}")
+  @CsvSource({
+      "10.96.0.10,                         yaml, 127.0.0.1",
+      "portcullis.portcullis-system.svc.,  yaml, 127.0.0.1",
+      "fd00::10,                           json, ::1",
+      "portcullis,                         json, 127.0.0.1",
+  })
+  void envoyAcceptsTheGeneratedBootstrap(String xdsHost, String format, String admin) throws IOException {
+    SidecarBootstrap sb = new SidecarBootstrap(NODE, xdsHost, 18000, 15000, admin);
+    String text = format.equals("yaml") ? sb.toYaml() : sb.toJson();
+
+    ExternalTools.Result result = validate(write("bootstrap." + format, text));
+
+    assertThat(result.exitCode()).as("envoy --mode validate output:%n%s", result.output()).isZero();
+    assertThat(result.output()).contains("configuration").contains("OK");
+  }
+
+  /** The checked-in golden bootstraps are what reviewers read, so they must be valid too. */
+  @Test
+  void envoyAcceptsTheGoldenFiles() {
+    for (Path golden : GoldenFilesTest.goldenBootstraps()) {
+      assertThat(golden).as("run GoldenFilesTest with -Dportcullis.updateGolden=true").exists();
+      ExternalTools.Result result = validate(golden);
+      assertThat(result.exitCode()).as("%s:%n%s", golden, result.output()).isZero();
+    }
+  }
+
+  /** Negative control: proves the check above can fail, i.e. Envoy really cross-checks the config. */
+  @Test
+  void envoyRejectsAnAdsConfigPointingAtAMissingCluster() throws IOException {
+    Bootstrap good = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toProto();
+    Bootstrap broken = good.toBuilder()
+        .setDynamicResources(good.getDynamicResources().toBuilder()
+            .setAdsConfig(good.getDynamicResources().getAdsConfig().toBuilder()
+                .setGrpcServices(0, GrpcService.newBuilder()
+                    .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName("no_such_cluster")))))
+        .build();
+    String json = JsonFormat.printer()
+        .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder().add(HttpProtocolOptions.getDescriptor()).build())
+        .print(broken);
+
+    ExternalTools.Result result = validate(write("broken.json", json));
+
+    assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isNotZero();
+    assertThat(result.output()).contains("no_such_cluster");
+  }
+
+  /** Negative control for the text form: an unknown field must be rejected, not ignored. */
+  @Test
+  void envoyRejectsAnUnknownField() throws IOException {
+    String yaml = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toYaml()
+        .replace("transport_api_version:", "transport_api_versio:");
+
+    ExternalTools.Result result = validate(write("typo.yaml", yaml));
+
+    assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isNotZero();
+    assertThat(result.output()).contains("transport_api_versio");
+  }
+
+  private Path write(String name, String text) throws IOException {
+    return Files.writeString(dir.resolve(name), text);
+  }
+
+  private static ExternalTools.Result validate(Path config) {
+    return ExternalTools.run(List.of(ExternalTools.envoy().toString(), "--mode", "validate",
+        "--log-level", "warn", "-c", config.toString()));
+  }
+}

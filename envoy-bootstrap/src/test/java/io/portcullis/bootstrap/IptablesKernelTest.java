@@ -1,0 +1,88 @@
+package io.portcullis.bootstrap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checks the rendered rules against the real iptables and kernel, each in a throwaway network
+ * namespace so the host's firewall is never touched. Requires root on Linux and the iptables
+ * package; a missing tool fails the test with a pointer to scripts/install-deps.
+ */
+class IptablesKernelTest {
+
+  private static final InterceptionRules RULES =
+      new InterceptionRules(1337, 15001, List.of("10.0.0.0/8", "169.254.169.254/32"));
+
+  @TempDir Path dir;
+
+  @Test
+  void iptablesRestoreTestAcceptsTheRenderedText() throws IOException {
+    Path rules = Files.writeString(dir.resolve("rules"), RULES.toIptablesRestore());
+    try (var ns = new ExternalTools.NetNs()) {
+      ExternalTools.Result result = ns.exec(List.of(restore(), "--test", "--noflush"), rules);
+      assertThat(result.exitCode()).as("iptables-restore --test output:%n%s", result.output()).isZero();
+    }
+  }
+
+  /** Negative control: proves iptables-restore --test actually rejects bad input here. */
+  @Test
+  void iptablesRestoreTestRejectsABrokenRule() throws IOException {
+    Path rules = Files.writeString(dir.resolve("rules"),
+        RULES.toIptablesRestore().replace("--to-ports 15001", "--to-ports not-a-port"));
+    try (var ns = new ExternalTools.NetNs()) {
+      ExternalTools.Result result = ns.exec(List.of(restore(), "--test", "--noflush"), rules);
+      assertThat(result.exitCode()).as("iptables-restore output:%n%s", result.output()).isNotZero();
+      assertThat(result.output()).contains("not-a-port");
+    }
+  }
+
+  /**
+   * Both renderings, applied for real to two fresh namespaces, must leave identical nat tables;
+   * re-applying the restore text must only add a duplicate OUTPUT jump, never duplicate our chain.
+   */
+  @Test
+  void restoreTextAndCommandsProduceTheSameNatTable() throws IOException {
+    Path rules = Files.writeString(dir.resolve("rules"), RULES.toIptablesRestore());
+    String iptables = ExternalTools.sbinTool("iptables").toString();
+    String viaRestore;
+    String reapplied;
+    String viaCommands;
+    try (var ns = new ExternalTools.NetNs()) {
+      assertOk(ns.exec(List.of(restore(), "--noflush"), rules));
+      viaRestore = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null));
+      assertOk(ns.exec(List.of(restore(), "--noflush"), rules));
+      reapplied = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null));
+    }
+    try (var ns = new ExternalTools.NetNs()) {
+      for (List<String> command : RULES.toIptablesCommands()) {
+        List<String> argv = new java.util.ArrayList<>(command);
+        argv.set(0, iptables);
+        assertOk(ns.exec(argv, null));
+      }
+      viaCommands = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null));
+    }
+
+    assertThat(viaRestore).isEqualTo(viaCommands);
+    assertThat(viaRestore).contains(
+        "-A PORTCULLIS_OUTBOUND -m owner --uid-owner 1337 -j RETURN",
+        "-A PORTCULLIS_OUTBOUND -p tcp -j REDIRECT --to-ports 15001");
+    assertThat(reapplied.lines().filter(l -> l.startsWith("-A PORTCULLIS_OUTBOUND")).count())
+        .isEqualTo(viaRestore.lines().filter(l -> l.startsWith("-A PORTCULLIS_OUTBOUND")).count());
+    assertThat(reapplied.lines().filter(l -> l.startsWith("-A OUTPUT")).count()).isEqualTo(2);
+  }
+
+  private static String restore() {
+    return ExternalTools.sbinTool("iptables-restore").toString();
+  }
+
+  private static String assertOk(ExternalTools.Result result) {
+    assertThat(result.exitCode()).as("output:%n%s", result.output()).isZero();
+    return result.output();
+  }
+}
