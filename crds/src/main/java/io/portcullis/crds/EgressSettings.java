@@ -1,0 +1,18 @@
+package io.portcullis.crds;
+
+/**
+ * Effective mesh-wide egress settings derived from a {@link MeshConfig}.
+ *
+ * @param policyEnforced {@code featureFlags.enableEgressPolicy}: Egress policies are enforced
+ * @param passthrough {@code traffic.enableEgress}: all external traffic is let through
+ */
+public record EgressSettings(boolean policyEnforced, boolean passthrough) {
+
+  /**
+   * Settings used when there is no MeshConfig or it leaves a flag out: enforcement ON, passthrough
+   * OFF. Secure by default: an absent or incomplete MeshConfig must never widen what workloads
+   * can reach (fail closed); opening egress up requires an explicit {@code enableEgress: true} or
+   * {@code enableEgressPolicy: false}.
+   */
+  public static final EgressSettings DEFAULTS = new EgressSettings(true, false);
+}

@@ -1,0 +1,376 @@
+package io.portcullis.crds;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MappingIterator;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+
+/**
+ * Reads kubectl-style YAML: one or more documents separated by {@code ---} lines (a line starting
+ * with {@code ---} followed only by blanks or a {@code #} comment, exactly as kubectl splits),
+ * empty documents skipped, {@code kind: List} documents expanded into their {@code items}.
+ *
+ * <p>Kinds read: {@code policy.flomesh.io/v1alpha1 Egress}, {@code specs.smi-spec.io/v1alpha4
+ * HTTPRouteGroup}, {@code config.flomesh.io/v1alpha3 MeshConfig}. Documents of other kinds (a
+ * Deployment, a Namespace, ...) are not errors: they are skipped and listed in {@link
+ * ManifestSet#ignored()}.
+ *
+ * <p>Each document is read on its own: one bad document becomes a {@link ManifestProblem} and
+ * never prevents the other documents of the same text from loading. Problems: malformed YAML
+ * (with the line and column in the whole text), a missing or malformed {@code metadata.name} /
+ * {@code metadata.namespace}, a known kind with another apiVersion, a missing {@code spec} for
+ * Egress/HTTPRouteGroup, values of the wrong type, and unknown fields in Egress/HTTPRouteGroup
+ * (MeshConfig keeps unknown fields instead, as FSM's MeshConfig has many we do not model).
+ *
+ * <p>{@code metadata.namespace} is left null when the manifest has none: the caller decides the
+ * default (as {@code kubectl apply -n} does). Values are otherwise kept raw (no protocol, CIDR or
+ * regex validation here). A server-written {@code status} is dropped.
+ *
+ * <p>Instances are immutable and thread-safe.
+ */
+public final class ManifestReader {
+  private static final Pattern DNS1123_SUBDOMAIN =
+      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+  private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
+
+  public ManifestReader() {}
+
+  /** Reads a file; the origin in problems is the path as given. */
+  public ManifestSet read(Path file) throws IOException {
+    return read(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+  }
+
+  /**
+   * Reads every document of {@code yamlText}.
+   *
+   * @param yamlText kubectl-style single- or multi-document YAML (or JSON)
+   * @param origin label used in problems, e.g. the file name
+   */
+  public ManifestSet read(String yamlText, String origin) {
+    Collector out = new Collector(origin);
+    if (yamlText == null) {
+      return out.result();
+    }
+    String text = yamlText.startsWith("\uFEFF") ? yamlText.substring(1) : yamlText;
+    for (Chunk chunk : split(text)) {
+      readChunk(chunk, out);
+    }
+    return out.result();
+  }
+
+  // ---------------------------------------------------------------- splitting & parsing
+
+  /** A piece of text between separators; {@code firstLine} is its 1-based line in the input. */
+  private record Chunk(String text, int firstLine) {}
+
+  private static List<Chunk> split(String text) {
+    List<Chunk> chunks = new ArrayList<>();
+    String[] lines = text.split("\n", -1);
+    StringBuilder current = new StringBuilder();
+    int start = 1;
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i];
+      if (isSeparator(line)) {
+        chunks.add(new Chunk(current.toString(), start));
+        current.setLength(0);
+        start = i + 2;
+      } else {
+        current.append(line).append('\n');
+      }
+    }
+    chunks.add(new Chunk(current.toString(), start));
+    return chunks;
+  }
+
+  /** kubectl's rule (k8s.io/apimachinery yaml.Reader): "---" then nothing but blanks/comment. */
+  private static boolean isSeparator(String line) {
+    if (!line.startsWith("---")) {
+      return false;
+    }
+    String rest = line.substring(3).strip();
+    return rest.isEmpty() || rest.startsWith("#");
+  }
+
+  private void readChunk(Chunk chunk, Collector out) {
+    if (chunk.text().isBlank()) {
+      return;
+    }
+    // A chunk normally holds one document; parse errors are reported for it and only it.
+    List<JsonNode> docs = new ArrayList<>();
+    String parseError = null;
+    try (MappingIterator<JsonNode> it =
+        Yaml.LENIENT.readerFor(JsonNode.class).readValues(chunk.text())) {
+      while (it.hasNextValue()) {
+        docs.add(it.nextValue());
+      }
+    } catch (JsonProcessingException e) {
+      parseError = malformed(e, chunk);
+    } catch (IOException | RuntimeException e) {
+      // MappingIterator wraps parse errors in RuntimeJsonMappingException
+      parseError =
+          e.getCause() instanceof JsonProcessingException j
+              ? malformed(j, chunk)
+              : "malformed YAML: " + e.getMessage();
+    }
+    for (JsonNode doc : docs) {
+      if (doc == null || doc.isNull() || doc.isMissingNode()) {
+        continue; // empty document, e.g. only comments
+      }
+      readDocument(doc, out.nextIndex(), "", out);
+    }
+    if (parseError != null) {
+      out.problem(out.nextIndex(), null, parseError);
+    }
+  }
+
+  private static String malformed(JsonProcessingException e, Chunk chunk) {
+    Throwable cause = e.getCause();
+    if (cause instanceof MarkedYAMLException y && y.getProblemMark() != null) {
+      Mark mark = y.getProblemMark();
+      String context = y.getContext() == null ? "" : " (" + y.getContext() + ")";
+      return "malformed YAML at line "
+          + (chunk.firstLine() + mark.getLine())
+          + ", column "
+          + (mark.getColumn() + 1)
+          + ": "
+          + y.getProblem()
+          + context
+          + ". Fix the YAML syntax there: indentation, a missing ': ' after a key, a tab used"
+          + " for indentation, or an unclosed quote or bracket";
+    }
+    JsonLocation loc = e.getLocation();
+    String where =
+        loc != null && loc.getLineNr() > 0
+            ? " at line " + (chunk.firstLine() + loc.getLineNr() - 1)
+            : "";
+    String original = e.getOriginalMessage();
+    if (original != null && original.startsWith("Duplicate field")) {
+      return "malformed YAML"
+          + where
+          + ": "
+          + original.replace("Duplicate field", "the key")
+          + " appears twice in the same mapping; keep only one";
+    }
+    return "malformed YAML" + where + ": " + original;
+  }
+
+  // ---------------------------------------------------------------- one document
+
+  private void readDocument(JsonNode doc, int index, String item, Collector out) {
+    if (!doc.isObject()) {
+      out.problem(
+          index,
+          null,
+          item
+              + "the document is "
+              + HttpHeadersDeserializer.describe(doc)
+              + ", not a Kubernetes object: expected a mapping with apiVersion, kind and metadata");
+      return;
+    }
+    JsonNode kindNode = doc.get("kind");
+    JsonNode apiVersionNode = doc.get("apiVersion");
+    if (kindNode == null || kindNode.isNull() || kindNode.asText().isBlank()) {
+      out.problem(
+          index,
+          null,
+          item
+              + "kind is missing: every manifest needs a kind and an apiVersion, e.g. kind: Egress"
+              + " and apiVersion: policy.flomesh.io/v1alpha1");
+      return;
+    }
+    if (!kindNode.isTextual()) {
+      out.problem(index, null, item + "kind must be a string, e.g. kind: Egress");
+      return;
+    }
+    String kind = kindNode.asText();
+    String apiVersion = apiVersionNode != null && apiVersionNode.isTextual()
+        ? apiVersionNode.asText()
+        : null;
+
+    if ("List".equals(kind) && doc.has("items")) {
+      JsonNode items = doc.get("items");
+      if (items.isNull()) {
+        return;
+      }
+      if (!items.isArray()) {
+        out.problem(index, "List", item + "items must be a list of manifests");
+        return;
+      }
+      for (int i = 0; i < items.size(); i++) {
+        readDocument(items.get(i), index, item + "items[" + i + "]: ", out);
+      }
+      return;
+    }
+
+    Optional<KnownKind> maybeKnown = KnownKind.byKind(kind);
+    String name = textOrNull(doc.path("metadata").get("name"));
+    String namespace = textOrNull(doc.path("metadata").get("namespace"));
+    if (maybeKnown.isEmpty()) {
+      String suggestion =
+          Conversion.closest(kind, KnownKind.ALL.stream().map(KnownKind::kind).toList());
+      String label = label(kind, namespace, name);
+      if (suggestion != null) {
+        out.problem(
+            index,
+            label,
+            item + "unknown kind '" + kind + "': did you mean '" + suggestion + "'? Kinds are"
+                + " case-sensitive; Portcullis reads " + KnownKind.summary());
+      } else {
+        out.ignored(
+            index,
+            label,
+            item + "ignored: " + (apiVersion == null ? "" : apiVersion + " ") + kind
+                + " is not a kind Portcullis reads (it reads " + KnownKind.summary() + ")");
+      }
+      return;
+    }
+    KnownKind known = maybeKnown.get();
+    String label = label(kind, namespace, name);
+    List<String> messages = new ArrayList<>();
+
+    if (apiVersion == null) {
+      messages.add(
+          apiVersionNode == null || apiVersionNode.isNull()
+              ? "apiVersion is missing: add apiVersion: " + known.apiVersion()
+              : "apiVersion must be a string: apiVersion: " + known.apiVersion());
+    } else if (!apiVersion.equals(known.apiVersion())) {
+      String group = apiVersion.contains("/") ? apiVersion.substring(0, apiVersion.indexOf('/')) : "";
+      if (group.equals(known.group())) {
+        messages.add(
+            "apiVersion " + apiVersion + " is not supported for " + kind + ": Portcullis reads "
+                + kind + " only as " + known.apiVersion() + "; change apiVersion to "
+                + known.apiVersion() + " (converting fields if that version differs)");
+      } else {
+        messages.add(
+            "apiVersion " + apiVersion + " is not the API group of " + kind + ": Portcullis reads "
+                + kind + " only as " + known.apiVersion() + "; change apiVersion to "
+                + known.apiVersion());
+      }
+    }
+    checkMetadata(doc.get("metadata"), kind, messages);
+    JsonNode spec = doc.get("spec");
+    if (known.specRequired() && (spec == null || spec.isNull())) {
+      messages.add("spec is missing: " + known.specHint());
+    }
+    HasMetadata resource = null;
+    if (messages.isEmpty()) {
+      try {
+        resource = Conversion.toResource(doc, known.type());
+      } catch (Conversion.InvalidResourceException e) {
+        messages.addAll(e.messages());
+      }
+    }
+    if (!messages.isEmpty()) {
+      for (String m : messages) {
+        out.problem(index, label, item + m);
+      }
+      return;
+    }
+    out.resource(resource);
+  }
+
+  private static void checkMetadata(JsonNode metadata, String kind, List<String> messages) {
+    if (metadata == null || metadata.isNull()) {
+      messages.add(
+          "metadata is missing: add metadata.name (and usually metadata.namespace), e.g."
+              + " metadata: {name: httpbin-80, namespace: curl}");
+      return;
+    }
+    if (!metadata.isObject()) {
+      messages.add("metadata must be a mapping with name (and usually namespace)");
+      return;
+    }
+    JsonNode name = metadata.get("name");
+    if (name == null || name.isNull() || (name.isTextual() && name.asText().isBlank())) {
+      String generated = metadata.hasNonNull("generateName")
+          ? " (metadata.generateName is not supported: the name must be given)"
+          : "";
+      messages.add(
+          "metadata.name is missing" + generated + ": every " + kind + " needs a name, e.g."
+              + " metadata: {name: httpbin-80}");
+    } else if (!name.isTextual()) {
+      messages.add(
+          "metadata.name must be a string, found " + HttpHeadersDeserializer.describe(name)
+              + ": quote it, e.g. name: \"" + name.asText() + "\"");
+    } else {
+      String n = name.asText();
+      if (n.length() > 253 || !DNS1123_SUBDOMAIN.matcher(n).matches()) {
+        messages.add(
+            "metadata.name '" + n + "' is not a valid Kubernetes name: use at most 253 lowercase"
+                + " letters, digits, '-' and '.', starting and ending with a letter or digit");
+      }
+    }
+    JsonNode namespace = metadata.get("namespace");
+    if (namespace != null && !namespace.isNull()) {
+      if (!namespace.isTextual()) {
+        messages.add(
+            "metadata.namespace must be a string, found "
+                + HttpHeadersDeserializer.describe(namespace));
+      } else {
+        String ns = namespace.asText();
+        if (ns.length() > 63 || !DNS1123_LABEL.matcher(ns).matches()) {
+          messages.add(
+              "metadata.namespace '" + ns + "' is not a valid namespace name: use at most 63"
+                  + " lowercase letters, digits and '-', starting and ending with a letter or"
+                  + " digit");
+        }
+      }
+    }
+  }
+
+  private static String textOrNull(JsonNode n) {
+    return n != null && n.isValueNode() && !n.isNull() && !n.asText().isBlank() ? n.asText() : null;
+  }
+
+  static String label(String kind, String namespace, String name) {
+    if (name == null) {
+      return kind;
+    }
+    return kind + " " + (namespace == null ? "" : namespace + "/") + name;
+  }
+
+  // ---------------------------------------------------------------- accumulation
+
+  private static final class Collector {
+    private final String origin;
+    private final List<HasMetadata> resources = new ArrayList<>();
+    private final List<ManifestProblem> problems = new ArrayList<>();
+    private final List<ManifestProblem> ignored = new ArrayList<>();
+    private int index;
+
+    Collector(String origin) {
+      this.origin = origin;
+    }
+
+    int nextIndex() {
+      return index++;
+    }
+
+    void problem(int documentIndex, String resource, String message) {
+      problems.add(new ManifestProblem(origin, documentIndex, resource, message));
+    }
+
+    void ignored(int documentIndex, String resource, String message) {
+      ignored.add(new ManifestProblem(origin, documentIndex, resource, message));
+    }
+
+    void resource(HasMetadata r) {
+      resources.add(r);
+    }
+
+    ManifestSet result() {
+      return new ManifestSet(resources, problems, ignored);
+    }
+  }
+}

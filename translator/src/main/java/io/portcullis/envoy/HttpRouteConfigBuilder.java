@@ -1,0 +1,121 @@
+package io.portcullis.envoy;
+
+import com.google.protobuf.Duration;
+import io.envoyproxy.envoy.config.core.v3.DataSource;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig;
+import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
+import io.portcullis.ir.HttpHostAccess;
+import io.portcullis.ir.PortPlan;
+import io.portcullis.validation.RouteMatch;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The route table of one HTTP port: a virtual host per allowed host, the policies' route matches as
+ * routes, and 403 for everything else (an unknown host, or a request no match accepts).
+ */
+final class HttpRouteConfigBuilder {
+
+    static final String DYNAMIC_FORWARD_PROXY_FILTER = "envoy.filters.http.dynamic_forward_proxy";
+    static final String DENY_UNKNOWN_HOST = "deny_host_not_allowed";
+    private static final int FORBIDDEN = 403;
+
+    private HttpRouteConfigBuilder() {
+    }
+
+    static RouteConfiguration build(PortPlan plan) {
+        RouteConfiguration.Builder config = RouteConfiguration.newBuilder()
+                .setName(EgressNames.httpRouteConfig(plan.port()));
+        for (HttpHostAccess host : plan.httpHosts()) {
+            config.addVirtualHosts(virtualHost(plan.port(), host));
+        }
+        config.addVirtualHosts(VirtualHost.newBuilder()
+                .setName(DENY_UNKNOWN_HOST)
+                .addDomains("*")
+                .addRoutes(deny(DENY_UNKNOWN_HOST, "host not allowed by any Egress policy")));
+        return config.build();
+    }
+
+    private static VirtualHost virtualHost(int port, HttpHostAccess host) {
+        VirtualHost.Builder vhost = VirtualHost.newBuilder().setName(host.host());
+        if (host.wildcard()) {
+            // The forward proxy dials the port in the Host header (80 when absent), so on other ports
+            // a wildcard host is accepted only with the policy's port spelled out.
+            if (port == 80) {
+                vhost.addDomains(host.host());
+            }
+            vhost.addDomains(host.host() + ":" + port);
+        } else {
+            vhost.addDomains(host.host()).addDomains(host.host() + ":" + port);
+            // Resolve exactly host:port of the policy, whatever port the client wrote.
+            vhost.putTypedPerFilterConfig(DYNAMIC_FORWARD_PROXY_FILTER, EnvoyTypes.pack(PerRouteConfig.newBuilder()
+                    .setHostRewriteLiteral(port == 80 ? host.host() : host.host() + ":" + port).build()));
+        }
+        if (host.anyRequest()) {
+            vhost.addRoutes(allow("allow " + String.join(",", host.origins()), prefixMatch()));
+            return vhost.build();
+        }
+        for (RouteMatch match : host.matches()) {
+            vhost.addRoutes(allow(match.origin(), routeMatch(match)));
+        }
+        vhost.addRoutes(deny("deny_no_route_match", "request matches no HTTPRouteGroup match of the Egress policies for "
+                + host.host()));
+        return vhost.build();
+    }
+
+    private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder prefixMatch() {
+        return io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/");
+    }
+
+    private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder routeMatch(RouteMatch match) {
+        io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder route = match.pathRegex() == null ? prefixMatch()
+                // Envoy matches safe_regex against the whole path with the query string removed.
+                : io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setSafeRegex(regex(match.pathRegex()));
+        if (!match.methods().isEmpty()) {
+            StringMatcher methods = match.methods().size() == 1
+                    ? StringMatcher.newBuilder().setExact(match.methods().get(0)).build()
+                    : StringMatcher.newBuilder().setSafeRegex(regex(String.join("|", match.methods()))).build();
+            route.addHeaders(HeaderMatcher.newBuilder().setName(":method").setStringMatch(methods));
+        }
+        List<Map.Entry<String, String>> headers = new ArrayList<>(match.headers().entrySet());
+        headers.sort(Map.Entry.comparingByKey());
+        for (Map.Entry<String, String> header : headers) {
+            route.addHeaders(HeaderMatcher.newBuilder().setName(header.getKey())
+                    .setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(header.getValue()))));
+        }
+        return route;
+    }
+
+    private static Route allow(String name, io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder match) {
+        return Route.newBuilder()
+                .setName(name)
+                .setMatch(match)
+                .setRoute(RouteAction.newBuilder()
+                        .setCluster(EgressNames.HTTP_FORWARD_PROXY_CLUSTER)
+                        // Egress downloads and streams may be long: no overall response deadline.
+                        .setTimeout(Duration.getDefaultInstance()))
+                .build();
+    }
+
+    private static Route deny(String name, String reason) {
+        return Route.newBuilder()
+                .setName(name)
+                .setMatch(prefixMatch())
+                .setDirectResponse(DirectResponseAction.newBuilder()
+                        .setStatus(FORBIDDEN)
+                        .setBody(DataSource.newBuilder().setInlineString("Forbidden: " + reason + "\n")))
+                .build();
+    }
+
+    private static RegexMatcher regex(String regex) {
+        return RegexMatcher.newBuilder().setRegex(regex).build();
+    }
+}

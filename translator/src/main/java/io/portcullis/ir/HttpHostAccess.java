@@ -1,0 +1,23 @@
+package io.portcullis.ir;
+
+import io.portcullis.validation.RouteMatch;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One host reachable over plain HTTP on a port.
+ *
+ * @param anyRequest true when some policy allows the host without route matches
+ * @param matches    the union of the route matches of all policies for this host; ignored when {@code anyRequest}
+ */
+public record HttpHostAccess(String host, boolean anyRequest, List<RouteMatch> matches, Set<String> origins) {
+
+    public HttpHostAccess {
+        matches = anyRequest ? List.of() : List.copyOf(matches);
+        origins = Set.copyOf(origins);
+    }
+
+    public boolean wildcard() {
+        return host.startsWith("*.");
+    }
+}

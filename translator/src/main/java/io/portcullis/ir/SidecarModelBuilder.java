@@ -1,0 +1,124 @@
+package io.portcullis.ir;
+
+import io.portcullis.model.MeshSettings;
+import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.validation.Cidr;
+import io.portcullis.validation.EgressProtocol;
+import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.PolicyProblem;
+import io.portcullis.validation.RouteMatch;
+import io.portcullis.validation.ValidatedPolicies;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Merges the validated policies naming one identity into its {@link SidecarEgressModel}. Merging is a
+ * union: any number of policies on the same port, host or protocol combine into one plan per port.
+ */
+public final class SidecarModelBuilder {
+
+    public SidecarEgressModel build(ValidatedPolicies policies, ServiceAccountRef identity) {
+        MeshSettings mesh = policies.mesh();
+        if (mesh.passthrough()) {
+            return new SidecarEgressModel(identity, EgressMode.PASSTHROUGH, List.of(), List.of());
+        }
+        if (!mesh.policyEnforced()) {
+            return new SidecarEgressModel(identity, EgressMode.DENY_ALL, List.of(), List.of());
+        }
+        Map<Integer, PortAccumulator> byPort = new TreeMap<>();
+        for (EgressRule rule : policies.rulesFor(identity)) {
+            for (EgressRule.PortRule port : rule.ports()) {
+                byPort.computeIfAbsent(port.number(), PortAccumulator::new).add(rule, port.protocol());
+            }
+        }
+        List<PolicyProblem> conflicts = new ArrayList<>();
+        List<PortPlan> plans = byPort.values().stream().map(acc -> acc.toPlan(identity, conflicts)).toList();
+        return new SidecarEgressModel(identity, EgressMode.POLICY, plans, conflicts);
+    }
+
+    /** Collects one port's contributions before they are merged. */
+    private static final class PortAccumulator {
+        private final int port;
+        private boolean serverFirst;
+        private boolean tcpAnyAddress;
+        private final Set<Cidr> tcpRanges = new TreeSet<>();
+        private final Set<String> tcpOrigins = new TreeSet<>();
+        private final Map<String, HostAccumulator> httpHosts = new TreeMap<>();
+        private final Set<String> tlsHosts = new TreeSet<>();
+        private final Set<String> tlsOrigins = new TreeSet<>();
+        private final List<EgressRule> tlsRules = new ArrayList<>();
+
+        PortAccumulator(int port) {
+            this.port = port;
+        }
+
+        void add(EgressRule rule, EgressProtocol protocol) {
+            String origin = rule.origin().toString();
+            switch (protocol) {
+                case TCP, TCP_SERVER_FIRST -> {
+                    serverFirst |= protocol == EgressProtocol.TCP_SERVER_FIRST;
+                    tcpOrigins.add(origin);
+                    if (rule.ipRanges().isEmpty()) {
+                        tcpAnyAddress = true;
+                    } else {
+                        tcpRanges.addAll(rule.ipRanges());
+                    }
+                }
+                case HTTP -> rule.hosts().forEach(host ->
+                        httpHosts.computeIfAbsent(host, h -> new HostAccumulator()).add(origin, rule.matches()));
+                case HTTPS -> {
+                    tlsHosts.addAll(rule.hosts());
+                    tlsOrigins.add(origin);
+                    tlsRules.add(rule);
+                }
+            }
+        }
+
+        PortPlan toPlan(ServiceAccountRef identity, List<PolicyProblem> conflicts) {
+            Optional<TcpAccess> tcp = tcpOrigins.isEmpty() ? Optional.empty()
+                    : Optional.of(new TcpAccess(tcpAnyAddress, tcpAnyAddress ? List.of() : List.copyOf(tcpRanges), tcpOrigins));
+            if (tcpAnyAddress) {
+                // Any address on this port is allowed as raw TCP, which already covers every HTTP and
+                // TLS host on it; host rules would only add a filter chain with the same match.
+                return new PortPlan(port, serverFirst, tcp, List.of(), List.of(), Set.of());
+            }
+            List<String> tls = List.copyOf(tlsHosts);
+            if (serverFirst && !tls.isEmpty()) {
+                for (EgressRule rule : tlsRules) {
+                    conflicts.add(PolicyProblem.warning(rule.origin(), "spec.ports",
+                            "port " + port + " is tcp-server-first in " + String.join(", ", tcpOrigins)
+                                    + " for " + identity + ", so the TLS SNI cannot be read there and https hosts "
+                                    + rule.hosts() + " are not reachable on it; use another port for server-first protocols"));
+                }
+                tls = List.of();
+            }
+            List<HttpHostAccess> http = httpHosts.entrySet().stream()
+                    .map(e -> e.getValue().toAccess(e.getKey())).toList();
+            return new PortPlan(port, serverFirst, tcp, http, tls, tls.isEmpty() ? Set.of() : tlsOrigins);
+        }
+    }
+
+    /** One HTTP host's contributions: allowed outright by any policy without matches, else the union. */
+    private static final class HostAccumulator {
+        private boolean anyRequest;
+        private final List<RouteMatch> matches = new ArrayList<>();
+        private final Set<String> origins = new TreeSet<>();
+
+        void add(String origin, List<RouteMatch> policyMatches) {
+            origins.add(origin);
+            if (policyMatches.isEmpty()) {
+                anyRequest = true;
+            }
+            policyMatches.stream().filter(m -> !matches.contains(m)).forEach(matches::add);
+        }
+
+        HttpHostAccess toAccess(String host) {
+            return new HttpHostAccess(host, anyRequest, matches, origins);
+        }
+    }
+}

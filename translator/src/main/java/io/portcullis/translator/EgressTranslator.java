@@ -1,0 +1,49 @@
+package io.portcullis.translator;
+
+import io.portcullis.envoy.SidecarResourceBuilder;
+import io.portcullis.envoy.SidecarResources;
+import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.ir.SidecarModelBuilder;
+import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.validation.PolicyValidator;
+import io.portcullis.validation.ValidatedPolicies;
+import java.util.Collection;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Pure and deterministic: resource snapshot → validation → per-identity model → Envoy resources.
+ * No I/O, no clock, no shared state, so the same input always yields byte-identical output.
+ */
+public final class EgressTranslator {
+
+    private final PolicyValidator validator = new PolicyValidator();
+    private final SidecarModelBuilder models = new SidecarModelBuilder();
+    private final SidecarResourceBuilder envoy = new SidecarResourceBuilder();
+
+    public ValidatedPolicies validate(ResourceSnapshot snapshot) {
+        return validator.validate(snapshot);
+    }
+
+    public SidecarEgressModel model(ValidatedPolicies policies, ServiceAccountRef identity) {
+        return models.build(policies, identity);
+    }
+
+    public SidecarResources resources(SidecarEgressModel model) {
+        return envoy.build(model);
+    }
+
+    /** Translates for the given identities; identities no policy names get the deny-everything config. */
+    public Translation translate(ResourceSnapshot snapshot, Collection<ServiceAccountRef> identities) {
+        ValidatedPolicies policies = validate(snapshot);
+        Map<ServiceAccountRef, SidecarEgressModel> byIdentity = new TreeMap<>();
+        Map<ServiceAccountRef, SidecarResources> resources = new TreeMap<>();
+        for (ServiceAccountRef identity : identities) {
+            SidecarEgressModel model = model(policies, identity);
+            byIdentity.put(identity, model);
+            resources.put(identity, resources(model));
+        }
+        return Translation.of(policies, byIdentity, resources);
+    }
+}

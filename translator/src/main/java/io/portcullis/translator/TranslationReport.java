@@ -1,0 +1,74 @@
+package io.portcullis.translator;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.google.protobuf.Message;
+import io.portcullis.envoy.EnvoyTypes;
+import io.portcullis.envoy.SidecarResources;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * A translation as YAML: problems, then per identity its model and its xDS resources (in the JSON
+ * mapping Envoy's config dump uses). The golden files and {@code portcullis translate} print this.
+ */
+public final class TranslationReport {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .registerModule(new Jdk8Module())
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+
+    private TranslationReport() {
+    }
+
+    public static String toYaml(Translation translation) {
+        ObjectNode root = YAML.createObjectNode();
+        ArrayNode problems = root.putArray("problems");
+        translation.policies().problems().forEach(p -> problems.add(p.toString()));
+        ObjectNode identities = root.putObject("identities");
+        translation.models().forEach((identity, model) -> {
+            ObjectNode node = identities.putObject(identity.toString());
+            node.set("model", YAML.valueToTree(model));
+            node.set("xds", xds(translation.resources().get(identity)));
+        });
+        try {
+            return YAML.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static ObjectNode xds(SidecarResources resources) {
+        ObjectNode xds = YAML.createObjectNode();
+        xds.put("version", resources.version());
+        xds.set("listeners", protos(resources.listeners()));
+        xds.set("routes", protos(resources.routes()));
+        xds.set("clusters", protos(resources.clusters()));
+        return xds;
+    }
+
+    private static ArrayNode protos(List<? extends Message> messages) {
+        ArrayNode array = YAML.createArrayNode();
+        for (Message message : messages) {
+            try {
+                array.add(new ObjectMapper().readTree(EnvoyTypes.toJson(message)));
+            } catch (JsonProcessingException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return array;
+    }
+
+    static JsonNode parse(String yaml) throws JsonProcessingException {
+        return YAML.readTree(yaml);
+    }
+}

@@ -1,0 +1,64 @@
+package io.portcullis.validation;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** An IP range from {@code spec.ipAddresses}, normalised so equal ranges compare equal. */
+public record Cidr(String address, int prefixLength) implements Comparable<Cidr> {
+
+    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]+");
+
+    /** Parses {@code 198.18.0.0/16}, {@code 2001:db8::/32} or a bare address (a single host). */
+    public static Optional<Cidr> parse(String text) {
+        if (text == null) {
+            return Optional.empty();
+        }
+        String[] parts = text.trim().split("/", -1);
+        if (parts.length > 2) {
+            return Optional.empty();
+        }
+        String literal = parts[0];
+        boolean v4 = IPV4.matcher(literal).matches();
+        if (!v4 && !(literal.contains(":") && IPV6.matcher(literal).matches())) {
+            return Optional.empty(); // never let InetAddress resolve a host name
+        }
+        byte[] bytes;
+        try {
+            bytes = InetAddress.getByName(literal).getAddress();
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+        int maxPrefix = bytes.length * 8;
+        int prefix;
+        try {
+            prefix = parts.length == 2 ? Integer.parseInt(parts[1]) : maxPrefix;
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+        if (prefix < 0 || prefix > maxPrefix) {
+            return Optional.empty();
+        }
+        // Envoy rejects nothing here, but normalising host bits keeps merged ranges de-duplicated.
+        for (int bit = prefix; bit < maxPrefix; bit++) {
+            bytes[bit / 8] &= (byte) ~(0x80 >> (bit % 8));
+        }
+        try {
+            return Optional.of(new Cidr(InetAddress.getByAddress(bytes).getHostAddress(), prefix));
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public int compareTo(Cidr other) {
+        return toString().compareTo(other.toString());
+    }
+
+    @Override
+    public String toString() {
+        return address + "/" + prefixLength;
+    }
+}

@@ -1,0 +1,286 @@
+package io.portcullis.validation;
+
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
+import io.portcullis.crds.Egress;
+import io.portcullis.crds.EgressMatch;
+import io.portcullis.crds.EgressPort;
+import io.portcullis.crds.EgressSource;
+import io.portcullis.crds.EgressSpec;
+import io.portcullis.crds.HTTPRouteGroup;
+import io.portcullis.crds.HttpMatch;
+import io.portcullis.model.ResourceKey;
+import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.model.ServiceAccountRef;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Checks every Egress and HTTPRouteGroup of a snapshot. A resource with an error is skipped as a whole
+ * (fail closed: a half-understood policy must never allow more, nor silently less, than it says), and
+ * its problems name the field and the fix. Other resources are unaffected.
+ */
+public final class PolicyValidator {
+
+    public static final String SMI_ROUTE_API_GROUP = "specs.smi-spec.io/v1alpha4";
+    public static final String HTTP_ROUTE_GROUP_KIND = "HTTPRouteGroup";
+
+    private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
+            "(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
+    private static final java.util.regex.Pattern HTTP_TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final java.util.regex.Pattern K8S_NAME = java.util.regex.Pattern.compile(
+            "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+    public ValidatedPolicies validate(ResourceSnapshot snapshot) {
+        List<PolicyProblem> problems = new ArrayList<>();
+        Map<ResourceKey, List<RouteMatch>> routeGroups = new LinkedHashMap<>();
+        for (HTTPRouteGroup group : snapshot.routeGroups()) {
+            List<PolicyProblem> groupProblems = new ArrayList<>();
+            List<RouteMatch> matches = routeMatches(group, groupProblems);
+            problems.addAll(groupProblems);
+            if (groupProblems.stream().noneMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
+                routeGroups.put(ResourceKey.of(group), matches);
+            }
+        }
+        List<EgressRule> rules = new ArrayList<>();
+        for (Egress egress : snapshot.egresses()) {
+            List<PolicyProblem> egressProblems = new ArrayList<>();
+            Optional<EgressRule> rule = egressRule(egress, snapshot, routeGroups, egressProblems);
+            problems.addAll(egressProblems);
+            rule.ifPresent(rules::add);
+        }
+        return new ValidatedPolicies(snapshot.mesh(), rules, problems);
+    }
+
+    private Optional<EgressRule> egressRule(Egress egress, ResourceSnapshot snapshot,
+                                            Map<ResourceKey, List<RouteMatch>> validGroups, List<PolicyProblem> problems) {
+        ResourceKey key = ResourceKey.of(egress);
+        EgressSpec spec = egress.getSpec();
+        if (spec == null) {
+            problems.add(PolicyProblem.error(key, "spec", "missing; an Egress needs spec.sources and spec.ports"));
+            return Optional.empty();
+        }
+        Set<ServiceAccountRef> sources = sources(key, egress.getMetadata().getNamespace(), spec.sources(), problems);
+        List<String> hosts = hosts(key, spec.hosts(), problems);
+        List<Cidr> ranges = ipRanges(key, spec.ipAddresses(), problems);
+        List<EgressRule.PortRule> ports = ports(key, spec.ports(), hosts, problems);
+        List<RouteMatch> matches = matches(key, egress.getMetadata().getNamespace(), spec.matches(), snapshot, validGroups,
+                ports, problems);
+        if (problems.stream().anyMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
+            return Optional.empty();
+        }
+        return Optional.of(new EgressRule(key, sources, hosts, ranges, ports, matches));
+    }
+
+    private Set<ServiceAccountRef> sources(ResourceKey key, String policyNamespace, List<EgressSource> sources,
+                                           List<PolicyProblem> problems) {
+        Set<ServiceAccountRef> result = new LinkedHashSet<>();
+        if (sources.isEmpty()) {
+            problems.add(PolicyProblem.error(key, "spec.sources",
+                    "empty; name at least one {kind: ServiceAccount, name, namespace} the policy applies to"));
+        }
+        for (int i = 0; i < sources.size(); i++) {
+            EgressSource source = sources.get(i);
+            String field = "spec.sources[" + i + "]";
+            if (!"ServiceAccount".equals(source.kind())) {
+                problems.add(PolicyProblem.error(key, field + ".kind",
+                        "is '" + source.kind() + "'; the only supported source kind is ServiceAccount"));
+                continue;
+            }
+            if (source.name() == null || !K8S_NAME.matcher(source.name()).matches()) {
+                problems.add(PolicyProblem.error(key, field + ".name",
+                        "'" + source.name() + "' is not a ServiceAccount name; give the name of the workload's ServiceAccount"));
+                continue;
+            }
+            // Like kubectl, an omitted namespace means the policy's own namespace.
+            String namespace = source.namespace() == null || source.namespace().isEmpty() ? policyNamespace : source.namespace();
+            if (!K8S_NAME.matcher(namespace).matches()) {
+                problems.add(PolicyProblem.error(key, field + ".namespace", "'" + namespace + "' is not a namespace name"));
+                continue;
+            }
+            result.add(new ServiceAccountRef(namespace, source.name()));
+        }
+        return result;
+    }
+
+    private List<String> hosts(ResourceKey key, List<String> hosts, List<PolicyProblem> problems) {
+        List<String> result = new ArrayList<>();
+        for (int i = 0; i < hosts.size(); i++) {
+            String host = hosts.get(i);
+            String normalised = host == null ? "" : host.trim().toLowerCase(Locale.ROOT);
+            if (normalised.endsWith(".")) {
+                normalised = normalised.substring(0, normalised.length() - 1);
+            }
+            if (normalised.length() > 253 || !DNS_NAME.matcher(normalised).matches()) {
+                String hint = normalised.contains(":") || normalised.contains("/")
+                        ? "write the bare host name (no scheme, port or path; ports go in spec.ports)"
+                        : "write a DNS name such as httpbin.org, or *.example.com for its subdomains";
+                problems.add(PolicyProblem.error(key, "spec.hosts[" + i + "]", "'" + host + "' is not a host name; " + hint));
+                continue;
+            }
+            if (!result.contains(normalised)) {
+                result.add(normalised);
+            }
+        }
+        return result;
+    }
+
+    private List<Cidr> ipRanges(ResourceKey key, List<String> ipAddresses, List<PolicyProblem> problems) {
+        List<Cidr> result = new ArrayList<>();
+        for (int i = 0; i < ipAddresses.size(); i++) {
+            String text = ipAddresses.get(i);
+            Optional<Cidr> cidr = Cidr.parse(text);
+            if (cidr.isEmpty()) {
+                problems.add(PolicyProblem.error(key, "spec.ipAddresses[" + i + "]",
+                        "'" + text + "' is not an IP range; write CIDR notation such as 198.18.0.0/16 or a single address"));
+            } else if (!result.contains(cidr.get())) {
+                result.add(cidr.get());
+            }
+        }
+        return result;
+    }
+
+    private List<EgressRule.PortRule> ports(ResourceKey key, List<EgressPort> ports, List<String> hosts,
+                                            List<PolicyProblem> problems) {
+        List<EgressRule.PortRule> result = new ArrayList<>();
+        if (ports.isEmpty()) {
+            problems.add(PolicyProblem.error(key, "spec.ports",
+                    "empty; list at least one {number, protocol} the sources may reach"));
+        }
+        for (int i = 0; i < ports.size(); i++) {
+            EgressPort port = ports.get(i);
+            String field = "spec.ports[" + i + "]";
+            if (port.number() == null || port.number() < 1 || port.number() > 65535) {
+                problems.add(PolicyProblem.error(key, field + ".number",
+                        "'" + port.number() + "' is not a TCP port; use 1-65535"));
+                continue;
+            }
+            Optional<EgressProtocol> protocol = EgressProtocol.parse(port.protocol());
+            if (protocol.isEmpty()) {
+                problems.add(PolicyProblem.error(key, field + ".protocol",
+                        "unknown protocol '" + port.protocol() + "'; use one of " + EgressProtocol.allowedValues()));
+                continue;
+            }
+            boolean needsHosts = protocol.get() == EgressProtocol.HTTP || protocol.get() == EgressProtocol.HTTPS;
+            if (needsHosts && hosts.isEmpty()) {
+                problems.add(PolicyProblem.error(key, "spec.hosts",
+                        "empty, but " + field + " is " + protocol.get().wireName()
+                                + ", which is matched by host name; list the hosts, or use protocol tcp to allow any host on port "
+                                + port.number()));
+                continue;
+            }
+            EgressRule.PortRule rule = new EgressRule.PortRule(port.number(), protocol.get());
+            if (!result.contains(rule)) {
+                result.add(rule);
+            }
+        }
+        return result;
+    }
+
+    private List<RouteMatch> matches(ResourceKey key, String namespace, List<EgressMatch> matches, ResourceSnapshot snapshot,
+                                     Map<ResourceKey, List<RouteMatch>> validGroups, List<EgressRule.PortRule> ports,
+                                     List<PolicyProblem> problems) {
+        List<RouteMatch> result = new ArrayList<>();
+        for (int i = 0; i < matches.size(); i++) {
+            EgressMatch match = matches.get(i);
+            String field = "spec.matches[" + i + "]";
+            if (!SMI_ROUTE_API_GROUP.equals(match.apiGroup())) {
+                problems.add(PolicyProblem.error(key, field + ".apiGroup",
+                        "is '" + match.apiGroup() + "'; only " + SMI_ROUTE_API_GROUP + " is supported"));
+                continue;
+            }
+            if (match.kind() != null && !HTTP_ROUTE_GROUP_KIND.equals(match.kind())) {
+                problems.add(PolicyProblem.error(key, field + ".kind",
+                        "is '" + match.kind() + "'; only HTTPRouteGroup is supported"));
+                continue;
+            }
+            ResourceKey groupKey = new ResourceKey(HTTP_ROUTE_GROUP_KIND, namespace, match.name());
+            if (snapshot.routeGroup(namespace, String.valueOf(match.name())).isEmpty()) {
+                problems.add(PolicyProblem.error(key, field + ".name",
+                        groupKey + " does not exist; create it in namespace " + namespace + " or fix the name"));
+                continue;
+            }
+            List<RouteMatch> groupMatches = validGroups.get(groupKey);
+            if (groupMatches == null) {
+                problems.add(PolicyProblem.error(key, field + ".name",
+                        groupKey + " is invalid (see its own errors); fix it and this policy is enforced again"));
+                continue;
+            }
+            result.addAll(groupMatches);
+        }
+        if (!matches.isEmpty() && ports.stream().noneMatch(p -> p.protocol() == EgressProtocol.HTTP)) {
+            problems.add(PolicyProblem.warning(key, "spec.matches",
+                    "ignored: HTTP route matches apply only to ports with protocol http"));
+        }
+        return result;
+    }
+
+    private List<RouteMatch> routeMatches(HTTPRouteGroup group, List<PolicyProblem> problems) {
+        ResourceKey key = ResourceKey.of(group);
+        List<RouteMatch> result = new ArrayList<>();
+        List<HttpMatch> matches = group.getSpec() == null ? List.of() : group.getSpec().matches();
+        if (matches.isEmpty()) {
+            problems.add(PolicyProblem.error(key, "spec.matches",
+                    "empty; list at least one match (name, pathRegex, methods, headers)"));
+        }
+        for (int i = 0; i < matches.size(); i++) {
+            HttpMatch match = matches.get(i);
+            String field = "spec.matches[" + i + "]";
+            int before = problems.size();
+            String pathRegex = match.pathRegex() == null || match.pathRegex().isEmpty() ? null : match.pathRegex();
+            if (pathRegex != null) {
+                checkRe2(key, field + ".pathRegex", pathRegex, problems);
+            }
+            List<String> methods = new ArrayList<>();
+            for (int m = 0; m < match.methods().size(); m++) {
+                String method = match.methods().get(m);
+                if ("*".equals(method)) {
+                    methods.clear();
+                    break;
+                }
+                if (method == null || !HTTP_TOKEN.matcher(method).matches()) {
+                    problems.add(PolicyProblem.error(key, field + ".methods[" + m + "]",
+                            "'" + method + "' is not an HTTP method; write e.g. GET, or * for any"));
+                } else if (!methods.contains(method.toUpperCase(Locale.ROOT))) {
+                    methods.add(method.toUpperCase(Locale.ROOT));
+                }
+            }
+            Map<String, String> headers = new LinkedHashMap<>();
+            match.headers().forEach((name, value) -> {
+                if (name == null || !HTTP_TOKEN.matcher(name).matches()) {
+                    problems.add(PolicyProblem.error(key, field + ".headers",
+                            "'" + name + "' is not an HTTP header name"));
+                    return;
+                }
+                if (value == null) {
+                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
+                            "has no value; give an RE2 regex the header value must match"));
+                    return;
+                }
+                checkRe2(key, field + ".headers." + name, value, problems);
+                // HTTP header names are case-insensitive; Envoy holds them lower-case.
+                headers.put(name.toLowerCase(Locale.ROOT), value);
+            });
+            if (problems.size() == before) {
+                String label = match.name() == null ? String.valueOf(i) : match.name();
+                result.add(new RouteMatch(key.toString().replace(' ', ':') + "#" + label, pathRegex, methods, headers));
+            }
+        }
+        return result;
+    }
+
+    private static void checkRe2(ResourceKey key, String field, String regex, List<PolicyProblem> problems) {
+        try {
+            Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            problems.add(PolicyProblem.error(key, field,
+                    "'" + regex + "' is not a valid RE2 regular expression (" + e.getDescription() + ")"));
+        }
+    }
+}
