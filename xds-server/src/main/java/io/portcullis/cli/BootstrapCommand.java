@@ -1,0 +1,48 @@
+package io.portcullis.cli;
+
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "bootstrap", mixinStandardHelpOptions = true,
+        description = "Print the Envoy bootstrap of a sidecar: node id with namespace and ServiceAccount, ADS cluster, loopback admin.")
+final class BootstrapCommand implements Callable<Integer> {
+
+    @Option(names = {"-n", "--namespace"}, required = true)
+    String namespace;
+
+    @Option(names = "--service-account", required = true)
+    String serviceAccount;
+
+    @Option(names = "--pod", required = true, description = "Pod name, to tell sidecars of one identity apart.")
+    String pod;
+
+    @Option(names = "--xds-host", required = true, description = "Address or DNS name of the control plane.")
+    String xdsHost;
+
+    @Option(names = "--xds-port", defaultValue = "15010")
+    int xdsPort;
+
+    @Option(names = "--admin-port", defaultValue = "15000", description = "Envoy admin port, bound to 127.0.0.1 only.")
+    int adminPort;
+
+    @Option(names = {"-o", "--output"}, description = "Write to this file instead of standard output.")
+    Path output;
+
+    @Override
+    public Integer call() throws Exception {
+        SidecarBootstrap bootstrap = new SidecarBootstrap(new SidecarNodeId(namespace, serviceAccount, pod), xdsHost, xdsPort,
+                adminPort, SidecarBootstrap.DEFAULT_ADMIN_ADDRESS);
+        String yaml = bootstrap.toYaml();
+        if (output == null) {
+            System.out.print(yaml);
+        } else {
+            Files.writeString(output, yaml);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,38 @@
+package io.portcullis.cli;
+
+import io.portcullis.bootstrap.InterceptionRules;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "iptables", mixinStandardHelpOptions = true,
+        description = "Print the iptables rules an init container applies in the pod network namespace: every outbound TCP "
+                + "connection except the sidecar's own and loopback is redirected to the sidecar's outbound port.")
+final class IptablesCommand implements Callable<Integer> {
+
+    enum Format { restore, commands }
+
+    @Option(names = "--proxy-uid", defaultValue = "1337", description = "UID the sidecar runs as (default: ${DEFAULT-VALUE}).")
+    int proxyUid;
+
+    @Option(names = "--outbound-port", defaultValue = "15001")
+    int outboundPort;
+
+    @Option(names = "--exclude-cidr", description = "Destination range never redirected (repeatable).")
+    List<String> excludedCidrs = List.of();
+
+    @Option(names = "--format", defaultValue = "restore", description = "restore (iptables-restore input) or commands (default: ${DEFAULT-VALUE}).")
+    Format format;
+
+    @Override
+    public Integer call() {
+        InterceptionRules rules = new InterceptionRules(proxyUid, outboundPort, excludedCidrs);
+        if (format == Format.restore) {
+            System.out.print(rules.toIptablesRestore());
+        } else {
+            rules.toIptablesCommands().forEach(command -> System.out.println(String.join(" ", command)));
+        }
+        return 0;
+    }
+}

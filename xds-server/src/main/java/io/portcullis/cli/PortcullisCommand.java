@@ -1,0 +1,24 @@
+package io.portcullis.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The single {@code portcullis} program; each part of the system is a subcommand. */
+@Command(name = "portcullis", mixinStandardHelpOptions = true, version = "portcullis 0.1.0",
+        description = "Envoy xDS control plane enforcing Flomesh Egress policies and SMI HTTPRouteGroups.",
+        subcommands = {
+                ServeCommand.class,
+                BootstrapCommand.class,
+                IptablesCommand.class,
+                TranslateCommand.class,
+                ApplyCommand.class,
+                DeleteCommand.class,
+                PatchCommand.class,
+                CommandLine.HelpCommand.class
+        })
+public final class PortcullisCommand {
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PortcullisCommand()).execute(args));
+    }
+}

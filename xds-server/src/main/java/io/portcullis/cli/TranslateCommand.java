@@ -1,0 +1,42 @@
+package io.portcullis.cli;
+
+import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.source.DirectoryConfigSource;
+import io.portcullis.source.SourceUpdate;
+import io.portcullis.translator.EgressTranslator;
+import io.portcullis.translator.TranslationReport;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "translate", mixinStandardHelpOptions = true,
+        description = "Translate a directory of manifests offline and print the problems, the per-identity model and the "
+                + "Envoy resources as YAML; no control plane or Kubernetes needed.")
+final class TranslateCommand implements Callable<Integer> {
+
+    @Option(names = "--config-dir", required = true)
+    Path configDir;
+
+    @Option(names = "--mesh-namespace", defaultValue = "fsm-system")
+    String meshNamespace;
+
+    @Option(names = "--identity", description = "namespace/serviceAccount (repeatable); default: every identity a policy names.")
+    List<String> identities = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+        SourceUpdate update;
+        try (DirectoryConfigSource source = new DirectoryConfigSource(configDir, meshNamespace)) {
+            update = source.readOnce();
+        }
+        update.problems().forEach(p -> System.err.println("problem: " + p));
+        EgressTranslator translator = new EgressTranslator();
+        var targets = identities.isEmpty()
+                ? translator.validate(update.snapshot()).namedIdentities()
+                : identities.stream().map(ServiceAccountRef::parse).toList();
+        System.out.print(TranslationReport.toYaml(translator.translate(update.snapshot(), targets)));
+        return 0;
+    }
+}

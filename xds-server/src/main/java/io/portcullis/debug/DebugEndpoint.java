@@ -1,0 +1,160 @@
+package io.portcullis.debug;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.protobuf.Message;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.portcullis.envoy.EnvoyTypes;
+import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.validation.PolicyProblem;
+import io.portcullis.xds.EgressControlPlane;
+import io.portcullis.xds.SidecarRegistry;
+import io.portcullis.xds.SidecarStatus;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Read-only HTTP endpoint for operators, JSON throughout:
+ * <ul>
+ *   <li>{@code /debug/sidecars} connected sidecars: identity, node id, versions sent, ACKed and NACKed per type</li>
+ *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
+ *   <li>{@code /debug/problems} every invalid input: resource, field, why</li>
+ *   <li>{@code /healthz}</li>
+ * </ul>
+ */
+public final class DebugEndpoint implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DebugEndpoint.class);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+            .findAndRegisterModules();
+
+    private final HttpServer server;
+    private final EgressControlPlane controlPlane;
+    private final SidecarRegistry registry;
+
+    public DebugEndpoint(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry)
+            throws IOException {
+        this.controlPlane = controlPlane;
+        this.registry = registry;
+        this.server = HttpServer.create(address, 0);
+        server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
+        server.createContext("/debug/sidecars", exchange -> json(exchange, sidecars()));
+        server.createContext("/debug/problems", exchange -> json(exchange, problems()));
+        server.createContext("/debug/xds/", this::xds);
+        server.createContext("/", exchange -> respond(exchange, 404, "text/plain",
+                "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>\n"));
+    }
+
+    public void start() {
+        server.start();
+        LOG.info("debug endpoint listening on http://{}/debug/sidecars", address());
+    }
+
+    public InetSocketAddress address() {
+        return server.getAddress();
+    }
+
+    private JsonNode sidecars() {
+        ArrayNode list = JSON.createArrayNode();
+        for (SidecarStatus sidecar : registry.sidecars()) {
+            ObjectNode node = list.addObject();
+            node.put("identity", sidecar.identity().toString());
+            node.put("nodeId", sidecar.nodeId());
+            node.put("stream", sidecar.streamId());
+            node.put("connectedAt", sidecar.connectedAt().toString());
+            String served = controlPlane.served(sidecar.identity()).map(s -> s.resources().version()).orElse(null);
+            node.put("servedVersion", served);
+            node.put("ackedVersion", sidecar.ackedListenerVersion());
+            node.put("upToDate", served != null && sidecar.types().values().stream()
+                    .allMatch(t -> served.equals(t.ackedVersion())));
+            ObjectNode types = node.putObject("types");
+            sidecar.types().forEach((type, status) -> {
+                ObjectNode t = types.putObject(type);
+                t.put("sent", status.sentVersion());
+                t.put("acked", status.ackedVersion());
+                if (status.nackedVersion() != null) {
+                    t.put("nacked", status.nackedVersion());
+                    t.put("nackMessage", status.nackMessage());
+                }
+            });
+        }
+        return list;
+    }
+
+    private JsonNode problems() {
+        ObjectNode root = JSON.createObjectNode();
+        ArrayNode source = root.putArray("source");
+        controlPlane.sourceProblems().forEach(source::add);
+        ArrayNode policies = root.putArray("policies");
+        for (PolicyProblem problem : controlPlane.policyProblems()) {
+            ObjectNode p = policies.addObject();
+            p.put("severity", problem.severity().name());
+            p.put("resource", problem.resource().toString());
+            p.put("field", problem.field());
+            p.put("message", problem.message());
+        }
+        return root;
+    }
+
+    private void xds(HttpExchange exchange) throws IOException {
+        String rest = exchange.getRequestURI().getPath().substring("/debug/xds/".length());
+        ServiceAccountRef identity;
+        try {
+            identity = ServiceAccountRef.parse(rest);
+        } catch (IllegalArgumentException e) {
+            respond(exchange, 400, "text/plain", e.getMessage() + "\n");
+            return;
+        }
+        var served = controlPlane.served(identity);
+        if (served.isEmpty()) {
+            respond(exchange, 404, "text/plain", "no sidecar of " + identity
+                    + " has connected yet; its config is built when the first one does\n");
+            return;
+        }
+        ObjectNode root = JSON.createObjectNode();
+        root.put("identity", identity.toString());
+        root.put("version", served.get().resources().version());
+        root.set("model", JSON.valueToTree(served.get().model()));
+        root.set("listeners", protos(served.get().resources().listeners()));
+        root.set("clusters", protos(served.get().resources().clusters()));
+        root.set("routes", protos(served.get().resources().routes()));
+        json(exchange, root);
+    }
+
+    private static ArrayNode protos(List<? extends Message> messages) throws IOException {
+        ArrayNode array = JSON.createArrayNode();
+        for (Message message : messages) {
+            array.add(JSON.readTree(EnvoyTypes.toJson(message)));
+        }
+        return array;
+    }
+
+    private static void json(HttpExchange exchange, JsonNode body) throws IOException {
+        respond(exchange, 200, "application/json", JSON.writeValueAsString(body) + "\n");
+    }
+
+    private static void respond(HttpExchange exchange, int status, String contentType, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", contentType + "; charset=utf-8");
+        exchange.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

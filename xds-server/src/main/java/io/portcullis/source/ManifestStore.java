@@ -1,0 +1,169 @@
+package io.portcullis.source;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.portcullis.crds.Egress;
+import io.portcullis.crds.HTTPRouteGroup;
+import io.portcullis.crds.ManifestReader;
+import io.portcullis.crds.ManifestSet;
+import io.portcullis.crds.ManifestWriter;
+import io.portcullis.crds.MergePatch;
+import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.MeshConfigSpec;
+import io.portcullis.model.ResourceKey;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * kubectl's apply, delete and patch for the directory config source: each resource applied through it
+ * is kept in a file of its own ({@code <kind>.<namespace>.<name>.yaml}), written atomically so the
+ * watcher never reads half a file.
+ */
+public final class ManifestStore {
+
+    /** Names kubectl accepts for our kinds, singular and plural, short and fully qualified. */
+    private static final Map<String, Class<? extends HasMetadata>> KIND_NAMES = Map.ofEntries(
+            Map.entry("egress", Egress.class), Map.entry("egresses", Egress.class),
+            Map.entry("egress.policy.flomesh.io", Egress.class), Map.entry("egresses.policy.flomesh.io", Egress.class),
+            Map.entry("httproutegroup", HTTPRouteGroup.class), Map.entry("httproutegroups", HTTPRouteGroup.class),
+            Map.entry("httproutegroup.specs.smi-spec.io", HTTPRouteGroup.class),
+            Map.entry("httproutegroups.specs.smi-spec.io", HTTPRouteGroup.class),
+            Map.entry("meshconfig", MeshConfig.class), Map.entry("meshconfigs", MeshConfig.class),
+            Map.entry("meshconfig.config.flomesh.io", MeshConfig.class),
+            Map.entry("meshconfigs.config.flomesh.io", MeshConfig.class));
+
+    private final Path directory;
+    private final String meshNamespace;
+    private final ManifestReader reader = new ManifestReader();
+    private final ManifestWriter writer = new ManifestWriter();
+
+    public ManifestStore(Path directory, String meshNamespace) {
+        this.directory = directory;
+        this.meshNamespace = meshNamespace;
+    }
+
+    /** Applies every document of a manifest stream; nothing is written unless all documents are valid. */
+    public List<String> apply(String yaml, String origin, String namespace) throws IOException {
+        ManifestSet set = reader.read(yaml, origin);
+        if (!set.problems().isEmpty()) {
+            throw new IllegalArgumentException("nothing applied:\n  " + String.join("\n  ",
+                    set.problems().stream().map(Object::toString).toList()));
+        }
+        Files.createDirectories(directory);
+        List<String> results = new ArrayList<>();
+        for (HasMetadata resource : set.resources()) {
+            if (resource.getMetadata().getNamespace() == null || resource.getMetadata().getNamespace().isEmpty()) {
+                resource.getMetadata().setNamespace(namespace != null ? namespace
+                        : resource instanceof MeshConfig ? meshNamespace : "default");
+            }
+            Path file = fileFor(ResourceKey.of(resource));
+            String text = writer.write(resource);
+            String verb = !Files.exists(file) ? "created" : Files.readString(file).equals(text) ? "unchanged" : "configured";
+            write(file, text);
+            results.add(displayName(resource) + " " + verb);
+        }
+        return results;
+    }
+
+    public String delete(String kindName, String namespace, String name) throws IOException {
+        ResourceKey key = key(kindName, namespace, name);
+        Path file = fileFor(key);
+        if (Files.deleteIfExists(file)) {
+            return kindName.toLowerCase(Locale.ROOT) + " \"" + name + "\" deleted";
+        }
+        Optional<Path> elsewhere = fileDefining(key);
+        if (elsewhere.isPresent()) {
+            throw new IllegalArgumentException(key + " is defined in " + elsewhere.get()
+                    + ", which was not written by 'portcullis apply'; remove it from that file");
+        }
+        throw new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory);
+    }
+
+    public String patch(String kindName, String namespace, String name, String jsonPatch) throws IOException {
+        ResourceKey key = key(kindName, namespace, name);
+        Path file = fileFor(key);
+        Optional<HasMetadata> current = Files.exists(file) ? read(file).stream().findFirst() : Optional.empty();
+        if (current.isEmpty()) {
+            if (fileDefining(key).isPresent()) {
+                throw new IllegalArgumentException(key + " is defined in " + fileDefining(key).get()
+                        + ", which was not written by 'portcullis apply'; edit that file instead");
+            }
+            throw new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory);
+        }
+        HasMetadata patched = MergePatch.apply(current.get(), jsonPatch);
+        String text = writer.write(patched);
+        boolean changed = !Files.readString(file).equals(text);
+        write(file, text);
+        return displayName(patched) + (changed ? " patched" : " patched (no change)");
+    }
+
+    /** FSM's installation creates fsm-mesh-config; the standalone store does the same on first start. */
+    public boolean ensureMeshConfig() throws IOException {
+        ResourceKey key = new ResourceKey("MeshConfig", meshNamespace, MeshConfig.DEFAULT_NAME);
+        if (Files.exists(fileFor(key)) || fileDefining(key).isPresent()) {
+            return false;
+        }
+        Files.createDirectories(directory);
+        MeshConfig defaults = new MeshConfig(meshNamespace, MeshConfig.DEFAULT_NAME,
+                new MeshConfigSpec(new io.portcullis.crds.FeatureFlags(true), new io.portcullis.crds.Traffic(false)));
+        write(fileFor(key), writer.write(defaults));
+        return true;
+    }
+
+    private ResourceKey key(String kindName, String namespace, String name) {
+        Class<? extends HasMetadata> type = KIND_NAMES.get(kindName.toLowerCase(Locale.ROOT));
+        if (type == null) {
+            throw new IllegalArgumentException("unknown resource type '" + kindName
+                    + "'; use egress, httproutegroup or meshconfig");
+        }
+        String kind = type.getSimpleName();
+        String ns = namespace != null ? namespace : type == MeshConfig.class ? meshNamespace : "default";
+        return new ResourceKey(kind, ns, name);
+    }
+
+    private Path fileFor(ResourceKey key) {
+        return directory.resolve(key.kind().toLowerCase(Locale.ROOT) + "." + key.namespace() + "." + key.name() + ".yaml");
+    }
+
+    private Optional<Path> fileDefining(ResourceKey key) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).toList()) {
+                for (HasMetadata resource : read(file)) {
+                    String ns = resource.getMetadata().getNamespace();
+                    if (ns == null) {
+                        ns = resource instanceof MeshConfig ? meshNamespace : "default";
+                    }
+                    if (new ResourceKey(resource.getKind(), ns, resource.getMetadata().getName()).equals(key)) {
+                        return Optional.of(file);
+                    }
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    private List<HasMetadata> read(Path file) throws IOException {
+        return reader.read(Files.readString(file), file.getFileName().toString()).resources();
+    }
+
+    private static void write(Path file, String text) throws IOException {
+        Path temp = Files.createTempFile(file.getParent(), ".portcullis-", ".tmp");
+        Files.writeString(temp, text);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static String displayName(HasMetadata resource) {
+        String group = resource.getApiVersion().substring(0, resource.getApiVersion().indexOf('/'));
+        return resource.getKind().toLowerCase(Locale.ROOT) + "." + group + "/" + resource.getMetadata().getName();
+    }
+}

@@ -1,0 +1,111 @@
+package io.portcullis.xds;
+
+import io.envoyproxy.controlplane.server.DiscoveryServerCallbacks;
+import io.envoyproxy.controlplane.server.exception.RequestException;
+import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.Status;
+import io.portcullis.model.ServiceAccountRef;
+import java.time.Clock;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tracks connected sidecars from the ADS stream callbacks: who they are, what they were sent, and what
+ * they ACKed or NACKed. A NACK means Portcullis produced config Envoy rejects, which is a bug: it is
+ * logged as an error with Envoy's message.
+ */
+public final class SidecarRegistry implements DiscoveryServerCallbacks {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SidecarRegistry.class);
+
+    private final Map<Long, SidecarStatus> streams = new ConcurrentHashMap<>();
+    private final Consumer<ServiceAccountRef> onFirstRequest;
+    private final Clock clock;
+
+    /** @param onFirstRequest called when a stream of an identity first asks, so its snapshot can be built */
+    public SidecarRegistry(Consumer<ServiceAccountRef> onFirstRequest, Clock clock) {
+        this.onFirstRequest = onFirstRequest;
+        this.clock = clock;
+    }
+
+    @Override
+    public void onV3StreamRequest(long streamId, DiscoveryRequest request) throws RequestException {
+        SidecarStatus status = streams.get(streamId);
+        if (status == null) {
+            ServiceAccountRef identity;
+            try {
+                identity = SidecarIdentity.of(request.getNode());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("rejecting xDS stream {}: {}", streamId, e.getMessage());
+                throw new RequestException(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+            }
+            status = new SidecarStatus(streamId, request.getNode().getId(), identity, clock.instant(), Map.of());
+            streams.put(streamId, status);
+            LOG.info("sidecar connected: node={} identity={} stream={}", status.nodeId(), identity, streamId);
+            onFirstRequest.accept(identity);
+        }
+        if (request.getResponseNonce().isEmpty()) {
+            return; // an initial subscription, neither ACK nor NACK
+        }
+        SidecarStatus sidecar = status;
+        if (request.hasErrorDetail()) {
+            String message = request.getErrorDetail().getMessage();
+            LOG.error("sidecar {} ({}) REJECTED {} version {}: {}", sidecar.nodeId(), sidecar.identity(),
+                    SidecarStatus.shortType(request.getTypeUrl()), lastSent(sidecar, request.getTypeUrl()), message);
+            streams.computeIfPresent(streamId, (id, s) -> s.withType(request.getTypeUrl(),
+                    t -> new SidecarStatus.TypeStatus(t.sentVersion(), t.ackedVersion(), t.sentVersion(), message)));
+        } else {
+            streams.computeIfPresent(streamId, (id, s) -> s.withType(request.getTypeUrl(),
+                    t -> new SidecarStatus.TypeStatus(t.sentVersion(), request.getVersionInfo(), t.nackedVersion(),
+                            t.nackMessage())));
+        }
+    }
+
+    @Override
+    public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
+        streams.computeIfPresent(streamId, (id, s) -> s.withType(response.getTypeUrl(),
+                t -> new SidecarStatus.TypeStatus(response.getVersionInfo(), t.ackedVersion(), t.nackedVersion(),
+                        t.nackMessage())));
+    }
+
+    @Override
+    public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) throws RequestException {
+        // Our bootstraps use state-of-the-world ADS; refuse delta so a stray client gets a clear error.
+        throw new RequestException(Status.UNIMPLEMENTED.withDescription("Portcullis serves state-of-the-world ADS only"));
+    }
+
+    @Override
+    public void onStreamClose(long streamId, String typeUrl) {
+        closed(streamId);
+    }
+
+    @Override
+    public void onStreamCloseWithError(long streamId, String typeUrl, Throwable error) {
+        closed(streamId);
+    }
+
+    private void closed(long streamId) {
+        SidecarStatus status = streams.remove(streamId);
+        if (status != null) {
+            LOG.info("sidecar disconnected: node={} identity={} stream={}", status.nodeId(), status.identity(), streamId);
+        }
+    }
+
+    public List<SidecarStatus> sidecars() {
+        return streams.values().stream()
+                .sorted(Comparator.comparing(SidecarStatus::identity).thenComparing(SidecarStatus::nodeId))
+                .toList();
+    }
+
+    private static String lastSent(SidecarStatus status, String typeUrl) {
+        SidecarStatus.TypeStatus type = status.types().get(SidecarStatus.shortType(typeUrl));
+        return type == null ? "?" : type.sentVersion();
+    }
+}
