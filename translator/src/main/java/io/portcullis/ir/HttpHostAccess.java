@@ -14,7 +14,7 @@ public record HttpHostAccess(String host, boolean anyRequest, List<RouteMatch> m
 
     public HttpHostAccess {
         matches = anyRequest ? List.of() : List.copyOf(matches);
-        origins = Set.copyOf(origins);
+        origins = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(origins));
     }
 
     public boolean wildcard() {

@@ -18,6 +18,6 @@ public record PortPlan(int port, boolean serverFirst, Optional<TcpAccess> tcp, L
     public PortPlan {
         httpHosts = List.copyOf(httpHosts);
         tlsHosts = List.copyOf(tlsHosts);
-        tlsOrigins = Set.copyOf(tlsOrigins);
+        tlsOrigins = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(tlsOrigins));
     }
 }

@@ -15,6 +15,6 @@ public record TcpAccess(boolean anyAddress, List<Cidr> ranges, Set<String> origi
 
     public TcpAccess {
         ranges = List.copyOf(ranges);
-        origins = Set.copyOf(origins);
+        origins = java.util.Collections.unmodifiableSortedSet(new java.util.TreeSet<>(origins));
     }
 }

@@ -8,7 +8,7 @@ import java.util.regex.Pattern;
 /** An IP range from {@code spec.ipAddresses}, normalised so equal ranges compare equal. */
 public record Cidr(String address, int prefixLength) implements Comparable<Cidr> {
 
-    private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|[01]?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|[01]?\\d?\\d)){3}");
     private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]+");
 
     /** Parses {@code 198.18.0.0/16}, {@code 2001:db8::/32} or a bare address (a single host). */
