@@ -44,6 +44,17 @@ final class HttpRouteConfigBuilder {
         return config.build();
     }
 
+    /** A route table that refuses everything, for a port whose HTTP rules are gone (see {@link SidecarResources}). */
+    static RouteConfiguration denyAll(String name) {
+        return RouteConfiguration.newBuilder()
+                .setName(name)
+                .addVirtualHosts(VirtualHost.newBuilder()
+                        .setName(DENY_UNKNOWN_HOST)
+                        .addDomains("*")
+                        .addRoutes(deny(DENY_UNKNOWN_HOST, "the Egress policies for this port were removed")))
+                .build();
+    }
+
     private static VirtualHost virtualHost(int port, HttpHostAccess host) {
         VirtualHost.Builder vhost = VirtualHost.newBuilder().setName(host.host());
         if (host.wildcard()) {
@@ -82,7 +93,9 @@ final class HttpRouteConfigBuilder {
         if (!match.methods().isEmpty()) {
             StringMatcher methods = match.methods().size() == 1
                     ? StringMatcher.newBuilder().setExact(match.methods().get(0)).build()
-                    : StringMatcher.newBuilder().setSafeRegex(regex(String.join("|", match.methods()))).build();
+                    // Method tokens may contain regex metacharacters ('.', '*', '|'): quote each one.
+                    : StringMatcher.newBuilder().setSafeRegex(regex(String.join("|",
+                            match.methods().stream().map(com.google.re2j.Pattern::quote).toList()))).build();
             route.addHeaders(HeaderMatcher.newBuilder().setName(":method").setStringMatch(methods));
         }
         List<Map.Entry<String, String>> headers = new ArrayList<>(match.headers().entrySet());

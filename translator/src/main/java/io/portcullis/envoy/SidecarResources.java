@@ -29,6 +29,26 @@ public record SidecarResources(String version, List<Listener> listeners, List<Cl
                 listeners, clusters, routes);
     }
 
+    /**
+     * These resources plus a deny-everything route table for each named route table they no longer
+     * contain. When an HTTP port's policies are deleted, Envoy drains the old filter chain but keeps
+     * its route table until then, and a state-of-the-world server never sends a route table that is
+     * gone: without this, open keep-alive connections (and a chain re-added during the drain) would
+     * keep the old, wider routes. With it, what Envoy holds under a retired name refuses everything.
+     */
+    public SidecarResources withRetiredRoutes(java.util.Collection<String> retiredRouteNames) {
+        java.util.Set<String> current = routes.stream().map(RouteConfiguration::getName)
+                .collect(java.util.stream.Collectors.toSet());
+        List<RouteConfiguration> tombstones = retiredRouteNames.stream().sorted().distinct()
+                .filter(name -> !current.contains(name))
+                .map(HttpRouteConfigBuilder::denyAll)
+                .toList();
+        if (tombstones.isEmpty()) {
+            return this;
+        }
+        return of(listeners, clusters, Stream.concat(routes.stream(), tombstones.stream()).toList());
+    }
+
     private static String digest(List<? extends Message> resources) {
         try {
             MessageDigest sha = MessageDigest.getInstance("SHA-256");

@@ -265,7 +265,11 @@ public final class PolicyValidator {
                 }
                 checkRe2(key, field + ".headers." + name, value, problems);
                 // HTTP header names are case-insensitive; Envoy holds them lower-case.
-                headers.put(name.toLowerCase(Locale.ROOT), value);
+                if (headers.putIfAbsent(name.toLowerCase(Locale.ROOT), value) != null) {
+                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
+                            "names the same header as another entry (header names are case-insensitive); "
+                                    + "merge them into one regex"));
+                }
             });
             if (problems.size() == before) {
                 String label = match.name() == null ? String.valueOf(i) : match.name();
