@@ -76,8 +76,12 @@ public final class DebugEndpoint implements AutoCloseable {
             String served = controlPlane.served(sidecar.identity()).map(s -> s.resources().version()).orElse(null);
             node.put("servedVersion", served);
             node.put("ackedVersion", sidecar.ackedListenerVersion());
-            node.put("upToDate", served != null && sidecar.types().values().stream()
-                    .allMatch(t -> served.equals(t.ackedVersion())));
+            // Up to date: it runs the identity's current listeners and clusters. Route tables are left
+            // out: Envoy asks for them by name and stops asking when no listener uses them, so their
+            // last ACK can lawfully lag; their status is listed under "types".
+            node.put("upToDate", served != null
+                    && served.equals(sidecar.ackedListenerVersion())
+                    && sidecar.types().containsKey("Cluster") && served.equals(sidecar.types().get("Cluster").ackedVersion()));
             ObjectNode types = node.putObject("types");
             sidecar.types().forEach((type, status) -> {
                 ObjectNode t = types.putObject(type);

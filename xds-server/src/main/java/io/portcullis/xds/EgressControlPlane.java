@@ -34,6 +34,8 @@ public final class EgressControlPlane {
     private final SimpleCache<ServiceAccountRef> cache = new SimpleCache<>(SidecarIdentity::of);
     private final EgressTranslator translator = new EgressTranslator();
     private final Map<ServiceAccountRef, Served> served = new TreeMap<>();
+    /** Every HTTP route table name ever served to an identity; see SidecarResources#withRetiredRoutes. */
+    private final Map<ServiceAccountRef, Set<String>> routeNamesServed = new TreeMap<>();
     private ValidatedPolicies policies;
     private List<String> sourceProblems = List.of();
 
@@ -96,7 +98,9 @@ public final class EgressControlPlane {
         if (current != null && current.model().equals(model)) {
             return;
         }
-        SidecarResources resources = translator.resources(model);
+        Set<String> routeNames = routeNamesServed.computeIfAbsent(identity, id -> new java.util.TreeSet<>());
+        SidecarResources resources = translator.resources(model).withRetiredRoutes(routeNames);
+        resources.routes().forEach(route -> routeNames.add(route.getName()));
         cache.setSnapshot(identity, Snapshot.create(resources.clusters(), List.of(), resources.listeners(),
                 resources.routes(), List.of(), resources.version()));
         served.put(identity, new Served(model, resources));
