@@ -212,7 +212,8 @@ start_bg() {  # start_bg NAME CMD... : run CMD in pcl-inet, detached, pid -> NAM
   shift
   # Without job control a background job is not a group leader, so setsid execs in place
   # and $! is the server itself (ip netns exec also execs).
-  setsid ip netns exec "$NS_INET" "$@" >"$STATE/$name.log" 2>&1 </dev/null &
+  # Unbuffered, so the tests can read gunicorn's access log the moment a request is served.
+  PYTHONUNBUFFERED=1 setsid ip netns exec "$NS_INET" "$@" >"$STATE/$name.log" 2>&1 </dev/null &
   echo $! >"$STATE/$name.pid"
   SERVERS+=("$name")
 }

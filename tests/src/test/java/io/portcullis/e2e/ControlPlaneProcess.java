@@ -1,0 +1,96 @@
+package io.portcullis.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/** {@code portcullis serve} as a child process, and a client for its debug endpoint. */
+final class ControlPlaneProcess implements AutoCloseable {
+
+    static final int XDS_PORT = 15010;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Process process;
+    private final int debugPort;
+    final Path log;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    ControlPlaneProcess(PortcullisCli cli, Path log) throws IOException {
+        this.log = log;
+        this.debugPort = freePort();
+        List<String> command = cli.command("serve", "--config-dir", cli.configDir().toString(),
+                "--xds-address", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(XDS_PORT),
+                "--debug-address", "127.0.0.1", "--debug-port", String.valueOf(debugPort));
+        this.process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    boolean healthy() {
+        try {
+            return get("/healthz").equals("ok\n");
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    JsonNode sidecars() throws IOException {
+        return JSON.readTree(get("/debug/sidecars"));
+    }
+
+    JsonNode problems() throws IOException {
+        return JSON.readTree(get("/debug/problems"));
+    }
+
+    JsonNode xds(String identity) throws IOException {
+        return JSON.readTree(get("/debug/xds/" + identity));
+    }
+
+    String get(String path) throws IOException {
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            return response.body();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.portcullis.e2e;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Runs the packaged {@code portcullis} program exactly as an operator would, with the JVM running this test. */
+record PortcullisCli(Path jar, Path configDir) {
+
+    static String java() {
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    List<String> command(String... args) {
+        List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    ProcessRun run(String stdin, String... args) {
+        return ProcessRun.run(Duration.ofSeconds(60), stdin, command(args)).orFail();
+    }
+
+    /** {@code kubectl apply -f -} against the directory store. */
+    String apply(String manifests) {
+        return run(manifests, "apply", "--config-dir", configDir.toString(), "-f", "-").stdout().trim();
+    }
+
+    /** {@code kubectl delete egress NAME -n NAMESPACE}. */
+    String delete(String kind, String namespace, String name) {
+        return run(null, "delete", "--config-dir", configDir.toString(), kind, name, "-n", namespace).stdout().trim();
+    }
+
+    /** The guide's {@code kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '...' --type=merge}. */
+    String patchMeshConfig(String json) {
+        return run(null, "patch", "--config-dir", configDir.toString(), "meshconfig", "fsm-mesh-config", "-n", "fsm-system",
+                "-p", json, "--type=merge").stdout().trim();
+    }
+}

@@ -1,0 +1,84 @@
+package io.portcullis.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Real Envoy beside a pod, set up the way an injector would: the bootstrap and the iptables rules come
+ * from {@code portcullis bootstrap} and {@code portcullis iptables}; Envoy runs in the pod's network
+ * namespace under its own UID, which the rules exempt from redirection.
+ */
+final class Sidecar implements AutoCloseable {
+
+    static final int PROXY_UID = 1337;
+
+    private final Process process;
+    final Path log;
+
+    private Sidecar(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    static Sidecar start(PortcullisCli cli, Pod pod, Path workDir) throws IOException {
+        Path bootstrap = workDir.resolve(pod.podName() + "-bootstrap.yaml");
+        cli.run(null, "bootstrap", "-n", pod.namespace(), "--service-account", pod.serviceAccount(), "--pod", pod.podName(),
+                "--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT),
+                "-o", bootstrap.toString());
+        Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
+
+        // What the init container does: install the redirect in the pod's namespace.
+        String rules = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID)).stdout();
+        ProcessRun.run(Duration.ofSeconds(20), rules, List.of("ip", "netns", "exec", pod.netns(), "iptables-restore", "--noflush"))
+                .orFail();
+
+        Path log = workDir.resolve(pod.podName() + "-envoy.log");
+        Process envoy = new ProcessBuilder("ip", "netns", "exec", pod.netns(),
+                "setpriv", "--reuid=" + PROXY_UID, "--regid=" + PROXY_UID, "--clear-groups",
+                envoyBinary(), "-c", bootstrap.toString(), "--disable-hot-restart", "--log-level", "info",
+                // When a policy is removed its filter chain drains: ask its connections to close at once.
+                "--drain-strategy", "immediate", "--drain-time-s", "2")
+                .directory(workDir.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+        return new Sidecar(envoy, log);
+    }
+
+    static String envoyBinary() {
+        for (String candidate : new String[] {System.getenv("PORTCULLIS_ENVOY"), "/usr/local/lib/portcullis/envoy"}) {
+            if (candidate != null && Files.isExecutable(Path.of(candidate))) {
+                return candidate;
+            }
+        }
+        throw new AssertionError("no Envoy binary readable by UID " + PROXY_UID + ": run scripts/install-deps");
+    }
+
+    String logText() {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
