@@ -120,19 +120,17 @@ public final class DebugEndpoint implements AutoCloseable {
             respond(exchange, 400, "text/plain", e.getMessage() + "\n");
             return;
         }
-        var served = controlPlane.served(identity);
-        if (served.isEmpty()) {
-            respond(exchange, 404, "text/plain", "no sidecar of " + identity
-                    + " has connected yet; its config is built when the first one does\n");
-            return;
-        }
+        boolean connected = controlPlane.served(identity).isPresent();
+        EgressControlPlane.Served current = controlPlane.current(identity);
         ObjectNode root = JSON.createObjectNode();
         root.put("identity", identity.toString());
-        root.put("version", served.get().resources().version());
-        root.set("model", JSON.valueToTree(served.get().model()));
-        root.set("listeners", protos(served.get().resources().listeners()));
-        root.set("clusters", protos(served.get().resources().clusters()));
-        root.set("routes", protos(served.get().resources().routes()));
+        // false: no sidecar of this identity has connected; this is what one would get.
+        root.put("served", connected);
+        root.put("version", current.resources().version());
+        root.set("model", JSON.valueToTree(current.model()));
+        root.set("listeners", protos(current.resources().listeners()));
+        root.set("clusters", protos(current.resources().clusters()));
+        root.set("routes", protos(current.resources().routes()));
         json(exchange, root);
     }
 

@@ -73,6 +73,19 @@ public final class EgressControlPlane {
         return Optional.ofNullable(served.get(identity));
     }
 
+    /**
+     * What an identity's sidecars get: the snapshot in the cache once one of them has connected,
+     * otherwise what it would get, computed on the spot and not cached.
+     */
+    public synchronized Served current(ServiceAccountRef identity) {
+        Served existing = served.get(identity);
+        if (existing != null) {
+            return existing;
+        }
+        SidecarEgressModel model = translator.model(policies, identity);
+        return new Served(model, translator.resources(model));
+    }
+
     public synchronized Map<ServiceAccountRef, Served> allServed() {
         return Map.copyOf(served);
     }
