@@ -103,6 +103,18 @@ class EgressWalkthroughIT {
         cli.apply(Manifests.HTTPBIN_80);
         awaitOk(curlPod, HTTPBIN_80);
         assertOtherPodBlocked();
+        step("2. apply an invalid Egress beside it: reported and skipped, httpbin-80 keeps working");
+        cli.apply(Manifests.BAD_EGRESS);
+        JsonNode problems = within("the invalid Egress is listed on /debug/problems", () -> {
+            JsonNode all = controlPlane.problems().get("policies");
+            return all.toString().contains("Egress curl/bad-protocol") ? all : null;
+        });
+        say("   " + problems.toString());
+        assertThat(problems.toString()).contains("spec.ports[0].protocol").contains("spec.ipAddresses[0]");
+        assertThat(controlPlane.logText()).contains("Egress curl/bad-protocol spec.ports[0].protocol");
+        assertThat(curlPod.curl(HTTPBIN_80).ok()).as("the valid policy still works").isTrue();
+        assertThat(curlPod.curl(FLOMESH_443).denied()).as("nothing of the invalid policy is enforced").isTrue();
+        cli.delete("egress", "curl", "bad-protocol");
         step("2. delete Egress httpbin-80");
         cli.delete("egress", "curl", "httpbin-80");
         awaitDenied(curlPod, HTTPBIN_80);

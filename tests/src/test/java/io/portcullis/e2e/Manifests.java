@@ -109,6 +109,27 @@ final class Manifests {
                 pathRegex: /status.*
             """;
 
+    /** Invalid on purpose: an unknown protocol and a bad CIDR. */
+    static final String BAD_EGRESS = """
+            kind: Egress
+            apiVersion: policy.flomesh.io/v1alpha1
+            metadata:
+              name: bad-protocol
+              namespace: curl
+            spec:
+              sources:
+              - kind: ServiceAccount
+                name: curl
+                namespace: curl
+              hosts:
+              - flomesh.io
+              ipAddresses:
+              - 198.18.0.300/24
+              ports:
+              - number: 443
+                protocol: htps
+            """;
+
     static final String SSH_SERVER_FIRST = """
             kind: Egress
             apiVersion: policy.flomesh.io/v1alpha1
