@@ -65,11 +65,7 @@ final class ControlPlaneProcess implements AutoCloseable {
     }
 
     String logText() {
-        try {
-            return Files.readString(log);
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
+        return ProcessRun.readLog(log);
     }
 
     boolean alive() {
@@ -84,13 +80,6 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ProcessRun.stop(process);
     }
 }

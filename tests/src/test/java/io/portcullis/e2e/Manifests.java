@@ -1,113 +1,37 @@
 package io.portcullis.e2e;
 
-/** The manifests of the Flomesh egress guide, verbatim, plus the server-first policy for the SSH step. */
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The Flomesh egress guide's manifests, read verbatim from deploy/examples, plus the manifests of our extra steps. */
 final class Manifests {
 
     private Manifests() {
     }
 
-    static final String ENABLE_EGRESS_POLICY =
-            "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true},\"traffic\":{\"enableEgress\":false}}}";
+    private static final Path GUIDE = Path.of(System.getProperty("portcullis.examples",
+            "../deploy/examples/fsm-egress-guide"));
+
+    /** The guide's {@code kubectl patch meshconfig} argument. */
+    static final String ENABLE_EGRESS_POLICY = guide("meshconfig-merge-patch.json").trim();
     static final String ENABLE_PASSTHROUGH =
             "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true},\"traffic\":{\"enableEgress\":true}}}";
 
-    static final String HTTPBIN_80 = """
-            kind: Egress
-            apiVersion: policy.flomesh.io/v1alpha1
-            metadata:
-              name: httpbin-80
-              namespace: curl
-            spec:
-              sources:
-              - kind: ServiceAccount
-                name: curl
-                namespace: curl
-              hosts:
-              - httpbin.org
-              ports:
-              - number: 80
-                protocol: http
-            """;
+    static final String HTTPBIN_80 = guide("01-http-egress.yaml");
+    static final String HTTPBIN_443 = guide("02-https-egress.yaml");
+    static final String TCP_443 = guide("03-tcp-egress.yaml");
+    static final String ROUTE_GROUP_AND_HTTPBIN_80_WITH_MATCHES = guide("04-http-route-group-and-egress.yaml");
+    static final String ROUTE_GROUP_WITH_STATUS = guide("05-http-route-group-updated.yaml");
 
-    static final String HTTPBIN_443 = """
-            kind: Egress
-            apiVersion: policy.flomesh.io/v1alpha1
-            metadata:
-              name: httpbin-443
-              namespace: curl
-            spec:
-              sources:
-              - kind: ServiceAccount
-                name: curl
-                namespace: curl
-              hosts:
-              - httpbin.org
-              ports:
-              - number: 443
-                protocol: https
-            """;
-
-    static final String TCP_443 = """
-            kind: Egress
-            apiVersion: policy.flomesh.io/v1alpha1
-            metadata:
-              name: tcp-443
-              namespace: curl
-            spec:
-              sources:
-              - kind: ServiceAccount
-                name: curl
-                namespace: curl
-              ports:
-              - number: 443
-                protocol: tcp
-            """;
-
-    static final String ROUTE_GROUP_AND_HTTPBIN_80_WITH_MATCHES = """
-            apiVersion: specs.smi-spec.io/v1alpha4
-            kind: HTTPRouteGroup
-            metadata:
-              name: egress-http-route
-              namespace: curl
-            spec:
-              matches:
-              - name: get
-                pathRegex: /get
-            ---
-            kind: Egress
-            apiVersion: policy.flomesh.io/v1alpha1
-            metadata:
-              name: httpbin-80
-              namespace: curl
-            spec:
-              sources:
-              - kind: ServiceAccount
-                name: curl
-                namespace: curl
-              hosts:
-              - httpbin.org
-              ports:
-              - number: 80
-                protocol: http
-              matches:
-              - apiGroup: specs.smi-spec.io/v1alpha4
-                kind: HTTPRouteGroup
-                name: egress-http-route
-            """;
-
-    static final String ROUTE_GROUP_WITH_STATUS = """
-            apiVersion: specs.smi-spec.io/v1alpha4
-            kind: HTTPRouteGroup
-            metadata:
-              name: egress-http-route
-              namespace: curl
-            spec:
-              matches:
-              - name: get
-                pathRegex: /get
-              - name: status
-                pathRegex: /status.*
-            """;
+    private static String guide(String file) {
+        try {
+            return Files.readString(GUIDE.resolve(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("guide manifest missing: " + GUIDE.resolve(file), e);
+        }
+    }
 
     /** Invalid on purpose: an unknown protocol and a bad CIDR. */
     static final String BAD_EGRESS = """

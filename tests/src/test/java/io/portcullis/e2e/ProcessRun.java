@@ -44,6 +44,27 @@ record ProcessRun(List<String> command, int exitCode, String stdout, String stde
         return run(Duration.ofSeconds(60), null, List.of(command));
     }
 
+    /** Stops a long-running child: SIGTERM, then SIGKILL after a grace period. */
+    static void stop(Process process) {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A child's log file, for failure messages. */
+    static String readLog(Path log) {
+        try {
+            return Files.readString(log);
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
     ProcessRun orFail() {
         if (exitCode != 0) {
             throw new AssertionError("'" + String.join(" ", command) + "' exited " + exitCode + "\nstdout: " + stdout

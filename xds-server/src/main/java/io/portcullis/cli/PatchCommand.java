@@ -4,7 +4,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 @Command(name = "patch", mixinStandardHelpOptions = true,
         description = "Like 'kubectl patch meshconfig fsm-mesh-config -n fsm-system -p JSON --type=merge', "
@@ -14,14 +13,8 @@ final class PatchCommand implements Callable<Integer> {
     @Mixin
     StoreOptions options;
 
-    @Parameters(index = "0", description = "egress, httproutegroup or meshconfig")
-    String kind;
-
-    @Parameters(index = "1")
-    String name;
-
-    @Option(names = {"-n", "--namespace"})
-    String namespace;
+    @Mixin
+    ResourceName resource;
 
     @Option(names = {"-p", "--patch"}, required = true, description = "JSON merge patch (RFC 7386).")
     String patch;
@@ -36,7 +29,7 @@ final class PatchCommand implements Callable<Integer> {
             return 1;
         }
         try {
-            System.out.println(options.store().patch(kind, namespace, name, patch));
+            System.out.println(options.store().patch(resource.kind, resource.namespace, resource.name, patch));
             return 0;
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());
