@@ -1,0 +1,110 @@
+package io.portcullis.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kubectl's apply, delete and patch against the directory store, checked through what the source then reads. */
+class ManifestStoreTest {
+
+    private static final String EGRESS = """
+            kind: Egress
+            apiVersion: policy.flomesh.io/v1alpha1
+            metadata:
+              name: httpbin-80
+              namespace: curl
+            spec:
+              sources:
+              - kind: ServiceAccount
+                name: curl
+                namespace: curl
+              hosts:
+              - httpbin.org
+              ports:
+              - number: 80
+                protocol: http
+            """;
+
+    @TempDir
+    Path dir;
+
+    private ManifestStore store() {
+        return new ManifestStore(dir, "fsm-system");
+    }
+
+    private SourceUpdate read() throws Exception {
+        try (DirectoryConfigSource source = new DirectoryConfigSource(dir, "fsm-system")) {
+            return source.readOnce();
+        }
+    }
+
+    @Test
+    void applyReportsCreatedUnchangedConfiguredLikeKubectl() throws Exception {
+        assertThat(store().apply(EGRESS, "test", null)).containsExactly("egress.policy.flomesh.io/httpbin-80 created");
+        assertThat(store().apply(EGRESS, "test", null)).containsExactly("egress.policy.flomesh.io/httpbin-80 unchanged");
+        assertThat(store().apply(EGRESS.replace("httpbin.org", "example.com"), "test", null))
+                .containsExactly("egress.policy.flomesh.io/httpbin-80 configured");
+        assertThat(read().snapshot().egresses()).singleElement()
+                .satisfies(e -> assertThat(e.getSpec().hosts()).containsExactly("example.com"));
+    }
+
+    @Test
+    void applyWritesNothingWhenAnyDocumentIsInvalid() throws Exception {
+        assertThatThrownBy(() -> store().apply(EGRESS + "---\nkind: Egress\napiVersion: policy.flomesh.io/v1beta9\n"
+                + "metadata: {name: x, namespace: curl}\nspec: {}\n", "test", null))
+                .hasMessageContaining("nothing applied").hasMessageContaining("v1beta9");
+        assertThat(read().snapshot().egresses()).isEmpty();
+    }
+
+    @Test
+    void deleteRemovesAndReportsNotFound() throws Exception {
+        store().apply(EGRESS, "test", null);
+        assertThat(store().delete("egress", "curl", "httpbin-80")).isEqualTo("egress \"httpbin-80\" deleted");
+        assertThat(read().snapshot().egresses()).isEmpty();
+        assertThatThrownBy(() -> store().delete("egresses", "curl", "httpbin-80"))
+                .hasMessageContaining("NotFound").hasMessageContaining("Egress curl/httpbin-80");
+        assertThatThrownBy(() -> store().delete("deployment", "curl", "x")).hasMessageContaining("unknown resource type");
+    }
+
+    @Test
+    void theGuidesMeshConfigPatchKeepsFieldsPortcullisDoesNotModel() throws Exception {
+        Files.writeString(dir.resolve("meshconfig.yaml"), """
+                apiVersion: config.flomesh.io/v1alpha3
+                kind: MeshConfig
+                metadata:
+                  name: fsm-mesh-config
+                  namespace: fsm-system
+                spec:
+                  sidecar:
+                    logLevel: error
+                  traffic:
+                    enableEgress: true
+                    outboundPortExclusionList: [6379]
+                """);
+        assertThatThrownBy(() -> store().patch("meshconfig", "fsm-system", "fsm-mesh-config", "{}"))
+                .as("a MeshConfig written by hand is edited where it is").hasMessageContaining("meshconfig.yaml");
+
+        Files.move(dir.resolve("meshconfig.yaml"), dir.resolve("meshconfig.fsm-system.fsm-mesh-config.yaml"));
+        String result = store().patch("meshconfig", "fsm-system", "fsm-mesh-config",
+                "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true},\"traffic\":{\"enableEgress\":false}}}");
+
+        assertThat(result).isEqualTo("meshconfig.config.flomesh.io/fsm-mesh-config patched");
+        assertThat(read().snapshot().mesh().passthrough()).isFalse();
+        assertThat(read().snapshot().mesh().policyEnforced()).isTrue();
+        String text = Files.readString(dir.resolve("meshconfig.fsm-system.fsm-mesh-config.yaml"));
+        assertThat(text).contains("logLevel: error").contains("6379");
+    }
+
+    @Test
+    void ensureMeshConfigWritesSecureDefaultsOnce() throws Exception {
+        assertThat(store().ensureMeshConfig()).isTrue();
+        assertThat(store().ensureMeshConfig()).isFalse();
+        assertThat(read().snapshot().mesh().policyEnforced()).isTrue();
+        assertThat(read().snapshot().mesh().passthrough()).isFalse();
+        assertThat(read().problems()).isEmpty();
+    }
+}
