@@ -12,7 +12,9 @@ import java.util.regex.Pattern;
  *
  * <p>Rendered two ways from one rule list, so they cannot disagree: {@link #toIptablesRestore()}
  * for {@code iptables-restore --noflush} and {@link #toIptablesCommands()} for images that only
- * have the {@code iptables} binary. Only IPv4 ({@code iptables}) rules are rendered.
+ * have the {@code iptables} binary. IPv6 is not redirected (the outbound listener is IPv4): instead
+ * {@link #toIp6tablesRestore()} refuses the app's outbound IPv6 TCP, so a dual-stack pod cannot go
+ * around Envoy over IPv6; clients fall back to IPv4, which is policed.
  *
  * @param proxyUid the uid Envoy runs as; its own connections must not be redirected back to itself
  * @param outboundPort Envoy's outbound listener port (delivered over xDS)
@@ -60,6 +62,27 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
       out.append("# ").append(rule.why()).append('\n').append(String.join(" ", rule.args())).append('\n');
     }
     return out.append("COMMIT\n").toString();
+  }
+
+  /**
+   * Input for {@code ip6tables-restore --noflush}: in the filter table, the app's outbound IPv6 TCP is
+   * refused with a reset (fail closed), except loopback and Envoy's own connections.
+   */
+  public String toIp6tablesRestore() {
+    String uid = Integer.toString(proxyUid);
+    return "# Portcullis: IPv6 egress is not redirected to Envoy, so it is refused instead of bypassing\n"
+        + "# egress policy. Apply with: ip6tables-restore --noflush\n"
+        + "*filter\n"
+        + ':' + CHAIN + " - [0:0]\n"
+        + "-A OUTPUT -p tcp -j " + CHAIN + "\n"
+        + "# Envoy's own upstream connections may use IPv6.\n"
+        + "-A " + CHAIN + " -m owner --uid-owner " + uid + " -j RETURN\n"
+        + "# Connections within the pod (loopback) are not egress.\n"
+        + "-A " + CHAIN + " -o lo -j RETURN\n"
+        + "-A " + CHAIN + " -d ::1/128 -j RETURN\n"
+        + "# Everything else: reset at once, so clients fall back to IPv4 instead of hanging.\n"
+        + "-A " + CHAIN + " -p tcp -j REJECT --reject-with tcp-reset\n"
+        + "COMMIT\n";
   }
 
   /** Equivalent full argument vectors, each starting with {@code iptables}, to run in order. */

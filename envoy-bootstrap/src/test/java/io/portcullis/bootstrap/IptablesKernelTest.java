@@ -77,6 +77,34 @@ class IptablesKernelTest {
     assertThat(reapplied.lines().filter(l -> l.startsWith("-A OUTPUT")).count()).isEqualTo(2);
   }
 
+  /**
+   * IPv6 fails closed: the app's TCP to an IPv6 address is reset at once, while Envoy's uid is let
+   * through. The route points at a veth pair whose both ends stay in the throwaway namespace
+   * (2001:2::/48, the IPv6 benchmarking range): nothing leaves it, and an unrefused SYN goes unanswered.
+   */
+  @Test
+  void ipv6EgressOfTheAppIsRefusedButEnvoysIsNot() throws IOException {
+    Path rules = Files.writeString(dir.resolve("rules6"), RULES.toIp6tablesRestore());
+    String ip = ExternalTools.sbinTool("ip").toString();
+    try (var ns = new ExternalTools.NetNs()) {
+      // The reset reaches the app over loopback, which is up in every real pod.
+      assertOk(ns.exec(List.of(ip, "link", "set", "lo", "up"), null));
+      assertOk(ns.exec(List.of(ip, "link", "add", "pcl6a", "type", "veth", "peer", "name", "pcl6b"), null));
+      assertOk(ns.exec(List.of(ip, "link", "set", "pcl6a", "up"), null));
+      assertOk(ns.exec(List.of(ip, "link", "set", "pcl6b", "up"), null));
+      assertOk(ns.exec(List.of(ip, "-6", "addr", "add", "2001:2::1/48", "dev", "pcl6a", "nodad"), null));
+      assertOk(ns.exec(List.of(ExternalTools.sbinTool("ip6tables-restore").toString(), "--noflush"), rules));
+
+      ExternalTools.Result app = ns.exec(List.of("curl", "-sS", "-g", "--max-time", "2", "http://[2001:2::2]:80/"), null);
+      assertThat(app.exitCode()).as("the app's IPv6 connection is refused (curl exit 7):%n%s", app.output()).isEqualTo(7);
+
+      ExternalTools.Result envoy = ns.exec(List.of("setpriv", "--reuid=1337", "--regid=1337", "--clear-groups",
+          "curl", "-sS", "-g", "--max-time", "1", "http://[2001:2::2]:80/"), null);
+      assertThat(envoy.exitCode()).as("Envoy's uid is not refused; its SYN goes unanswered (curl exit 28):%n%s",
+          envoy.output()).isEqualTo(28);
+    }
+  }
+
   private static String restore() {
     return ExternalTools.sbinTool("iptables-restore").toString();
   }

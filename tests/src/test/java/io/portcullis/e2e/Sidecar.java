@@ -35,6 +35,9 @@ final class Sidecar implements AutoCloseable {
         String rules = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID)).stdout();
         ProcessRun.run(Duration.ofSeconds(20), rules, List.of("ip", "netns", "exec", pod.netns(), "iptables-restore", "--noflush"))
                 .orFail();
+        String rules6 = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID), "--family", "ipv6").stdout();
+        ProcessRun.run(Duration.ofSeconds(20), rules6, List.of("ip", "netns", "exec", pod.netns(), "ip6tables-restore", "--noflush"))
+                .orFail();
 
         Path log = workDir.resolve(pod.podName() + "-envoy.log");
         Process envoy = new ProcessBuilder("ip", "netns", "exec", pod.netns(),

@@ -13,6 +13,8 @@ final class IptablesCommand implements Callable<Integer> {
 
     enum Format { restore, commands }
 
+    enum Family { ipv4, ipv6 }
+
     @Option(names = "--proxy-uid", defaultValue = "1337", description = "UID the sidecar runs as (default: ${DEFAULT-VALUE}).")
     int proxyUid;
 
@@ -25,10 +27,20 @@ final class IptablesCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "restore", description = "restore (iptables-restore input) or commands (default: ${DEFAULT-VALUE}).")
     Format format;
 
+    @Option(names = "--family", defaultValue = "ipv4", description = "ipv4: redirect to the sidecar (iptables); "
+            + "ipv6: refuse the app's IPv6 TCP, which is not redirected (ip6tables-restore) (default: ${DEFAULT-VALUE}).")
+    Family family;
+
     @Override
     public Integer call() {
         InterceptionRules rules = new InterceptionRules(proxyUid, outboundPort, excludedCidrs);
-        if (format == Format.restore) {
+        if (family == Family.ipv6) {
+            if (format != Format.restore) {
+                System.err.println("error: --family ipv6 is printed only as ip6tables-restore input (--format restore)");
+                return 1;
+            }
+            System.out.print(rules.toIp6tablesRestore());
+        } else if (format == Format.restore) {
             System.out.print(rules.toIptablesRestore());
         } else {
             rules.toIptablesCommands().forEach(command -> System.out.println(String.join(" ", command)));
