@@ -115,10 +115,23 @@ class EgressWalkthroughIT {
         assertThat(curlPod.curl(HTTPBIN_80).ok()).as("the valid policy still works").isTrue();
         assertThat(curlPod.curl(FLOMESH_443).denied()).as("nothing of the invalid policy is enforced").isTrue();
         cli.delete("egress", "curl", "bad-protocol");
-        step("2. delete Egress httpbin-80");
+        step("2. delete Egress httpbin-80, while a keep-alive connection made under it stays open");
+        Path go = workDir.resolve("keepalive.go");
+        Path output = workDir.resolve("keepalive.out");
+        Process client = curlPod.keepAliveClient("httpbin.org", "/get", go, output);
+        await("first request on the kept-alive connection").atMost(Duration.ofSeconds(10))
+                .until(() -> Files.exists(output) && Files.readString(output).contains("first"));
+        assertThat(Files.readString(output)).contains("first 200");
         cli.delete("egress", "curl", "httpbin-80");
         awaitDenied(curlPod, HTTPBIN_80);
         assertHttpDenied(curlPod, HTTPBIN_80);
+        awaitSidecarsInSync();
+        Files.createFile(go);
+        assertThat(client.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        String second = Files.readString(output);
+        say("   existing connection after the delete: " + second.replace('\n', ' ').trim());
+        assertThat(second).as("a request on a connection opened before the delete is refused too")
+                .containsAnyOf("second 403", "second closed");
     }
 
     @Test

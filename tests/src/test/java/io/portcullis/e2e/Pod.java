@@ -51,6 +51,31 @@ record Pod(String netns, String namespace, String serviceAccount, String podName
         return new Banner(Double.parseDouble(parts[0]), parts.length > 1 ? parts[1] : "");
     }
 
+    /**
+     * Starts a client that keeps one HTTP/1.1 connection open: it sends {@code GET path}, prints the
+     * status, waits until {@code goFile} exists, sends the same request on the same connection and
+     * prints what happened ("403", "200", or "closed" when the sidecar closed the connection).
+     */
+    Process keepAliveClient(String host, String path, Path goFile, Path output) throws java.io.IOException {
+        String script = """
+                import http.client, os, sys, time
+                host, path, go = sys.argv[1], sys.argv[2], sys.argv[3]
+                c = http.client.HTTPConnection(host, 80, timeout=10)
+                c.request("GET", path); r = c.getresponse(); r.read()
+                print("first", r.status, flush=True)
+                deadline = time.time() + 60
+                while not os.path.exists(go) and time.time() < deadline:
+                    time.sleep(0.05)
+                try:
+                    c.request("GET", path); r = c.getresponse(); r.read()
+                    print("second", r.status, flush=True)
+                except Exception as e:
+                    print("second closed", type(e).__name__, flush=True)
+                """;
+        return new ProcessBuilder("ip", "netns", "exec", netns, "python3", "-c", script, host, path, goFile.toString())
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+    }
+
     private static int parse(String code) {
         try {
             return Integer.parseInt(code);
