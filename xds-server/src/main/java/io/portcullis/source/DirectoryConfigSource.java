@@ -82,7 +82,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     }
 
     /** Reads the directory now; exposed so tests and the CLI's one-shot commands need no watcher. */
-    public SourceUpdate readOnce() throws IOException {
+    public synchronized SourceUpdate readOnce() throws IOException {
         return load(listFiles());
     }
 

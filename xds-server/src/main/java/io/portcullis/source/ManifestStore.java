@@ -91,8 +91,9 @@ public final class ManifestStore {
         Path file = fileFor(key);
         Optional<HasMetadata> current = Files.exists(file) ? read(file).stream().findFirst() : Optional.empty();
         if (current.isEmpty()) {
-            if (fileDefining(key).isPresent()) {
-                throw new IllegalArgumentException(key + " is defined in " + fileDefining(key).get()
+            Optional<Path> elsewhere = fileDefining(key);
+            if (elsewhere.isPresent()) {
+                throw new IllegalArgumentException(key + " is defined in " + elsewhere.get()
                         + ", which was not written by 'portcullis apply'; edit that file instead");
             }
             throw new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory);

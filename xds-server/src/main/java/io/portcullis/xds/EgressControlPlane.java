@@ -4,6 +4,7 @@ import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.portcullis.envoy.SidecarResources;
 import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;
@@ -124,12 +125,12 @@ public final class EgressControlPlane {
 
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */
     private static Set<ServiceAccountRef> touchedIdentities(ValidatedPolicies before, ValidatedPolicies after) {
-        Map<Object, EgressRule> old = before.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
-        Map<Object, EgressRule> now = after.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
+        Map<ResourceKey, EgressRule> old = before.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
+        Map<ResourceKey, EgressRule> now = after.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
         Set<ServiceAccountRef> touched = new HashSet<>();
-        Set<Object> keys = new HashSet<>(old.keySet());
+        Set<ResourceKey> keys = new HashSet<>(old.keySet());
         keys.addAll(now.keySet());
-        for (Object key : keys) {
+        for (ResourceKey key : keys) {
             EgressRule a = old.get(key);
             EgressRule b = now.get(key);
             if (a == null || !a.equals(b)) {
