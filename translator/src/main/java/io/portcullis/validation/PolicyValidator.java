@@ -98,6 +98,11 @@ public final class PolicyValidator {
                         "'" + source.name() + "' is not a ServiceAccount name; give the name of the workload's ServiceAccount"));
                 continue;
             }
+            if (source.mtls() != null) {
+                problems.add(PolicyProblem.warning(key, field + ".mtls",
+                        "ignored: Portcullis does not issue egress client certificates; the source is matched by its"
+                                + " ServiceAccount alone"));
+            }
             // Like kubectl, an omitted namespace means the policy's own namespace.
             String namespace = source.namespace() == null || source.namespace().isEmpty() ? policyNamespace : source.namespace();
             if (!K8S_NAME.matcher(namespace).matches()) {

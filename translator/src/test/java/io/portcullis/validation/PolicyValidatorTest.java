@@ -209,6 +209,17 @@ class PolicyValidatorTest {
         assertThat(policies.rules()).isEmpty();
     }
 
+    @Test
+    void fsmSourceMtlsIsAcceptedWithAWarningThatItIsNotUsed() {
+        Egress egress = new Egress("curl", "gw", new EgressSpec(
+                List.of(new EgressSource("ServiceAccount", "curl", "curl", java.util.Map.of("issuer", "other"))),
+                List.of(), List.of(), List.of(new EgressPort(5432, "tcp")), List.of()));
+        ValidatedPolicies policies = new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
+        assertThat(policies.problems()).extracting(PolicyProblem::toString).singleElement().satisfies(p ->
+                assertThat(p).startsWith("WARNING Egress curl/gw spec.sources[0].mtls: ignored"));
+        assertThat(policies.rules()).hasSize(1);
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** An Egress in namespace curl for ServiceAccount curl/curl; {@code spec} is the rest of its spec, indented. */
