@@ -102,6 +102,9 @@ class EgressWalkthroughIT {
         step("2. apply Egress httpbin-80 (http, port 80, host httpbin.org)");
         cli.apply(Manifests.HTTPBIN_80);
         awaitOk(curlPod, HTTPBIN_80);
+        Pod.CurlResult echoed = curlPod.curl(HTTPBIN_80);
+        assertThat(echoed.body()).as("headers httpbin.org received").contains("\"Host\": \"httpbin.org")
+                .doesNotContainIgnoringCase("x-envoy");
         assertOtherPodBlocked();
         step("2. apply an invalid Egress beside it: reported and skipped, httpbin-80 keeps working");
         cli.apply(Manifests.BAD_EGRESS);

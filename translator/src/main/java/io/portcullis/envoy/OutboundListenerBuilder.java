@@ -148,8 +148,11 @@ final class OutboundListenerBuilder {
                 .setMergeSlashes(true)
                 .addHttpFilters(HttpFilter.newBuilder().setName(HttpRouteConfigBuilder.DYNAMIC_FORWARD_PROXY_FILTER)
                         .setTypedConfig(EnvoyTypes.pack(forwardProxy)))
+                // The destination is outside the mesh: tell it nothing about Envoy (no x-envoy-* headers)
+                // and let the client see the real server's Server header.
+                .setServerHeaderTransformation(HttpConnectionManager.ServerHeaderTransformation.PASS_THROUGH)
                 .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
-                        .setTypedConfig(EnvoyTypes.pack(Router.getDefaultInstance())))
+                        .setTypedConfig(EnvoyTypes.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build())))
                 .addAccessLog(AccessLogs.httpDenied(model.identity(), plan.port()))
                 .build();
         return FilterChain.newBuilder()
