@@ -76,6 +76,29 @@ class AdsAckNackTest {
     }
 
     @Test
+    void sidecarsOfOneIdentityShareOneSnapshot() throws Exception {
+        BlockingQueue<DiscoveryResponse> first = new LinkedBlockingQueue<>();
+        BlockingQueue<DiscoveryResponse> second = new LinkedBlockingQueue<>();
+        var streamA = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(collect(first, new LinkedBlockingQueue<>()));
+        var streamB = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(collect(second, new LinkedBlockingQueue<>()));
+        streamA.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-1"))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
+        streamB.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-2"))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
+
+        DiscoveryResponse a = first.poll(10, TimeUnit.SECONDS);
+        DiscoveryResponse b = second.poll(10, TimeUnit.SECONDS);
+        assertThat(a).isNotNull();
+        assertThat(b).isNotNull();
+        assertThat(b.getVersionInfo()).isEqualTo(a.getVersionInfo());
+        assertThat(b.getResourcesList()).isEqualTo(a.getResourcesList());
+        assertThat(controlPlane.allServed()).containsOnlyKeys(new io.portcullis.model.ServiceAccountRef("curl", "curl"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> registry.sidecars().size() == 2);
+        streamA.onCompleted();
+        streamB.onCompleted();
+    }
+
+    @Test
     void aNodeIdPortcullisDidNotIssueIsRefused() throws Exception {
         BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
