@@ -52,6 +52,7 @@ public final class SidecarModelBuilder {
         private final Set<String> tlsHosts = new TreeSet<>();
         private final Set<String> tlsOrigins = new TreeSet<>();
         private final List<EgressRule> tlsRules = new ArrayList<>();
+        private final List<EgressRule> restrictedHttpRules = new ArrayList<>();
 
         PortAccumulator(int port) {
             this.port = port;
@@ -69,8 +70,13 @@ public final class SidecarModelBuilder {
                         tcpRanges.addAll(rule.ipRanges());
                     }
                 }
-                case HTTP -> rule.hosts().forEach(host ->
-                        httpHosts.computeIfAbsent(host, h -> new HostAccumulator()).add(origin, rule.matches()));
+                case HTTP -> {
+                    rule.hosts().forEach(host ->
+                            httpHosts.computeIfAbsent(host, h -> new HostAccumulator()).add(origin, rule.matches()));
+                    if (!rule.matches().isEmpty()) {
+                        restrictedHttpRules.add(rule);
+                    }
+                }
                 case HTTPS -> {
                     tlsHosts.addAll(rule.hosts());
                     tlsOrigins.add(origin);
@@ -84,7 +90,14 @@ public final class SidecarModelBuilder {
                     : Optional.of(new TcpAccess(tcpAnyAddress, tcpAnyAddress ? List.of() : List.copyOf(tcpRanges), tcpOrigins));
             if (tcpAnyAddress) {
                 // Any address on this port is allowed as raw TCP, which already covers every HTTP and
-                // TLS host on it; host rules would only add a filter chain with the same match.
+                // TLS host on it; host rules would only add a filter chain with the same match. Route
+                // matches are then moot: say so, since whoever wrote them expects a 403 elsewhere.
+                for (EgressRule rule : restrictedHttpRules) {
+                    conflicts.add(PolicyProblem.warning(rule.origin(), "spec.matches",
+                            "have no effect on port " + port + " for " + identity + ": " + String.join(", ", tcpOrigins)
+                                    + " allows any TCP connection on that port, so every request to " + rule.hosts()
+                                    + " passes; give the tcp policy ipAddresses or another port to keep the route matches"));
+                }
                 return new PortPlan(port, serverFirst, tcp, List.of(), List.of(), Set.of());
             }
             List<String> tls = List.copyOf(tlsHosts);
