@@ -12,7 +12,8 @@ import java.util.regex.Pattern;
  *
  * <p>Rendered two ways from one rule list, so they cannot disagree: {@link #toIptablesRestore()}
  * for {@code iptables-restore --noflush} and {@link #toIptablesCommands()} for images that only
- * have the {@code iptables} binary. IPv6 is not redirected (the outbound listener is IPv4): instead
+ * have the {@code iptables} binary. The app's UDP, which Envoy does not proxy, is refused except
+ * DNS. IPv6 is not redirected (the outbound listener is IPv4): instead
  * {@link #toIp6tablesRestore()} refuses the app's outbound IPv6 TCP, so a dual-stack pod cannot go
  * around Envoy over IPv6; clients fall back to IPv4, which is policed.
  *
@@ -27,8 +28,11 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
 
   private static final Pattern CIDR = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
 
-  /** One rule and the reason it exists; {@code args} are what follows {@code iptables -t nat}. */
-  private record Rule(String why, List<String> args) {}
+  /** Chain in the filter table that refuses the app's UDP, which Envoy does not proxy. */
+  public static final String UDP_CHAIN = "PORTCULLIS_UDP";
+
+  /** One rule and the reason it exists; {@code args} are what follows {@code iptables -t <table>}. */
+  private record Rule(String table, String why, List<String> args) {}
 
   public InterceptionRules {
     // uid 0 would exempt every root process in the pod from interception, i.e. from egress policy.
@@ -49,24 +53,32 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
     return new InterceptionRules(proxyUid, DEFAULT_OUTBOUND_PORT, List.of());
   }
 
-  /** Input for {@code iptables-restore --noflush}: nat table only, other tables and chains untouched. */
+  /**
+   * Input for {@code iptables-restore --noflush}: our own chains in the nat table (TCP redirect) and
+   * the filter table (UDP refusal); other chains and the built-in chains' policies are untouched.
+   */
   public String toIptablesRestore() {
     StringBuilder out = new StringBuilder()
         .append("# Portcullis sidecar traffic interception. Apply with: iptables-restore --noflush\n")
-        .append("# --noflush leaves every other table and chain alone. Declaring our chain below\n")
-        .append("# empties just that chain, so re-applying replaces its rules; only the OUTPUT jump is\n")
-        .append("# appended again, and a duplicate jump is harmless (the chain only RETURNs or REDIRECTs).\n")
-        .append("*nat\n")
-        .append(':').append(CHAIN).append(" - [0:0]\n");
-    for (Rule rule : rules()) {
-      out.append("# ").append(rule.why()).append('\n').append(String.join(" ", rule.args())).append('\n');
+        .append("# --noflush leaves every other table and chain alone. Declaring our chains below\n")
+        .append("# empties just those chains, so re-applying replaces their rules; only the OUTPUT jumps\n")
+        .append("# are appended again, and a duplicate jump is harmless (our chains only RETURN, REDIRECT or REJECT).\n");
+    for (String table : List.of("nat", "filter")) {
+      out.append('*').append(table).append('\n')
+          .append(':').append(chainOf(table)).append(" - [0:0]\n");
+      for (Rule rule : rules()) {
+        if (rule.table().equals(table)) {
+          out.append("# ").append(rule.why()).append('\n').append(String.join(" ", rule.args())).append('\n');
+        }
+      }
+      out.append("COMMIT\n");
     }
-    return out.append("COMMIT\n").toString();
+    return out.toString();
   }
 
   /**
-   * Input for {@code ip6tables-restore --noflush}: in the filter table, the app's outbound IPv6 TCP is
-   * refused with a reset (fail closed), except loopback and Envoy's own connections.
+   * Input for {@code ip6tables-restore --noflush}: in the filter table, the app's outbound IPv6 TCP and
+   * UDP are refused at once (fail closed), except loopback, DNS and Envoy's own connections.
    */
   public String toIp6tablesRestore() {
     String uid = Integer.toString(proxyUid);
@@ -75,46 +87,73 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
         + "*filter\n"
         + ':' + CHAIN + " - [0:0]\n"
         + "-A OUTPUT -p tcp -j " + CHAIN + "\n"
+        + "-A OUTPUT -p udp -j " + CHAIN + "\n"
         + "# Envoy's own upstream connections may use IPv6.\n"
         + "-A " + CHAIN + " -m owner --uid-owner " + uid + " -j RETURN\n"
         + "# Connections within the pod (loopback) are not egress.\n"
         + "-A " + CHAIN + " -o lo -j RETURN\n"
         + "-A " + CHAIN + " -d ::1/128 -j RETURN\n"
-        + "# Everything else: reset at once, so clients fall back to IPv4 instead of hanging.\n"
+        + "# Name resolution keeps working.\n"
+        + "-A " + CHAIN + " -p udp --dport 53 -j RETURN\n"
+        + "# Everything else: refused at once, so clients fall back to IPv4 TCP instead of hanging.\n"
         + "-A " + CHAIN + " -p tcp -j REJECT --reject-with tcp-reset\n"
+        + "-A " + CHAIN + " -p udp -j REJECT --reject-with icmp6-port-unreachable\n"
         + "COMMIT\n";
   }
 
   /** Equivalent full argument vectors, each starting with {@code iptables}, to run in order. */
   public List<List<String>> toIptablesCommands() {
     List<List<String>> commands = new ArrayList<>();
-    commands.add(List.of("iptables", "-t", "nat", "-N", CHAIN));
-    for (Rule rule : rules()) {
-      List<String> command = new ArrayList<>(List.of("iptables", "-t", "nat"));
-      command.addAll(rule.args());
-      commands.add(List.copyOf(command));
+    for (String table : List.of("nat", "filter")) {
+      commands.add(List.of("iptables", "-t", table, "-N", chainOf(table)));
+      for (Rule rule : rules()) {
+        if (rule.table().equals(table)) {
+          List<String> command = new ArrayList<>(List.of("iptables", "-t", table));
+          command.addAll(rule.args());
+          commands.add(List.copyOf(command));
+        }
+      }
     }
     return List.copyOf(commands);
   }
 
+  private static String chainOf(String table) {
+    return table.equals("nat") ? CHAIN : UDP_CHAIN;
+  }
+
   private List<Rule> rules() {
     List<Rule> rules = new ArrayList<>();
-    rules.add(new Rule("All locally generated TCP goes through our chain. Only TCP: DNS over UDP"
-        + " keeps going straight to the cluster resolver.",
+    rules.add(new Rule("nat", "All locally generated TCP goes through our chain. UDP is not proxied: see the filter"
+        + " table below.",
         List.of("-A", "OUTPUT", "-p", "tcp", "-j", CHAIN)));
-    rules.add(new Rule("Envoy's own upstream connections must leave the pod, not loop back into Envoy.",
+    rules.add(new Rule("nat", "Envoy's own upstream connections must leave the pod, not loop back into Envoy.",
         List.of("-A", CHAIN, "-m", "owner", "--uid-owner", Integer.toString(proxyUid), "-j", "RETURN")));
-    rules.add(new Rule("Connections within the pod (loopback) are not egress.",
+    rules.add(new Rule("nat", "Connections within the pod (loopback) are not egress.",
         List.of("-A", CHAIN, "-o", "lo", "-j", "RETURN")));
-    rules.add(new Rule("Loopback destinations are not egress, whatever interface the route picks.",
+    rules.add(new Rule("nat", "Loopback destinations are not egress, whatever interface the route picks.",
         List.of("-A", CHAIN, "-d", "127.0.0.0/8", "-j", "RETURN")));
     for (String cidr : excludedCidrs) {
-      rules.add(new Rule("Excluded by configuration: reached directly, without egress policy.",
+      rules.add(new Rule("nat", "Excluded by configuration: reached directly, without egress policy.",
           List.of("-A", CHAIN, "-d", cidr, "-j", "RETURN")));
     }
-    rules.add(new Rule("Everything else is redirected to Envoy's outbound listener, which enforces"
+    rules.add(new Rule("nat", "Everything else is redirected to Envoy's outbound listener, which enforces"
         + " egress policy.",
         List.of("-A", CHAIN, "-p", "tcp", "-j", "REDIRECT", "--to-ports", Integer.toString(outboundPort))));
+    String uid = Integer.toString(proxyUid);
+    rules.add(new Rule("filter", "The app's UDP goes through our chain: Envoy proxies TCP only, so UDP (QUIC, say) would"
+        + " leave the pod unpoliced.", List.of("-A", "OUTPUT", "-p", "udp", "-j", UDP_CHAIN)));
+    rules.add(new Rule("filter", "Envoy's own UDP (its DNS lookups) is not the app's egress.",
+        List.of("-A", UDP_CHAIN, "-m", "owner", "--uid-owner", uid, "-j", "RETURN")));
+    rules.add(new Rule("filter", "UDP within the pod (loopback) is not egress.",
+        List.of("-A", UDP_CHAIN, "-o", "lo", "-j", "RETURN")));
+    rules.add(new Rule("filter", "Name resolution keeps working: DNS goes straight to the resolver.",
+        List.of("-A", UDP_CHAIN, "-p", "udp", "--dport", "53", "-j", "RETURN")));
+    for (String cidr : excludedCidrs) {
+      rules.add(new Rule("filter", "Excluded by configuration: reached directly, without egress policy.",
+          List.of("-A", UDP_CHAIN, "-d", cidr, "-j", "RETURN")));
+    }
+    rules.add(new Rule("filter", "Any other UDP is refused at once, so clients fall back to TCP, which is policed.",
+        List.of("-A", UDP_CHAIN, "-p", "udp", "-j", "REJECT", "--reject-with", "icmp-port-unreachable")));
     return rules;
   }
 

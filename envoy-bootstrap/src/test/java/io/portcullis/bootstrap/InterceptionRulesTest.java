@@ -24,7 +24,16 @@ class InterceptionRulesTest {
         List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-d", "127.0.0.0/8", "-j", "RETURN"),
         List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-d", "10.0.0.0/8", "-j", "RETURN"),
         List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-d", "169.254.169.254/32", "-j", "RETURN"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-p", "tcp", "-j", "REDIRECT", "--to-ports", "15001"));
+        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-p", "tcp", "-j", "REDIRECT", "--to-ports", "15001"),
+        List.of("iptables", "-t", "filter", "-N", "PORTCULLIS_UDP"),
+        List.of("iptables", "-t", "filter", "-A", "OUTPUT", "-p", "udp", "-j", "PORTCULLIS_UDP"),
+        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-m", "owner", "--uid-owner", "1337", "-j", "RETURN"),
+        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-o", "lo", "-j", "RETURN"),
+        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-p", "udp", "--dport", "53", "-j", "RETURN"),
+        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-d", "10.0.0.0/8", "-j", "RETURN"),
+        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-d", "169.254.169.254/32", "-j", "RETURN"),
+        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-p", "udp", "-j", "REJECT", "--reject-with",
+            "icmp-port-unreachable"));
   }
 
   @Test
@@ -33,24 +42,35 @@ class InterceptionRulesTest {
         .filter(l -> !l.startsWith("#") && !l.isBlank())
         .toList();
     List<String> fromCommands = new ArrayList<>();
-    fromCommands.add("*nat");
-    fromCommands.add(":PORTCULLIS_OUTBOUND - [0:0]");
-    RULES.toIptablesCommands().stream().skip(1) // -N is the ":CHAIN" line in restore form
-        .map(c -> String.join(" ", c.subList(3, c.size())))
-        .forEach(fromCommands::add);
+    String table = null;
+    for (List<String> c : RULES.toIptablesCommands()) {
+      if (c.get(3).equals("-N")) { // a new chain opens its table's section in restore form
+        if (table != null) {
+          fromCommands.add("COMMIT");
+        }
+        table = c.get(2);
+        fromCommands.add("*" + table);
+        fromCommands.add(":" + c.get(4) + " - [0:0]");
+      } else {
+        fromCommands.add(String.join(" ", c.subList(3, c.size())));
+      }
+    }
     fromCommands.add("COMMIT");
 
     assertThat(ruleLines).isEqualTo(fromCommands);
   }
 
   @Test
-  void onlyTcpIsRedirectedAndOnlyTheNatTableIsTouched() {
+  void tcpIsRedirectedUdpRefusedAndOnlyOurChainsAreDeclared() {
     String text = RULES.toIptablesRestore();
-    assertThat(text.lines().filter(l -> l.startsWith("*"))).containsExactly("*nat");
+    assertThat(text.lines().filter(l -> l.startsWith("*"))).containsExactly("*nat", "*filter");
     // No built-in chain declarations: with --noflush, ":OUTPUT ACCEPT" would reset the policy.
-    assertThat(text.lines().filter(l -> l.startsWith(":"))).containsExactly(":PORTCULLIS_OUTBOUND - [0:0]");
+    assertThat(text.lines().filter(l -> l.startsWith(":")))
+        .containsExactly(":PORTCULLIS_OUTBOUND - [0:0]", ":PORTCULLIS_UDP - [0:0]");
     assertThat(text.lines().filter(l -> !l.startsWith("#") && l.contains("REDIRECT"))).singleElement().asString().contains("-p tcp");
-    assertThat(text).doesNotContain("udp").doesNotContain("-F").doesNotContain("-X");
+    assertThat(text.lines().filter(l -> !l.startsWith("#") && l.contains("REJECT"))).singleElement().asString()
+        .contains("-A PORTCULLIS_UDP -p udp");
+    assertThat(text).doesNotContain("-F").doesNotContain("-X");
   }
 
   @Test

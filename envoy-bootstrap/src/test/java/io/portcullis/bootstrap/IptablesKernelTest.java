@@ -55,7 +55,8 @@ class IptablesKernelTest {
     String viaCommands;
     try (var ns = new ExternalTools.NetNs()) {
       assertOk(ns.exec(List.of(restore(), "--noflush"), rules));
-      viaRestore = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null));
+      viaRestore = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null))
+          + assertOk(ns.exec(List.of(iptables, "-t", "filter", "-S"), null));
       assertOk(ns.exec(List.of(restore(), "--noflush"), rules));
       reapplied = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null));
     }
@@ -65,7 +66,8 @@ class IptablesKernelTest {
         argv.set(0, iptables);
         assertOk(ns.exec(argv, null));
       }
-      viaCommands = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null));
+      viaCommands = assertOk(ns.exec(List.of(iptables, "-t", "nat", "-S"), null))
+          + assertOk(ns.exec(List.of(iptables, "-t", "filter", "-S"), null));
     }
 
     assertThat(viaRestore).isEqualTo(viaCommands);
@@ -75,6 +77,47 @@ class IptablesKernelTest {
     assertThat(reapplied.lines().filter(l -> l.startsWith("-A PORTCULLIS_OUTBOUND")).count())
         .isEqualTo(viaRestore.lines().filter(l -> l.startsWith("-A PORTCULLIS_OUTBOUND")).count());
     assertThat(reapplied.lines().filter(l -> l.startsWith("-A OUTPUT")).count()).isEqualTo(2);
+  }
+
+  /**
+   * The app's UDP is refused except DNS; Envoy's uid is let through. The route points at a veth pair
+   * whose both ends stay in the throwaway namespace, so nothing leaves it: an unrefused datagram
+   * just goes unanswered.
+   */
+  @Test
+  void udpOfTheAppIsRefusedButDnsAndEnvoysAreNot() throws IOException {
+    Path rules = Files.writeString(dir.resolve("rules"), RULES.toIptablesRestore());
+    String ip = ExternalTools.sbinTool("ip").toString();
+    String probe = """
+        import socket, sys
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        s.connect((sys.argv[1], int(sys.argv[2])))
+        try:
+            s.send(b"x"); s.recv(1); print("answered")
+        except ConnectionRefusedError:
+            print("refused")
+        except PermissionError:
+            print("refused")
+        except socket.timeout:
+            print("unanswered")
+        """;
+    try (var ns = new ExternalTools.NetNs()) {
+      assertOk(ns.exec(List.of(ip, "link", "set", "lo", "up"), null));
+      assertOk(ns.exec(List.of(ip, "link", "add", "pcl4a", "type", "veth", "peer", "name", "pcl4b"), null));
+      assertOk(ns.exec(List.of(ip, "link", "set", "pcl4a", "up"), null));
+      assertOk(ns.exec(List.of(ip, "link", "set", "pcl4b", "up"), null));
+      assertOk(ns.exec(List.of(ip, "addr", "add", "198.19.99.1/24", "dev", "pcl4a"), null));
+      assertOk(ns.exec(List.of(restore(), "--noflush"), rules));
+
+      assertThat(assertOk(ns.exec(List.of("/usr/bin/python3", "-c", probe, "198.19.99.2", "443"), null)))
+          .as("the app's UDP (QUIC to 443)").contains("refused");
+      assertThat(assertOk(ns.exec(List.of("/usr/bin/python3", "-c", probe, "198.19.99.2", "53"), null)))
+          .as("the app's DNS").contains("unanswered");
+      assertThat(assertOk(ns.exec(List.of("setpriv", "--reuid=1337", "--regid=1337", "--clear-groups",
+          "/usr/bin/python3", "-c", probe, "198.19.99.2", "443"), null)))
+          .as("Envoy's UDP").contains("unanswered");
+    }
   }
 
   /**
