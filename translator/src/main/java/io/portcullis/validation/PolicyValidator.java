@@ -1,14 +1,11 @@
 package io.portcullis.validation;
 
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.EgressMatch;
 import io.portcullis.crds.EgressPort;
 import io.portcullis.crds.EgressSource;
 import io.portcullis.crds.EgressSpec;
 import io.portcullis.crds.HTTPRouteGroup;
-import io.portcullis.crds.HttpMatch;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.model.ServiceAccountRef;
@@ -33,16 +30,17 @@ public final class PolicyValidator {
 
     private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
             "(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
-    private static final java.util.regex.Pattern HTTP_TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final java.util.regex.Pattern K8S_NAME = java.util.regex.Pattern.compile(
             "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+
+    private final RouteGroupValidator routeGroupValidator = new RouteGroupValidator();
 
     public ValidatedPolicies validate(ResourceSnapshot snapshot) {
         List<PolicyProblem> problems = new ArrayList<>();
         Map<ResourceKey, List<RouteMatch>> routeGroups = new LinkedHashMap<>();
         for (HTTPRouteGroup group : snapshot.routeGroups()) {
             List<PolicyProblem> groupProblems = new ArrayList<>();
-            List<RouteMatch> matches = routeMatches(group, groupProblems);
+            List<RouteMatch> matches = routeGroupValidator.matches(group, groupProblems);
             problems.addAll(groupProblems);
             if (groupProblems.stream().noneMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
                 routeGroups.put(ResourceKey.of(group), matches);
@@ -224,72 +222,5 @@ public final class PolicyValidator {
                     "ignored: HTTP route matches apply only to ports with protocol http"));
         }
         return result;
-    }
-
-    private List<RouteMatch> routeMatches(HTTPRouteGroup group, List<PolicyProblem> problems) {
-        ResourceKey key = ResourceKey.of(group);
-        List<RouteMatch> result = new ArrayList<>();
-        List<HttpMatch> matches = group.getSpec() == null ? List.of() : group.getSpec().matches();
-        if (matches.isEmpty()) {
-            problems.add(PolicyProblem.error(key, "spec.matches",
-                    "empty; list at least one match (name, pathRegex, methods, headers)"));
-        }
-        for (int i = 0; i < matches.size(); i++) {
-            HttpMatch match = matches.get(i);
-            String field = "spec.matches[" + i + "]";
-            int before = problems.size();
-            String pathRegex = match.pathRegex() == null || match.pathRegex().isEmpty() ? null : match.pathRegex();
-            if (pathRegex != null) {
-                checkRe2(key, field + ".pathRegex", pathRegex, problems);
-            }
-            List<String> methods = new ArrayList<>();
-            for (int m = 0; m < match.methods().size(); m++) {
-                String method = match.methods().get(m);
-                if ("*".equals(method)) {
-                    methods.clear();
-                    break;
-                }
-                if (method == null || !HTTP_TOKEN.matcher(method).matches()) {
-                    problems.add(PolicyProblem.error(key, field + ".methods[" + m + "]",
-                            "'" + method + "' is not an HTTP method; write e.g. GET, or * for any"));
-                } else if (!methods.contains(method.toUpperCase(Locale.ROOT))) {
-                    methods.add(method.toUpperCase(Locale.ROOT));
-                }
-            }
-            Map<String, String> headers = new LinkedHashMap<>();
-            match.headers().forEach((name, value) -> {
-                if (name == null || !HTTP_TOKEN.matcher(name).matches()) {
-                    problems.add(PolicyProblem.error(key, field + ".headers",
-                            "'" + name + "' is not an HTTP header name"));
-                    return;
-                }
-                if (value == null) {
-                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
-                            "has no value; give an RE2 regex the header value must match"));
-                    return;
-                }
-                checkRe2(key, field + ".headers." + name, value, problems);
-                // HTTP header names are case-insensitive; Envoy holds them lower-case.
-                if (headers.putIfAbsent(name.toLowerCase(Locale.ROOT), value) != null) {
-                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
-                            "names the same header as another entry (header names are case-insensitive); "
-                                    + "merge them into one regex"));
-                }
-            });
-            if (problems.size() == before) {
-                String label = match.name() == null ? String.valueOf(i) : match.name();
-                result.add(new RouteMatch(key.toString().replace(' ', ':') + "#" + label, pathRegex, methods, headers));
-            }
-        }
-        return result;
-    }
-
-    private static void checkRe2(ResourceKey key, String field, String regex, List<PolicyProblem> problems) {
-        try {
-            Pattern.compile(regex);
-        } catch (PatternSyntaxException e) {
-            problems.add(PolicyProblem.error(key, field,
-                    "'" + regex + "' is not a valid RE2 regular expression (" + e.getDescription() + ")"));
-        }
     }
 }
