@@ -5,10 +5,7 @@ import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.MeshConfig;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 
 /**
  * Everything the translator reads, at one instant, from whatever config source is in use.
@@ -32,10 +29,6 @@ public record ResourceSnapshot(MeshSettings mesh, List<Egress> egresses, List<HT
         return routeGroups.stream()
                 .filter(g -> namespace.equals(g.getMetadata().getNamespace()) && name.equals(g.getMetadata().getName()))
                 .findFirst();
-    }
-
-    public Map<ResourceKey, Egress> egressesByKey() {
-        return egresses.stream().collect(Collectors.toMap(ResourceKey::of, Function.identity()));
     }
 
     private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sorted(List<T> resources) {

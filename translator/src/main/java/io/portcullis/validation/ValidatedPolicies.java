@@ -1,7 +1,6 @@
 package io.portcullis.validation;
 
 import io.portcullis.model.MeshSettings;
-import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ServiceAccountRef;
 import java.util.List;
 import java.util.Set;
@@ -24,9 +23,5 @@ public record ValidatedPolicies(MeshSettings mesh, List<EgressRule> rules, List<
         Set<ServiceAccountRef> identities = new TreeSet<>();
         rules.forEach(r -> identities.addAll(r.sources()));
         return identities;
-    }
-
-    public List<PolicyProblem> problemsOf(ResourceKey resource) {
-        return problems.stream().filter(p -> p.resource().equals(resource)).toList();
     }
 }
