@@ -43,7 +43,7 @@ import java.util.Objects;
  * changes never require restarting the pod.
  *
  * @param xdsEndpoints every control plane the sidecar may use, at least one, none twice: when the
- *     one it is connected to goes away, Envoy reconnects to another (see {@link #xdsCluster()})
+ *     one it is connected to goes away, Envoy reconnects to another (see xdsCluster())
  * @param adminAddress must be a loopback IP literal: the admin API can reconfigure and shut down
  *     Envoy (and dump its config), so it must never be reachable from the network.
  */
