@@ -19,10 +19,12 @@ import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
+import io.envoyproxy.envoy.config.core.v3.BackoffStrategy;
 import io.envoyproxy.envoy.config.core.v3.ConfigSource;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
 import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.core.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TcpKeepalive;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
@@ -31,19 +33,22 @@ import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Objects;
-import java.util.regex.Pattern;
 
 /**
  * The static Envoy bootstrap a sidecar starts with. It only knows how to reach the xDS server;
  * everything else (the 15001 outbound listener, upstream clusters) arrives over ADS so that policy
  * changes never require restarting the pod.
  *
+ * @param xdsEndpoints every control plane the sidecar may use, at least one, none twice: when the
+ *     one it is connected to goes away, Envoy reconnects to another (see xdsCluster())
  * @param adminAddress must be a loopback IP literal: the admin API can reconfigure and shut down
  *     Envoy (and dump its config), so it must never be reachable from the network.
  */
 public record SidecarBootstrap(
-    SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
+    SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress) {
 
   /** Referenced by the ADS config; the xDS server must not hand out a cluster with this name. */
   public static final String XDS_CLUSTER = "xds_cluster";
@@ -56,14 +61,20 @@ public record SidecarBootstrap(
   public static final String META_SERVICE_ACCOUNT = "service_account";
   public static final String META_POD_NAME = "pod_name";
 
-  // A host name for STRICT_DNS; a trailing dot (fully qualified, skips the resolv.conf search list) is allowed.
-  private static final Pattern HOSTNAME = Pattern.compile(
-      "(?i)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\\.?");
-
-  private static final Pattern NUMERIC_TLD = Pattern.compile("(.*\\.)?\\d+\\.?");
-
-  // Short so that a sidecar started before the xDS server is reachable retries quickly.
+  // Short so that a sidecar started before the xDS server is reachable retries quickly, and so
+  // that a control plane whose host vanished (no RST) costs at most a second before the next one.
   private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(1).build();
+
+  // How soon Envoy re-opens the ADS stream after it broke. Envoy's default for xDS streams is
+  // 0.5 s doubling up to 30 s (jittered): after a control-plane restart, sidecars took up to
+  // 28.6 s to come back, and a policy change made meanwhile waited that long. Capped at 1 s they
+  // reconnect in 1-2 s. Fail-static makes waiting safe (Envoy keeps enforcing its last config), so
+  // the cost is only one connection attempt per sidecar per second while no control plane is up.
+  private static final RetryPolicy ADS_RECONNECT = RetryPolicy.newBuilder()
+      .setRetryBackOff(BackoffStrategy.newBuilder()
+          .setBaseInterval(Duration.newBuilder().setNanos(250_000_000))
+          .setMaxInterval(Duration.newBuilder().setSeconds(1)))
+      .build();
 
   // Kernel defaults (2h idle) are far longer than the idle timeouts of cloud NATs and load
   // balancers (~350s), which would silently drop the long-lived ADS stream; probe after 5 minutes.
@@ -89,20 +100,18 @@ public record SidecarBootstrap(
 
   public SidecarBootstrap {
     Objects.requireNonNull(node, "node must not be null");
-    Objects.requireNonNull(xdsHost, "xdsHost must not be null");
+    xdsEndpoints = List.copyOf(Objects.requireNonNull(xdsEndpoints, "xdsEndpoints must not be null"));
     Objects.requireNonNull(adminAddress, "adminAddress must not be null");
-    if (IpLiterals.parse(xdsHost).isEmpty()) {
-      if (xdsHost.length() > 253 || !HOSTNAME.matcher(xdsHost).matches()) {
-        throw new IllegalArgumentException(
-            "xdsHost '" + xdsHost + "' is neither an IP literal nor a DNS host name");
-      }
-      // "10.0.0.256" matches the host-name grammar; without this it would become a DNS lookup.
-      if (NUMERIC_TLD.matcher(xdsHost).matches()) {
-        throw new IllegalArgumentException(
-            "xdsHost '" + xdsHost + "' looks like a malformed IP address, not a DNS host name");
+    if (xdsEndpoints.isEmpty()) {
+      throw new IllegalArgumentException("at least one xDS endpoint is needed");
+    }
+    var seen = new HashSet<XdsEndpoint>();
+    for (XdsEndpoint endpoint : xdsEndpoints) {
+      if (!seen.add(endpoint)) {
+        // Listed twice, it would take two round-robin turns, so failover would retry the same host.
+        throw new IllegalArgumentException("xDS endpoint " + endpoint + " is listed twice");
       }
     }
-    requirePort("xdsPort", xdsPort);
     requirePort("adminPort", adminPort);
     var admin = IpLiterals.parse(adminAddress).orElseThrow(() -> new IllegalArgumentException(
         "adminAddress '" + adminAddress + "' must be a loopback IP literal such as 127.0.0.1 or ::1"));
@@ -112,14 +121,24 @@ public record SidecarBootstrap(
     }
   }
 
-  /** Admin on 127.0.0.1:15000. */
+  /** One control plane. */
+  public SidecarBootstrap(SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
+    this(node, List.of(new XdsEndpoint(xdsHost, xdsPort)), adminPort, adminAddress);
+  }
+
+  /** One control plane, admin on 127.0.0.1:15000. */
   public static SidecarBootstrap of(SidecarNodeId node, String xdsHost, int xdsPort) {
     return new SidecarBootstrap(node, xdsHost, xdsPort, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
   }
 
-  /** True when the xDS cluster is STATIC (IP literal), false when it is STRICT_DNS. */
-  public boolean xdsHostIsIpLiteral() {
-    return IpLiterals.parse(xdsHost).isPresent();
+  /** Several control planes, admin on 127.0.0.1:15000. */
+  public static SidecarBootstrap of(SidecarNodeId node, List<XdsEndpoint> xdsEndpoints) {
+    return new SidecarBootstrap(node, xdsEndpoints, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
+  }
+
+  /** True when the xDS cluster is STATIC (IP literals only), false when it is STRICT_DNS. */
+  public boolean xdsHostsAreIpLiterals() {
+    return xdsEndpoints.stream().allMatch(XdsEndpoint::isIpLiteral);
   }
 
   public Bootstrap toProto() {
@@ -170,7 +189,10 @@ public record SidecarBootstrap(
             .setApiType(ApiConfigSource.ApiType.GRPC)
             .setTransportApiVersion(ApiVersion.V3)
             .addGrpcServices(GrpcService.newBuilder()
-                .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(XDS_CLUSTER)))
+                .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder()
+                    .setClusterName(XDS_CLUSTER)
+                    // Documented as "only supported for xDS gRPC streams": exactly this stream.
+                    .setRetryPolicy(ADS_RECONNECT)))
             // java-control-plane picks the snapshot from the node of every request, so the node
             // must be on every request, not only on the first of a stream.
             .setSetNodeOnFirstMessageOnly(false))
@@ -179,10 +201,28 @@ public record SidecarBootstrap(
         .build();
   }
 
+  /**
+   * The control planes, each an endpoint of one cluster. Failover needs nothing more: the ADS
+   * stream is one long gRPC call, and when it breaks (the control plane died: its kernel resets
+   * the connection) Envoy opens a new one after {@link #ADS_RECONNECT}'s back-off, and the
+   * cluster's default round-robin load balancer picks the next endpoint for it. A dead endpoint
+   * costs one refused connection (or {@link #CONNECT_TIMEOUT} if its host vanished) and round
+   * robin moves on, so a second endpoint is reached within a back-off or two. Health checks or
+   * outlier detection would only spare that one attempt, and would need a health service on the
+   * control plane or several failures to eject, so there are none. The control planes serve the
+   * same versions for the same config (a digest of the content), so the survivor sends nothing
+   * unless the config changed.
+   */
   private Cluster xdsCluster() {
-    // STRICT_DNS re-resolves a Service name, following the xDS server when its address changes.
+    // STRICT_DNS re-resolves a Service name, following the xDS server when its address changes;
+    // a name resolving to several addresses (headless Service) gives several endpoints.
     Cluster.DiscoveryType type =
-        xdsHostIsIpLiteral() ? Cluster.DiscoveryType.STATIC : Cluster.DiscoveryType.STRICT_DNS;
+        xdsHostsAreIpLiterals() ? Cluster.DiscoveryType.STATIC : Cluster.DiscoveryType.STRICT_DNS;
+    LocalityLbEndpoints.Builder endpoints = LocalityLbEndpoints.newBuilder();
+    for (XdsEndpoint xds : xdsEndpoints) {
+      endpoints.addLbEndpoints(LbEndpoint.newBuilder()
+          .setEndpoint(Endpoint.newBuilder().setAddress(socket(xds.host(), xds.port()))));
+    }
     // xDS is gRPC, so the upstream connection must speak HTTP/2.
     HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
         .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
@@ -194,9 +234,7 @@ public record SidecarBootstrap(
         .setConnectTimeout(CONNECT_TIMEOUT)
         .setLoadAssignment(ClusterLoadAssignment.newBuilder()
             .setClusterName(XDS_CLUSTER)
-            .addEndpoints(LocalityLbEndpoints.newBuilder()
-                .addLbEndpoints(LbEndpoint.newBuilder()
-                    .setEndpoint(Endpoint.newBuilder().setAddress(socket(xdsHost, xdsPort))))))
+            .addEndpoints(endpoints))
         .putTypedExtensionProtocolOptions(
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
         .setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE))

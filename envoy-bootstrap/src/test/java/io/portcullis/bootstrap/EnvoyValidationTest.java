@@ -43,6 +43,33 @@ class EnvoyValidationTest {
     assertThat(result.output()).contains("configuration").contains("OK");
   }
 
+  /** Several control planes: IP literals (STATIC), and host names mixed with IPs (STRICT_DNS). */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({
+      "10.96.0.10:15010 10.96.0.11:15010 [fd00::12]:15011",
+      "portcullis-a.portcullis-system.svc:15010 portcullis-b.portcullis-system.svc:15010 10.96.0.12:15010",
+  })
+  void envoyAcceptsABootstrapListingSeveralControlPlanes(String endpoints) throws IOException {
+    List<XdsEndpoint> xds = java.util.Arrays.stream(endpoints.split(" ")).map(e -> XdsEndpoint.parse(e, 15010)).toList();
+
+    ExternalTools.Result result = validate(write("bootstrap.yaml", SidecarBootstrap.of(NODE, xds).toYaml()));
+
+    assertThat(result.exitCode()).as("envoy --mode validate output:%n%s", result.output()).isZero();
+    assertThat(result.output()).contains("configuration").contains("OK");
+  }
+
+  /** Negative control for the back-off: Envoy checks it, so the check above would catch a bad one. */
+  @Test
+  void envoyRejectsAnAdsBackOffWhoseMaximumIsBelowItsBase() throws IOException {
+    String yaml = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toYaml();
+    assertThat(yaml).contains("max_interval: \"1s\"");
+
+    ExternalTools.Result result = validate(write("backoff.yaml", yaml.replace("max_interval: \"1s\"", "max_interval: \"0.1s\"")));
+
+    assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isNotZero();
+    assertThat(result.output()).contains("max_interval must be greater than or equal to the base_interval");
+  }
+
   /** The checked-in golden bootstraps are what reviewers read, so they must be valid too. */
   @Test
   void envoyAcceptsTheGoldenFiles() {

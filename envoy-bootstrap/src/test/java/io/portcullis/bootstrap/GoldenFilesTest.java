@@ -41,6 +41,12 @@ class GoldenFilesTest {
   }
 
   @Test
+  void bootstrapWithTwoControlPlanes() throws IOException {
+    check("bootstrap-two-control-planes.yaml", SidecarBootstrap.of(NODE,
+        List.of(new XdsEndpoint("10.96.0.10", 15010), new XdsEndpoint("10.96.0.11", 15010))).toYaml());
+  }
+
+  @Test
   void iptablesRestoreText() throws IOException {
     check("iptables-restore.txt",
         new InterceptionRules(1337, 15001, List.of("10.0.0.0/8", "169.254.169.254/32")).toIptablesRestore());
@@ -49,7 +55,7 @@ class GoldenFilesTest {
   /** Every golden file, so EnvoyValidationTest can prove the checked-in bootstraps are valid too. */
   static List<Path> goldenBootstraps() {
     return List.of(GOLDEN_DIR.resolve("bootstrap-dns.yaml"), GOLDEN_DIR.resolve("bootstrap-dns.json"),
-        GOLDEN_DIR.resolve("bootstrap-static.yaml"));
+        GOLDEN_DIR.resolve("bootstrap-static.yaml"), GOLDEN_DIR.resolve("bootstrap-two-control-planes.yaml"));
   }
 
   private static void check(String name, String actual) throws IOException {

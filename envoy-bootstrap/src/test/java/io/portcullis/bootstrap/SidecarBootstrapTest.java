@@ -66,6 +66,52 @@ class SidecarBootstrapTest {
     assertThat(admin.getPortValue()).isEqualTo(15000);
   }
 
+  @Test
+  void reopensTheAdsStreamWithinASecond() {
+    Bootstrap b = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toProto();
+
+    var grpc = b.getDynamicResources().getAdsConfig().getGrpcServices(0).getEnvoyGrpc();
+    assertThat(grpc.hasRetryPolicy()).isTrue();
+    var backOff = grpc.getRetryPolicy().getRetryBackOff();
+    assertThat(backOff.getBaseInterval()).isEqualTo(com.google.protobuf.Duration.newBuilder().setNanos(250_000_000).build());
+    assertThat(backOff.getMaxInterval()).isEqualTo(com.google.protobuf.Duration.newBuilder().setSeconds(1).build());
+  }
+
+  @Test
+  void listsEveryControlPlaneInTheXdsClusterInTheGivenOrder() {
+    Bootstrap b = SidecarBootstrap.of(NODE, java.util.List.of(
+        new XdsEndpoint("10.96.0.10", 15010), new XdsEndpoint("10.96.0.11", 15010), new XdsEndpoint("fd00::12", 15011)))
+        .toProto();
+
+    Cluster xds = b.getStaticResources().getClusters(0);
+    assertThat(xds.getType()).isEqualTo(Cluster.DiscoveryType.STATIC);
+    // One locality, default round robin: a broken stream is re-opened to the next control plane.
+    assertThat(xds.getLbPolicy()).isEqualTo(Cluster.LbPolicy.ROUND_ROBIN);
+    assertThat(xds.getLoadAssignment().getEndpointsList()).singleElement()
+        .satisfies(locality -> assertThat(locality.getLbEndpointsList())
+            .extracting(e -> new XdsEndpoint(e.getEndpoint().getAddress().getSocketAddress().getAddress(),
+                e.getEndpoint().getAddress().getSocketAddress().getPortValue()))
+            .containsExactly(new XdsEndpoint("10.96.0.10", 15010), new XdsEndpoint("10.96.0.11", 15010),
+                new XdsEndpoint("fd00::12", 15011)));
+  }
+
+  @Test
+  void oneHostNameAmongTheControlPlanesMakesTheClusterStrictDns() {
+    Bootstrap b = SidecarBootstrap.of(NODE, java.util.List.of(
+        new XdsEndpoint("10.96.0.10", 15010), new XdsEndpoint("portcullis-b.portcullis-system.svc", 15010))).toProto();
+
+    assertThat(b.getStaticResources().getClusters(0).getType()).isEqualTo(Cluster.DiscoveryType.STRICT_DNS);
+  }
+
+  @Test
+  void refusesNoControlPlaneAndOneListedTwice() {
+    assertThatThrownBy(() -> SidecarBootstrap.of(NODE, java.util.List.of()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("at least one xDS endpoint is needed");
+    assertThatThrownBy(() -> SidecarBootstrap.of(NODE, java.util.List.of(
+        new XdsEndpoint("10.96.0.10", 15010), new XdsEndpoint("10.96.0.11", 15010), new XdsEndpoint("10.96.0.10", 15010))))
+        .isInstanceOf(IllegalArgumentException.class).hasMessage("xDS endpoint 10.96.0.10:15010 is listed twice");
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"10.96.0.10", "fd00::10", "::1"})
   void ipLiteralXdsHostIsStatic(String host) {

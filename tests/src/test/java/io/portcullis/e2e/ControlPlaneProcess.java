@@ -21,16 +21,28 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     private final Process process;
     private final int debugPort;
+    final int xdsPort;
     final Path log;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     ControlPlaneProcess(PortcullisCli cli, Path log) throws IOException {
+        this(cli, log, XDS_PORT);
+    }
+
+    /** @param xdsPort on {@link NetworkLab#HOST_ADDRESS}; several control planes on one host need one each */
+    ControlPlaneProcess(PortcullisCli cli, Path log, int xdsPort) throws IOException {
         this.log = log;
+        this.xdsPort = xdsPort;
         this.debugPort = freePort();
         List<String> command = cli.command("serve", "--config-dir", cli.configDir().toString(),
-                "--xds-address", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(XDS_PORT),
+                "--xds-address", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(xdsPort),
                 "--debug-address", "127.0.0.1", "--debug-port", String.valueOf(debugPort));
         this.process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** Where sidecars reach it, as {@code portcullis bootstrap --xds-host} takes it. */
+    String xdsEndpoint() {
+        return NetworkLab.HOST_ADDRESS + ":" + xdsPort;
     }
 
     boolean healthy() {
@@ -70,6 +82,14 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     boolean alive() {
         return process.isAlive();
+    }
+
+    /** SIGKILL: no shutdown hook, no goodbye to the sidecars; their kernel sees the connections reset. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new AssertionError("control plane did not die of SIGKILL within 30 s");
+        }
     }
 
     private static int freePort() throws IOException {

@@ -15,6 +15,11 @@ record Pod(String netns, String namespace, String serviceAccount, String podName
         return namespace + "/" + serviceAccount;
     }
 
+    /** Its sidecar's node id, as {@code portcullis bootstrap} writes it and /debug/sidecars lists it. */
+    String sidecarNodeId() {
+        return "sidecar~" + namespace + "~" + serviceAccount + "~" + podName;
+    }
+
     /** {@code curl} as in the guide; extra args such as {@code --resolve} or {@code -H} come first. */
     CurlResult curl(String url, String... extraArgs) {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "curl", "-sS", "--max-time", "4",

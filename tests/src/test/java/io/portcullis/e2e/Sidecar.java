@@ -24,11 +24,27 @@ final class Sidecar implements AutoCloseable {
         this.log = log;
     }
 
+    /** Bootstrapped to the one control plane on {@link ControlPlaneProcess#XDS_PORT}. */
     static Sidecar start(PortcullisCli cli, Pod pod, Path workDir) throws IOException {
+        return startWithXdsArgs(cli, pod, workDir, List.of("--xds-host", NetworkLab.HOST_ADDRESS,
+                "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT)));
+    }
+
+    /** Bootstrapped to every one of these control planes: Envoy fails over between them. */
+    static Sidecar start(PortcullisCli cli, Pod pod, Path workDir, List<ControlPlaneProcess> controlPlanes)
+            throws IOException {
+        List<String> xds = new java.util.ArrayList<>();
+        controlPlanes.forEach(controlPlane -> xds.addAll(List.of("--xds-host", controlPlane.xdsEndpoint())));
+        return startWithXdsArgs(cli, pod, workDir, xds);
+    }
+
+    private static Sidecar startWithXdsArgs(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs) throws IOException {
         Path bootstrap = workDir.resolve(pod.podName() + "-bootstrap.yaml");
-        cli.run(null, "bootstrap", "-n", pod.namespace(), "--service-account", pod.serviceAccount(), "--pod", pod.podName(),
-                "--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT),
-                "-o", bootstrap.toString());
+        List<String> args = new java.util.ArrayList<>(List.of("bootstrap", "-n", pod.namespace(),
+                "--service-account", pod.serviceAccount(), "--pod", pod.podName()));
+        args.addAll(xdsArgs);
+        args.addAll(List.of("-o", bootstrap.toString()));
+        cli.run(null, args.toArray(String[]::new));
         Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
 
         // What the init container does: install the redirect in the pod's namespace.

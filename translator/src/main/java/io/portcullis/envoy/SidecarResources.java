@@ -35,6 +35,12 @@ public record SidecarResources(String version, List<Listener> listeners, List<Cl
      * its route table until then, and a state-of-the-world server never sends a route table that is
      * gone: without this, open keep-alive connections (and a chain re-added during the drain) would
      * keep the old, wider routes. With it, what Envoy holds under a retired name refuses everything.
+     *
+     * <p>The version stays that of the live resources: which names are retired depends on what this
+     * process served before (a control plane started later, or restarted, has none to retire), and
+     * the version must depend on the config alone, so that control planes on the same config serve
+     * the same version and a sidecar moving between them is not re-sent what it already runs. The
+     * tombstones still reach Envoy: they only ever change together with the live resources.
      */
     public SidecarResources withRetiredRoutes(java.util.Collection<String> retiredRouteNames) {
         java.util.Set<String> current = routes.stream().map(RouteConfiguration::getName)
@@ -46,7 +52,7 @@ public record SidecarResources(String version, List<Listener> listeners, List<Cl
         if (tombstones.isEmpty()) {
             return this;
         }
-        return of(listeners, clusters, Stream.concat(routes.stream(), tombstones.stream()).toList());
+        return new SidecarResources(version, listeners, clusters, Stream.concat(routes.stream(), tombstones.stream()).toList());
     }
 
     private static String digest(List<? extends Message> resources) {

@@ -2,8 +2,10 @@ package io.portcullis.cli;
 
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
+import io.portcullis.bootstrap.XdsEndpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,10 +23,13 @@ final class BootstrapCommand implements Callable<Integer> {
     @Option(names = "--pod", required = true, description = "Pod name, to tell sidecars of one identity apart.")
     String pod;
 
-    @Option(names = "--xds-host", required = true, description = "Address or DNS name of the control plane.")
-    String xdsHost;
+    @Option(names = "--xds-host", required = true, split = ",", paramLabel = "HOST[:PORT]",
+            description = "Address or DNS name of a control plane, with its port unless it is --xds-port ([fd00::10]:15010 for IPv6)."
+                    + " Repeat it (or separate with commas) to list several control planes: when the one a sidecar is"
+                    + " connected to goes away, it reconnects to another within a second or two.")
+    List<String> xdsHosts;
 
-    @Option(names = "--xds-port", defaultValue = "15010")
+    @Option(names = "--xds-port", defaultValue = "15010", description = "Port of the control planes given without one.")
     int xdsPort;
 
     @Option(names = "--admin-port", defaultValue = "15000", description = "Envoy admin port, bound to 127.0.0.1 only.")
@@ -35,8 +40,15 @@ final class BootstrapCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SidecarBootstrap bootstrap = new SidecarBootstrap(new SidecarNodeId(namespace, serviceAccount, pod), xdsHost, xdsPort,
-                adminPort, SidecarBootstrap.DEFAULT_ADMIN_ADDRESS);
+        SidecarBootstrap bootstrap;
+        try {
+            List<XdsEndpoint> xds = xdsHosts.stream().map(host -> XdsEndpoint.parse(host, xdsPort)).toList();
+            bootstrap = new SidecarBootstrap(new SidecarNodeId(namespace, serviceAccount, pod), xds,
+                    adminPort, SidecarBootstrap.DEFAULT_ADMIN_ADDRESS);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
         String yaml = bootstrap.toYaml();
         if (output == null) {
             System.out.print(yaml);

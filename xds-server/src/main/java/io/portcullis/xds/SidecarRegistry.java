@@ -52,7 +52,16 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
             onFirstRequest.accept(identity);
         }
         if (request.getResponseNonce().isEmpty()) {
-            return; // an initial subscription, neither ACK nor NACK
+            // An initial subscription, neither ACK nor NACK. On a stream that replaces a broken one
+            // (this control plane restarted, or another one died) Envoy names the version it runs.
+            // When that is the version served, nothing is sent (versions are content digests) and
+            // no ACK follows, so this is the only word that the sidecar is up to date.
+            if (!request.getVersionInfo().isEmpty() && !request.hasErrorDetail()) {
+                streams.computeIfPresent(streamId, (id, s) -> s.withType(request.getTypeUrl(),
+                        t -> new SidecarStatus.TypeStatus(t.sentVersion(), request.getVersionInfo(), t.nackedVersion(),
+                                t.nackMessage())));
+            }
+            return;
         }
         SidecarStatus sidecar = status;
         if (request.hasErrorDetail()) {

@@ -98,6 +98,38 @@ class AdsAckNackTest {
         streamB.onCompleted();
     }
 
+    /**
+     * What a sidecar does after its control plane restarted, or after failing over to another one: its
+     * first requests on the new stream name the versions it runs, with no nonce.
+     */
+    @Test
+    void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentOnlyWhatItLacks() throws Exception {
+        var curl = new io.portcullis.model.ServiceAccountRef("curl", "curl");
+        controlPlane.ensureServed(curl);
+        String served = controlPlane.served(curl).orElseThrow().resources().version();
+        BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+        StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
+        Node node = Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
+
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .setVersionInfo(served).build());
+        await().atMost(Duration.ofSeconds(10)).until(() -> !registry.sidecars().isEmpty()
+                && served.equals(registry.sidecars().get(0).ackedListenerVersion()));
+        // Clusters from an older version: those must be sent. Requests of a stream are handled in order and
+        // an immediate answer is sent while handling its request, so a listener answer would come first.
+        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.CLUSTER_TYPE_URL)
+                .setVersionInfo("0123456789abcdef").build());
+
+        DiscoveryResponse first = responses.poll(10, TimeUnit.SECONDS);
+        assertThat(first).isNotNull();
+        assertThat(first.getTypeUrl()).as("the listeners it runs are not re-sent").isEqualTo(Resources.V3.CLUSTER_TYPE_URL);
+        assertThat(first.getVersionInfo()).isEqualTo(served);
+        assertThat(registry.sidecars().get(0).types().get("Cluster").ackedVersion())
+                .as("a version named without a nonce is what the sidecar runs, until it ACKs").isEqualTo("0123456789abcdef");
+        requests.onCompleted();
+    }
+
     @Test
     void aNodeIdPortcullisDidNotIssueIsRefused() throws Exception {
         BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
