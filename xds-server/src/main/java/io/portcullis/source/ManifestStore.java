@@ -93,7 +93,7 @@ public final class ManifestStore {
             throw new IllegalArgumentException(key + " is defined in " + elsewhere.get()
                     + ", which was not written by 'portcullis apply'; remove it from that file");
         }
-        throw new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory);
+        throw notFound(key);
     }
 
     public String patch(String kindName, String namespace, String name, String jsonPatch) throws IOException {
