@@ -116,7 +116,9 @@ public final class DirectoryConfigSource implements ConfigSource {
         directory.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
         running = true;
-        scan();
+        synchronized (this) {
+            observeDirectory(); // the files present start settling now
+        }
         Thread.sleep(settle);
         publish(listener);
         watcher = Thread.ofPlatform().name("config-dir-watch").daemon().start(() -> {
@@ -163,7 +165,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     public synchronized SourceUpdate readOnce() throws IOException {
         Instant now = clock.instant();
         Map<Path, FileStamp> listed = list();
-        for (Path path : new TreeSet<>(union(listed))) {
+        for (Path path : union(listed)) {
             observe(path, listed.get(path), now, Duration.ZERO);
         }
         published = true;
@@ -175,6 +177,16 @@ public final class DirectoryConfigSource implements ConfigSource {
      * changed (always on the first call).
      */
     synchronized Optional<SourceUpdate> scan() {
+        boolean changed = observeDirectory();
+        if (!changed && published) {
+            return Optional.empty();
+        }
+        published = true;
+        return Optional.of(assemble());
+    }
+
+    /** Stamps every file and applies the rule to each; whether anything published changed. */
+    private boolean observeDirectory() {
         Instant now = clock.instant();
         Map<Path, FileStamp> listed;
         try {
@@ -184,19 +196,14 @@ public final class DirectoryConfigSource implements ConfigSource {
                     + "check that the directory exists and is readable";
             boolean changed = !problem.equals(directoryProblem);
             directoryProblem = problem;
-            return changed || !published ? Optional.of(markPublished()) : Optional.empty();
+            return changed;
         }
         boolean changed = directoryProblem != null;
         directoryProblem = null;
         for (Path path : union(listed)) {
             changed |= observe(path, listed.get(path), now, settle);
         }
-        return changed || !published ? Optional.of(markPublished()) : Optional.empty();
-    }
-
-    private SourceUpdate markPublished() {
-        published = true;
-        return assemble();
+        return changed;
     }
 
     private TreeSet<Path> union(Map<Path, FileStamp> listed) {
