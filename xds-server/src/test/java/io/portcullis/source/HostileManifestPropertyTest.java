@@ -49,7 +49,7 @@ import net.jqwik.api.statistics.Statistics;
  * other files' resources stay exactly as they were, and nothing appears that neither the file's old
  * nor its new content holds. Seeded: the same cases every run.
  */
-class HostileManifestProperties {
+class HostileManifestPropertyTest {
 
     /** Files of the guide that define distinct resources; the directory holds these. */
     private static final List<String> IN_DIRECTORY = List.of("02-https-egress.yaml", "03-tcp-egress.yaml",
@@ -94,7 +94,7 @@ class HostileManifestProperties {
 
             ManifestSet direct = READER.readUtf8(Arrays.copyOf(bytes, Math.min(bytes.length, ManifestReader.MAX_BYTES + 1)),
                     victim);
-            direct.resources().forEach(HostileManifestProperties::defaultNamespace);
+            direct.resources().forEach(HostileManifestPropertyTest::defaultNamespace);
             Map<ResourceKey, String> served = canonical(Stream.concat(after.snapshot().egresses().stream(),
                     after.snapshot().routeGroups().stream()).map(HasMetadata.class::cast).toList());
             Map<ResourceKey, String> before = IN_DIRECTORY.contains(victim) ? read(victim) : Map.of();
@@ -128,7 +128,7 @@ class HostileManifestProperties {
     }
 
     private static String baselineYamlOf(ResourceKey key) {
-        return IN_DIRECTORY.stream().map(HostileManifestProperties::read).map(m -> m.get(key))
+        return IN_DIRECTORY.stream().map(HostileManifestPropertyTest::read).map(m -> m.get(key))
                 .filter(java.util.Objects::nonNull).findFirst().orElse(null);
     }
 
@@ -143,7 +143,7 @@ class HostileManifestProperties {
 
     private static Map<ResourceKey, String> read(String guideFile) {
         ManifestSet set = READER.readUtf8(guide(guideFile), guideFile);
-        set.resources().forEach(HostileManifestProperties::defaultNamespace);
+        set.resources().forEach(HostileManifestPropertyTest::defaultNamespace);
         return canonical(set.resources());
     }
 
@@ -160,7 +160,7 @@ class HostileManifestProperties {
     }
 
     private static byte[] guide(String name) {
-        try (InputStream in = HostileManifestProperties.class.getResourceAsStream("/guide/" + name)) {
+        try (InputStream in = HostileManifestPropertyTest.class.getResourceAsStream("/guide/" + name)) {
             assertThat(in).as("guide manifest %s on the test classpath", name).isNotNull();
             return in.readAllBytes();
         } catch (IOException e) {
@@ -181,7 +181,7 @@ class HostileManifestProperties {
     }
 
     private static Arbitrary<byte[]> guideFile() {
-        return Arbitraries.of(GUIDE).map(HostileManifestProperties::guide);
+        return Arbitraries.of(GUIDE).map(HostileManifestPropertyTest::guide);
     }
 
     /** Bytes that make YAML and UTF-8 go wrong in interesting ways, and any byte at all. */
