@@ -10,6 +10,8 @@ import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -55,8 +57,8 @@ import org.slf4j.LoggerFactory;
  * if it reads cleanly: readable, UTF-8, at most 1 MiB, valid YAML without aliases, every document a
  * valid resource (or a kind Portcullis ignores), and ending with a newline (a file cut mid-line is
  * taken for half-written). Otherwise it keeps the resources of its last clean read and each reason
- * is reported, naming the file and the fix. A file never read cleanly contributes its valid
- * documents.</li>
+ * is reported, naming the file and the fix. A file that held no resources at its last clean read
+ * (or was never read cleanly) contributes its valid documents.</li>
  * <li><b>Empty is not delete.</b> A file that becomes empty (0 bytes, or only blanks, comments and
  * {@code ---}) while it held resources keeps them and is reported as "empty: keeping ...; delete the
  * file to remove its resources". Deleting the file (once settled) withdraws them.</li>
@@ -252,6 +254,10 @@ public final class DirectoryConfigSource implements ConfigSource {
             bytes = in.readNBytes(ManifestReader.MAX_BYTES + 1);
         } catch (NoSuchFileException e) {
             return file.changingTo(null, now);
+        } catch (AccessDeniedException e) {
+            return file.unreadable(stamp, origin, "permission denied");
+        } catch (FileSystemException e) {
+            return file.unreadable(stamp, origin, e.getReason() != null ? e.getReason() : e.toString());
         } catch (IOException | RuntimeException e) {
             return file.unreadable(stamp, origin, e.toString());
         }

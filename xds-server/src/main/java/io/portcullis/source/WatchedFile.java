@@ -68,12 +68,13 @@ record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata>
     WatchedFile afterRead(FileStamp stamp, byte[] bytes, ManifestSet set, String origin) {
         if (set.hasProblems()) {
             List<String> problems = new ArrayList<>(set.problems().stream().map(ManifestProblem::toString).toList());
-            if (lastGood != null) {
+            if (lastGood != null && !lastGood.isEmpty()) {
                 problems.add(origin + ": " + keeping() + " until the problems above are fixed");
                 return new WatchedFile(stamp, lastGood, lastGood, problems, null);
             }
-            // Never read cleanly: its valid documents count, as kubectl would apply them.
-            return new WatchedFile(stamp, null, set.resources(), problems, null);
+            // Nothing to keep (never read cleanly, or held nothing): its valid documents count, as kubectl
+            // would apply them.
+            return new WatchedFile(stamp, lastGood, set.resources(), problems, null);
         }
         boolean empty = set.resources().isEmpty() && set.ignored().isEmpty();
         if (empty && lastGood != null && !lastGood.isEmpty()) {
