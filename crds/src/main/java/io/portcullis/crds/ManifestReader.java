@@ -1,11 +1,20 @@
 package io.portcullis.crds;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +42,13 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * Egress/HTTPRouteGroup, values of the wrong type, and unknown fields in Egress/HTTPRouteGroup
  * (MeshConfig keeps unknown fields instead, as FSM's MeshConfig has many we do not model).
  *
+ * <p>Hostile or broken text is a problem, never an exception. Deliberate limits, each reported with
+ * its fix: text must be UTF-8 (bytes are decoded strictly, the first bad byte is named by line and
+ * column) and at most {@link #MAX_BYTES}; mappings and lists nest at most {@link #MAX_NESTING_DEPTH}
+ * deep; YAML aliases ({@code *name}) are refused, because the YAML parser reads an alias as the
+ * plain text {@code name}, not the value anchored as {@code &name} (a silently wrong value), and
+ * because aliases are how "billion laughs" documents blow up.
+ *
  * <p>{@code metadata.namespace} is left null when the manifest has none: the caller decides the
  * default (as {@code kubectl apply -n} does). Values are otherwise kept raw (no protocol, CIDR or
  * regex validation here). A server-written {@code status} is dropped.
@@ -44,11 +60,79 @@ public final class ManifestReader {
       Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
   private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
+  /**
+   * The most text read from one manifest file or stream, in bytes. One MiB holds thousands of
+   * policies; Kubernetes itself refuses any object over 1.5 MiB. Anything larger is a mistake (or
+   * an attack on the control plane's memory): it is refused, not parsed.
+   */
+  public static final int MAX_BYTES = 1024 * 1024;
+
+  /**
+   * The deepest nesting of mappings and lists read. The deepest field Portcullis reads is about six
+   * levels down (HTTPRouteGroup {@code spec.matches[].headers[]}); FSM's MeshConfig a few more.
+   */
+  public static final int MAX_NESTING_DEPTH = 64;
+
   public ManifestReader() {}
 
-  /** Reads a file; the origin in problems is the path as given. */
+  /**
+   * Reads a file; the origin in problems is the path as given. At most {@link #MAX_BYTES} + 1 bytes
+   * are read, so a huge file costs no memory.
+   */
   public ManifestSet read(Path file) throws IOException {
-    return read(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    try (InputStream in = Files.newInputStream(file)) {
+      return readUtf8(in.readNBytes(MAX_BYTES + 1), file.toString());
+    }
+  }
+
+  /**
+   * Reads manifest bytes, which must be UTF-8: a byte sequence that is not UTF-8 is a problem of
+   * the whole text (never silently replaced, which could change a name), and so is text over
+   * {@link #MAX_BYTES}.
+   */
+  public ManifestSet readUtf8(byte[] bytes, String origin) {
+    Collector out = new Collector(origin);
+    if (bytes.length > MAX_BYTES) {
+      out.problem(ManifestProblem.WHOLE_TEXT, null, tooLarge());
+      return out.result();
+    }
+    CharsetDecoder decoder =
+        StandardCharsets.UTF_8
+            .newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    CharBuffer text = CharBuffer.allocate(bytes.length); // UTF-8 never decodes to more chars than bytes
+    CoderResult result = decoder.decode(in, text, true);
+    if (result.isError()) {
+      out.problem(ManifestProblem.WHOLE_TEXT, null, notUtf8(bytes, in.position()));
+      return out.result();
+    }
+    decoder.flush(text);
+    return read(text.flip().toString(), origin);
+  }
+
+  private static String tooLarge() {
+    return "larger than "
+        + MAX_BYTES
+        + " bytes (1 MiB), the most Portcullis reads from one manifest file or stream: split it"
+        + " into several files";
+  }
+
+  private static String notUtf8(byte[] bytes, int offset) {
+    int line = 1;
+    int lineStart = 0;
+    for (int i = 0; i < offset; i++) {
+      if (bytes[i] == '\n') {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return String.format(
+        "not valid UTF-8: byte 0x%02X at line %d, column %d (byte offset %d). Manifests are UTF-8"
+            + " text, as kubectl requires: re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+            + " or remove the character",
+        bytes[offset] & 0xff, line, offset - lineStart + 1, offset);
   }
 
   /**
@@ -60,6 +144,11 @@ public final class ManifestReader {
   public ManifestSet read(String yamlText, String origin) {
     Collector out = new Collector(origin);
     if (yamlText == null) {
+      return out.result();
+    }
+    if (yamlText.length() > MAX_BYTES
+        || yamlText.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
+      out.problem(ManifestProblem.WHOLE_TEXT, null, tooLarge());
       return out.result();
     }
     String text = yamlText.startsWith("\uFEFF") ? yamlText.substring(1) : yamlText;
@@ -106,6 +195,11 @@ public final class ManifestReader {
     if (chunk.text().isBlank()) {
       return;
     }
+    String alias = alias(chunk);
+    if (alias != null) {
+      out.problem(out.nextIndex(), null, alias);
+      return;
+    }
     // A chunk normally holds one document; parse errors are reported for it and only it.
     List<JsonNode> docs = new ArrayList<>();
     String parseError = null;
@@ -134,7 +228,48 @@ public final class ManifestReader {
     }
   }
 
+  /**
+   * The first alias of the chunk, as a problem message, or null. Parse errors are left to the real
+   * read, which reports them with their position. An anchor alone is harmless: its value reads as
+   * written.
+   */
+  private static String alias(Chunk chunk) {
+    try (JsonParser parser = Yaml.LENIENT.getFactory().createParser(chunk.text())) {
+      YAMLParser yaml = (YAMLParser) parser;
+      while (yaml.nextToken() != null) {
+        if (yaml.isCurrentAlias()) {
+          String name = yaml.getText();
+          return "YAML alias *"
+              + name
+              + " at line "
+              + (chunk.firstLine() + yaml.currentTokenLocation().getLineNr() - 1)
+              + ": aliases are not supported (the YAML reader would take *"
+              + name
+              + " for the text '"
+              + name
+              + "', not the value anchored as &"
+              + name
+              + "); write the value out in full where it is used";
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    return null;
+  }
+
   private static String malformed(JsonProcessingException e, Chunk chunk) {
+    if (e instanceof StreamConstraintsException) {
+      JsonLocation loc = e.getLocation();
+      return "nested more than "
+          + MAX_NESTING_DEPTH
+          + " levels deep"
+          + (loc != null && loc.getLineNr() > 0
+              ? " at line " + (chunk.firstLine() + loc.getLineNr() - 1)
+              : "")
+          + ": no Egress, HTTPRouteGroup or MeshConfig field is that deep; remove the extra"
+          + " nesting (often a run of unclosed [ or {)";
+    }
     Throwable cause = e.getCause();
     if (cause instanceof MarkedYAMLException y && y.getProblemMark() != null) {
       Mark mark = y.getProblemMark();

@@ -1,6 +1,7 @@
 package io.portcullis.crds;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,6 +9,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import org.yaml.snakeyaml.LoaderOptions;
 
 /** The YAML mappers shared by reader, writer and merge patch. */
 final class Yaml {
@@ -39,8 +41,17 @@ final class Yaml {
   private interface Strict {}
 
   private static YAMLMapper.Builder base() {
+    // Deliberate limits, so hostile text costs bounded memory and stack; ManifestReader reports
+    // each with its fix (it refuses larger text before parsing; this is the parser's backstop).
+    LoaderOptions limits = new LoaderOptions();
+    limits.setCodePointLimit(ManifestReader.MAX_BYTES);
     YAMLFactory factory =
         YAMLFactory.builder()
+            .loaderOptions(limits)
+            .streamReadConstraints(
+                StreamReadConstraints.builder()
+                    .maxNestingDepth(ManifestReader.MAX_NESTING_DEPTH)
+                    .build())
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
             // "80" or "true" as a string must stay a string when read back

@@ -2,6 +2,7 @@ package io.portcullis.crds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -370,5 +371,74 @@ class ManifestReaderTest {
       assertThat(p.resource()).isEqualTo("MeshConfig fsm-system/fsm-mesh-config");
       assertThat(p.message()).contains("config.flomesh.io/v1alpha2 is not supported for MeshConfig");
     });
+  }
+
+  @Test
+  void bytesThatAreNotUtf8AreAProblemNamingLineAndColumnNotAnException() {
+    byte[] latin1 = ("# caf\u00e9\n" + GOOD_EGRESS).getBytes(StandardCharsets.ISO_8859_1);
+
+    ManifestSet set = reader.readUtf8(latin1, "latin1.yaml");
+
+    assertThat(set.resources()).isEmpty();
+    assertThat(set.problems()).singleElement().satisfies(p -> {
+      assertThat(p.documentIndex()).isEqualTo(ManifestProblem.WHOLE_TEXT);
+      assertThat(p.toString()).startsWith("latin1.yaml: not valid UTF-8: byte 0xE9 at line 1, column 6")
+          .contains("re-save the file as UTF-8");
+    });
+  }
+
+  @Test
+  void utf8BytesReadLikeTheText() {
+    ManifestSet set = reader.readUtf8(("# caf\u00e9\n" + GOOD_EGRESS).getBytes(StandardCharsets.UTF_8), "ok");
+    assertThat(set.problems()).isEmpty();
+    assertThat(set.resources()).singleElement().isInstanceOf(Egress.class);
+  }
+
+  @Test
+  void textOverTheSizeLimitIsRefusedBeforeParsing() {
+    String huge = GOOD_EGRESS + "# " + "x".repeat(ManifestReader.MAX_BYTES) + "\n";
+
+    assertThat(reader.read(huge, "huge.yaml").problems()).singleElement()
+        .satisfies(p -> assertThat(p.toString()).startsWith("huge.yaml: larger than 1048576 bytes")
+            .contains("split it into several files"));
+    assertThat(reader.readUtf8(huge.getBytes(StandardCharsets.UTF_8), "huge.yaml").resources()).isEmpty();
+  }
+
+  @Test
+  void anAliasIsRefusedInsteadOfReadAsTheTextOfItsName() {
+    String yaml = GOOD_EGRESS.replace("- httpbin.org", "- &site httpbin.org\n  - *site");
+
+    ManifestSet set = reader.read(yaml, "alias.yaml");
+
+    assertThat(set.resources()).isEmpty();
+    assertThat(set.problems()).singleElement()
+        .satisfies(p -> assertThat(p.message()).startsWith("YAML alias *site at line 13")
+            .contains("write the value out in full"));
+  }
+
+  @Test
+  void billionLaughsIsRefusedNotExpanded() {
+    StringBuilder bomb = new StringBuilder("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
+    for (char c = 'b'; c <= 'j'; c++) {
+      char prev = (char) (c - 1);
+      bomb.append(c).append(": &").append(c).append(" [")
+          .append(String.join(",", java.util.Collections.nCopies(9, "*" + prev))).append("]\n");
+    }
+    ManifestSet set = reader.read("kind: Egress\napiVersion: policy.flomesh.io/v1alpha1\n" + bomb, "bomb.yaml");
+
+    assertThat(set.resources()).isEmpty();
+    assertThat(set.problems()).singleElement()
+        .satisfies(p -> assertThat(p.message()).contains("aliases are not supported"));
+  }
+
+  @Test
+  void nestingDeeperThanTheLimitIsAProblemWithItsFix() {
+    String deep = GOOD_EGRESS + "extra: " + "[".repeat(ManifestReader.MAX_NESTING_DEPTH + 10) + "\n";
+
+    ManifestSet set = reader.read(deep, "deep.yaml");
+
+    assertThat(set.resources()).isEmpty();
+    assertThat(set.problems()).singleElement()
+        .satisfies(p -> assertThat(p.message()).startsWith("nested more than 64 levels deep"));
   }
 }

@@ -118,6 +118,18 @@ class EgressWalkthroughIT {
         assertThat(curlPod.curl(HTTPBIN_80).ok()).as("the valid policy still works").isTrue();
         assertThat(curlPod.curl(FLOMESH_443).denied()).as("nothing of the invalid policy is enforced").isTrue();
         cli.delete("egress", "curl", "bad-protocol");
+        step("2. save httpbin-80's file in place like an editor (truncate, later write) beside a non-UTF-8 file: no gap");
+        Path saved = cli.configDir().resolve("egress.curl.httpbin-80.yaml");
+        String policy = Files.readString(saved);
+        Files.write(cli.configDir().resolve("latin1.yaml"), new byte[] {'#', ' ', (byte) 0xE9, '\n'});
+        Files.write(saved, new byte[0]);
+        within("the emptied file is reported, its policy kept", () -> sourceProblems().contains("empty: keeping") ? true : null);
+        assertThat(sourceProblems()).contains("latin1.yaml: not valid UTF-8");
+        assertThat(curlPod.curl(HTTPBIN_80).ok()).as("access while the file is empty").isTrue();
+        Files.writeString(saved, policy);
+        Files.delete(cli.configDir().resolve("latin1.yaml"));
+        within("the saved file is read again", () -> sourceProblems().equals("[]") ? true : null);
+        assertThat(curlPod.curl(HTTPBIN_80).ok()).as("access after the save").isTrue();
         step("2. delete Egress httpbin-80, while a keep-alive connection made under it stays open");
         Path go = workDir.resolve("keepalive.go");
         Path output = workDir.resolve("keepalive.out");
@@ -274,6 +286,11 @@ class EgressWalkthroughIT {
     }
 
     // ---- helpers -------------------------------------------------------------------------------
+
+    /** The problems of the config directory's files, as /debug/problems lists them. */
+    private String sourceProblems() throws IOException {
+        return controlPlane.problems().get("source").toString();
+    }
 
     private void awaitOk(Pod pod, String url) {
         Pod.CurlResult result = within(pod.identity() + " " + url + " -> 200", () -> {

@@ -1,6 +1,7 @@
 package io.portcullis.cli;
 
-import java.nio.charset.StandardCharsets;
+import io.portcullis.crds.ManifestReader;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -23,10 +24,13 @@ final class ApplyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        String yaml = "-".equals(file) ? new String(System.in.readAllBytes(), StandardCharsets.UTF_8)
-                : Files.readString(Path.of(file));
+        byte[] manifest;
+        // Bytes, bounded: the reader refuses what is not UTF-8 or too large, with the fix.
+        try (InputStream in = "-".equals(file) ? System.in : Files.newInputStream(Path.of(file))) {
+            manifest = in.readNBytes(ManifestReader.MAX_BYTES + 1);
+        }
         try {
-            options.store().apply(yaml, "-".equals(file) ? "<stdin>" : file, namespace).forEach(System.out::println);
+            options.store().apply(manifest, "-".equals(file) ? "<stdin>" : file, namespace).forEach(System.out::println);
             return 0;
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

@@ -19,6 +19,11 @@ import picocli.CommandLine.Command;
 public final class PortcullisCommand {
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new PortcullisCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its failure handling: a failed command prints one error line, no stack trace. */
+    static CommandLine commandLine() {
+        return new CommandLine(new PortcullisCommand()).setExecutionExceptionHandler(new CommandFailure());
     }
 }

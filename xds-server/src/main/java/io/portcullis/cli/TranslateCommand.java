@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 @Command(name = "translate", mixinStandardHelpOptions = true,
         description = "Translate a directory of manifests offline and print the problems, the per-identity model and the "
-                + "Envoy resources as YAML; no control plane or Kubernetes needed.")
+                + "Envoy resources as YAML; no control plane or Kubernetes needed. Exits 1 if a file could not be "
+                + "read cleanly (each such file is reported; the others are still translated).")
 final class TranslateCommand implements Callable<Integer> {
 
     @Option(names = "--config-dir", required = true)
@@ -37,6 +38,6 @@ final class TranslateCommand implements Callable<Integer> {
                 ? translator.validate(update.snapshot()).namedIdentities()
                 : identities.stream().map(ServiceAccountRef::parse).toList();
         System.out.print(TranslationReport.toYaml(translator.translate(update.snapshot(), targets)));
-        return 0;
+        return update.problems().isEmpty() ? 0 : 1;
     }
 }

@@ -3,23 +3,34 @@ package io.portcullis.source;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.HTTPRouteGroup;
-import io.portcullis.crds.ManifestProblem;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -27,22 +38,56 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded config source: every {@code *.yaml}/{@code *.yml} file in one directory, kubectl-style
- * multi-document manifests, applied live. inotify (WatchService) wakes the reload at once; a rescan
- * every second catches anything a watch can miss (editors that swap files, network filesystems).
+ * The embedded config source: every {@code *.yaml}/{@code *.yml} file in one directory (not in
+ * subdirectories; names starting with {@code .} are skipped, so editors' and {@code portcullis
+ * apply}'s temporary files are not read), kubectl-style multi-document manifests, applied live.
+ * inotify (WatchService) wakes a scan at once; a scan every second catches anything a watch can
+ * miss (network file systems, symlink swaps).
  *
- * <p>A file that cannot be read cleanly keeps contributing what it held at its last clean read, so a
- * half-saved edit never revokes access that was already granted; its problems are reported meanwhile.
+ * <p>The rule, which fails closed both ways: nothing already accepted is lost by a partial save, and
+ * a partial save is not applied while the writer is still at it.
+ * <ol>
+ * <li><b>Settle.</b> A scan stamps each file (size, modification and inode change times in
+ * nanoseconds, device and inode). A changed file, a new file or a deleted file is acted upon only
+ * once every scan during at least {@link #SETTLE} (1 s) has seen the same stamp (or the file
+ * missing); until then the file keeps contributing what it did. A file whose stamp changes while it
+ * is read is read again once it settles. A file that keeps changing for {@link #REPORT_CHANGING_AFTER}
+ * is reported.</li>
+ * <li><b>Only a clean read replaces content.</b> A settled file contributes its new resources only
+ * if it reads cleanly: readable, UTF-8, at most 1 MiB, valid YAML without aliases, every document a
+ * valid resource (or a kind Portcullis ignores), and ending with a newline (a file cut mid-line is
+ * taken for half-written). Otherwise it keeps the resources of its last clean read and each reason
+ * is reported, naming the file and the fix. A file that held no resources at its last clean read
+ * (or was never read cleanly) contributes its valid documents.</li>
+ * <li><b>Empty is not delete.</b> A file that becomes empty (0 bytes, or only blanks, comments and
+ * {@code ---}) while it held resources keeps them and is reported as "empty: keeping ...; delete the
+ * file to remove its resources". Deleting the file (once settled) withdraws them.</li>
+ * <li><b>Per file.</b> What one file holds never blocks another: a file that cannot be read is
+ * reported and the others' changes still apply. If the directory itself cannot be listed, every
+ * file keeps its content and that is reported.</li>
+ * </ol>
+ * Settling covers writers that pause less than a second (an editor truncating then writing, a slow
+ * copy); a writer that stalls longer mid-file can still be read half-written if what it wrote so far
+ * is complete lines of valid YAML. Only writing a temporary file and renaming it over the old one is
+ * atomic, which is what {@code portcullis apply}, {@code patch} and {@code delete} do.
  */
 public final class DirectoryConfigSource implements ConfigSource {
+
+    /** How long a file's stamp must stay unchanged before it is read. */
+    public static final Duration SETTLE = Duration.ofSeconds(1);
+    /** A file that has not settled after this long is reported as still changing. */
+    public static final Duration REPORT_CHANGING_AFTER = Duration.ofSeconds(10);
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryConfigSource.class);
 
     private final Path directory;
     private final String meshNamespace;
+    private final Duration settle;
+    private final InstantSource clock;
     private final ManifestReader reader = new ManifestReader();
-    private final Map<Path, List<HasMetadata>> lastGood = new HashMap<>();
-    private Map<Path, FileStamp> stamps = Map.of();
+    private final Map<Path, WatchedFile> files = new TreeMap<>();
+    private String directoryProblem;
+    private boolean published;
     private volatile boolean running;
     private Thread watcher;
 
@@ -51,93 +96,211 @@ public final class DirectoryConfigSource implements ConfigSource {
      *                      manifest without a namespace is taken to be in it
      */
     public DirectoryConfigSource(Path directory, String meshNamespace) {
-        this.directory = directory;
-        this.meshNamespace = meshNamespace;
+        this(directory, meshNamespace, SETTLE, InstantSource.system());
     }
 
+    /** With another settle time and clock, so tests can drive {@link #scan()} without waiting. */
+    DirectoryConfigSource(Path directory, String meshNamespace, Duration settle, InstantSource clock) {
+        this.directory = directory;
+        this.meshNamespace = meshNamespace;
+        this.settle = settle;
+        this.clock = clock;
+    }
+
+    /**
+     * Publishes the first snapshot once the files present have settled (so this takes {@link #SETTLE}),
+     * then every change, from a watcher thread.
+     */
     @Override
-    public void start(Consumer<SourceUpdate> listener) throws IOException {
+    public void start(Consumer<SourceUpdate> listener) throws IOException, InterruptedException {
         Files.createDirectories(directory);
         WatchService watchService = FileSystems.getDefault().newWatchService();
         directory.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
         running = true;
-        reloadIfChanged(listener, true);
+        synchronized (this) {
+            observeDirectory(); // the files present start settling now
+        }
+        Thread.sleep(settle);
+        publish(listener);
         watcher = Thread.ofPlatform().name("config-dir-watch").daemon().start(() -> {
             try (watchService) {
                 while (running) {
-                    var key = watchService.poll(1, TimeUnit.SECONDS);
+                    WatchKey key = watchService.poll(nextScanMillis(), TimeUnit.MILLISECONDS);
                     if (key != null) {
                         key.pollEvents();
                         key.reset();
                     }
-                    reloadIfChanged(listener, false);
+                    publish(listener);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            } catch (IOException | RuntimeException e) {
-                LOG.error("watching {} failed; config changes are no longer picked up", directory, e);
+            } catch (IOException e) {
+                LOG.warn("closing the watch of {} failed", directory, e);
             }
         });
     }
 
-    /** Reads the directory now; exposed so tests and the CLI's one-shot commands need no watcher. */
-    public synchronized SourceUpdate readOnce() throws IOException {
-        return load(listFiles());
-    }
-
-    private synchronized void reloadIfChanged(Consumer<SourceUpdate> listener, boolean force) {
+    private void publish(Consumer<SourceUpdate> listener) {
         try {
-            Map<Path, FileStamp> current = listFiles();
-            if (!force && current.equals(stamps)) {
-                return;
+            scan().ifPresent(listener);
+        } catch (RuntimeException e) {
+            // The watcher must outlive one failed update: the next scan publishes again.
+            LOG.error("applying the config of {} failed; it is published again on the next scan", directory, e);
+            synchronized (this) {
+                published = false;
             }
-            stamps = current;
-            listener.accept(load(current));
+        }
+    }
+
+    /** Scan soon while a change is settling, else once a second. */
+    private synchronized long nextScanMillis() {
+        boolean settling = files.values().stream().anyMatch(f -> f.changing() != null);
+        return settling ? Math.max(50, settle.toMillis() / 4) : 1000;
+    }
+
+    /**
+     * Reads every file now, without settling, for one-shot readers (the CLI's {@code translate}).
+     *
+     * @throws IOException if the directory cannot be listed
+     */
+    public synchronized SourceUpdate readOnce() throws IOException {
+        Instant now = clock.instant();
+        Map<Path, FileStamp> listed = list();
+        for (Path path : union(listed)) {
+            observe(path, listed.get(path), now, Duration.ZERO);
+        }
+        published = true;
+        return assemble();
+    }
+
+    /**
+     * One scan: stamps the files, acts on those that settled and returns the new update if anything
+     * changed (always on the first call).
+     */
+    synchronized Optional<SourceUpdate> scan() {
+        boolean changed = observeDirectory();
+        if (!changed && published) {
+            return Optional.empty();
+        }
+        published = true;
+        return Optional.of(assemble());
+    }
+
+    /** Stamps every file and applies the rule to each; whether anything published changed. */
+    private boolean observeDirectory() {
+        Instant now = clock.instant();
+        Map<Path, FileStamp> listed;
+        try {
+            listed = list();
         } catch (IOException | RuntimeException e) {
-            LOG.error("reading config directory {} failed; keeping the last applied config", directory, e);
+            String problem = directory + ": cannot be listed (" + e + "): every file keeps what it contributed; "
+                    + "check that the directory exists and is readable";
+            boolean changed = !problem.equals(directoryProblem);
+            directoryProblem = problem;
+            return changed;
         }
+        boolean changed = directoryProblem != null;
+        directoryProblem = null;
+        for (Path path : union(listed)) {
+            changed |= observe(path, listed.get(path), now, settle);
+        }
+        return changed;
     }
 
-    private Map<Path, FileStamp> listFiles() throws IOException {
-        Map<Path, FileStamp> files = new java.util.TreeMap<>();
-        try (Stream<Path> entries = Files.list(directory)) {
-            for (Path file : entries.filter(DirectoryConfigSource::isManifest).sorted().toList()) {
-                try {
-                    files.put(file, new FileStamp(Files.getLastModifiedTime(file).toMillis(), Files.size(file)));
-                } catch (java.nio.file.NoSuchFileException e) {
-                    // deleted between list and read: it is simply gone
-                }
+    private TreeSet<Path> union(Map<Path, FileStamp> listed) {
+        TreeSet<Path> all = new TreeSet<>(files.keySet());
+        all.addAll(listed.keySet());
+        return all;
+    }
+
+    /**
+     * Applies the rule to one file whose stamp is now {@code current} (null: not there).
+     *
+     * @return whether what the file contributes, or its problems, changed
+     */
+    private boolean observe(Path path, FileStamp current, Instant now, Duration settleTime) {
+        WatchedFile file = files.getOrDefault(path, WatchedFile.UNSEEN);
+        if (Objects.equals(current, file.read())) {
+            if (file.changing() != null) {
+                files.put(path, file.settledBack());
+            }
+            return false;
+        }
+        if (!settleTime.isZero()) {
+            WatchedFile.Change change = file.changing();
+            if (change == null || !Objects.equals(change.stamp(), current)) {
+                file = file.changingTo(current, now);
+                change = file.changing();
+            }
+            if (now.isBefore(change.since().plus(settleTime))) {
+                boolean report = !change.reported() && !now.isBefore(change.changingSince().plus(REPORT_CHANGING_AFTER));
+                files.put(path, report ? file.reportedAsChanging() : file);
+                return report;
             }
         }
-        return files;
+        if (current == null) {
+            files.remove(path);
+            return true;
+        }
+        files.put(path, read(path, current, file, now));
+        return true;
     }
 
-    private SourceUpdate load(Map<Path, FileStamp> files) throws IOException {
+    private WatchedFile read(Path path, FileStamp stamp, WatchedFile file, Instant now) {
+        String origin = directory.relativize(path).toString();
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(path)) {
+            bytes = in.readNBytes(ManifestReader.MAX_BYTES + 1);
+        } catch (NoSuchFileException e) {
+            return file.changingTo(null, now);
+        } catch (AccessDeniedException e) {
+            return file.unreadable(stamp, origin, "permission denied");
+        } catch (FileSystemException e) {
+            return file.unreadable(stamp, origin, e.getReason() != null ? e.getReason() : e.toString());
+        } catch (IOException | RuntimeException e) {
+            return file.unreadable(stamp, origin, e.toString());
+        }
+        FileStamp after = FileStamp.of(path).orElse(null);
+        if (!stamp.equals(after)) {
+            return file.changingTo(after, now); // written while being read: read it again once it settles
+        }
+        try {
+            ManifestSet set = reader.readUtf8(bytes, origin);
+            set.resources().forEach(this::defaultNamespace);
+            return file.afterRead(stamp, bytes, set, origin);
+        } catch (RuntimeException e) {
+            // A reader bug must cost this file only, never the whole directory.
+            LOG.error("reading {} failed unexpectedly", path, e);
+            return file.unreadable(stamp, origin, "unexpected " + e);
+        }
+    }
+
+    private Map<Path, FileStamp> list() throws IOException {
+        Map<Path, FileStamp> listed = new TreeMap<>();
+        try (Stream<Path> entries = Files.list(directory)) {
+            for (Path file : entries.filter(DirectoryConfigSource::isManifest).toList()) {
+                FileStamp.of(file).ifPresent(stamp -> listed.put(file, stamp));
+            }
+        }
+        return listed;
+    }
+
+    private SourceUpdate assemble() {
         List<String> problems = new ArrayList<>();
+        if (directoryProblem != null) {
+            problems.add(directoryProblem);
+        }
         Map<ResourceKey, HasMetadata> resources = new LinkedHashMap<>();
         Map<ResourceKey, Path> definedIn = new HashMap<>();
-        lastGood.keySet().retainAll(files.keySet());
-        for (Path file : files.keySet()) {
+        files.forEach((file, watched) -> {
             String origin = directory.relativize(file).toString();
-            ManifestSet set;
-            try {
-                set = reader.read(Files.readString(file), origin);
-            } catch (java.nio.file.NoSuchFileException e) {
-                continue;
+            problems.addAll(watched.problems());
+            if (watched.changing() != null && watched.changing().reported()) {
+                problems.add(origin + ": has kept changing for over " + REPORT_CHANGING_AFTER.toSeconds()
+                        + " s; what it contributed stays until it is unchanged for " + settle.toMillis() + " ms");
             }
-            List<HasMetadata> fileResources = set.resources();
-            if (!set.problems().isEmpty()) {
-                set.problems().stream().map(ManifestProblem::toString).forEach(problems::add);
-                if (lastGood.containsKey(file)) {
-                    problems.add(origin + ": keeping the resources of its last clean read until the problems above are fixed");
-                    fileResources = lastGood.get(file);
-                }
-            } else {
-                lastGood.put(file, fileResources);
-            }
-            for (HasMetadata resource : fileResources) {
-                defaultNamespace(resource);
+            for (HasMetadata resource : watched.resources()) {
                 ResourceKey key = ResourceKey.of(resource);
                 Path earlier = definedIn.put(key, file);
                 if (earlier != null) {
@@ -146,7 +309,7 @@ public final class DirectoryConfigSource implements ConfigSource {
                 }
                 resources.put(key, resource);
             }
-        }
+        });
         List<Egress> egresses = new ArrayList<>();
         List<HTTPRouteGroup> routeGroups = new ArrayList<>();
         MeshConfig meshConfig = null;
@@ -186,8 +349,5 @@ public final class DirectoryConfigSource implements ConfigSource {
         if (watcher != null) {
             watcher.interrupt();
         }
-    }
-
-    private record FileStamp(long modifiedMillis, long size) {
     }
 }

@@ -11,10 +11,12 @@ import io.portcullis.crds.MeshConfig;
 import io.portcullis.crds.MeshConfigSpec;
 import io.portcullis.model.ResourceKey;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -51,7 +53,15 @@ public final class ManifestStore {
 
     /** Applies every document of a manifest stream; nothing is written unless all documents are valid. */
     public List<String> apply(String yaml, String origin, String namespace) throws IOException {
-        ManifestSet set = reader.read(yaml, origin);
+        return apply(reader.read(yaml, origin), namespace);
+    }
+
+    /** Like {@link #apply(String, String, String)} for bytes, which must be UTF-8 (a problem otherwise). */
+    public List<String> apply(byte[] manifest, String origin, String namespace) throws IOException {
+        return apply(reader.readUtf8(manifest, origin), namespace);
+    }
+
+    private List<String> apply(ManifestSet set, String namespace) throws IOException {
         if (!set.problems().isEmpty()) {
             throw new IllegalArgumentException("nothing applied:\n  " + String.join("\n  ",
                     set.problems().stream().map(Object::toString).toList()));
@@ -65,7 +75,7 @@ public final class ManifestStore {
             }
             Path file = fileFor(ResourceKey.of(resource));
             String text = writer.write(resource);
-            String verb = !Files.exists(file) ? "created" : Files.readString(file).equals(text) ? "unchanged" : "configured";
+            String verb = !Files.exists(file) ? "created" : holds(file, text) ? "unchanged" : "configured";
             write(file, text);
             results.add(displayName(resource) + " " + verb);
         }
@@ -83,24 +93,33 @@ public final class ManifestStore {
             throw new IllegalArgumentException(key + " is defined in " + elsewhere.get()
                     + ", which was not written by 'portcullis apply'; remove it from that file");
         }
-        throw new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory);
+        throw notFound(key);
     }
 
     public String patch(String kindName, String namespace, String name, String jsonPatch) throws IOException {
         ResourceKey key = key(kindName, namespace, name);
         Path file = fileFor(key);
-        Optional<HasMetadata> current = Files.exists(file) ? read(file).stream().findFirst() : Optional.empty();
+        Optional<HasMetadata> current = Optional.empty();
+        if (Files.exists(file)) {
+            ManifestSet set = reader.read(file);
+            if (set.hasProblems()) {
+                throw new IllegalArgumentException(file + " cannot be patched, it does not read cleanly:\n  "
+                        + String.join("\n  ", set.problems().stream().map(Object::toString).toList())
+                        + "\nfix the file, or delete it and apply the resource again");
+            }
+            current = set.resources().stream().findFirst();
+        }
         if (current.isEmpty()) {
             Optional<Path> elsewhere = fileDefining(key);
             if (elsewhere.isPresent()) {
                 throw new IllegalArgumentException(key + " is defined in " + elsewhere.get()
                         + ", which was not written by 'portcullis apply'; edit that file instead");
             }
-            throw new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory);
+            throw notFound(key);
         }
         HasMetadata patched = MergePatch.apply(current.get(), jsonPatch);
         String text = writer.write(patched);
-        boolean changed = !Files.readString(file).equals(text);
+        boolean changed = !holds(file, text);
         write(file, text);
         return displayName(patched) + (changed ? " patched" : " patched (no change)");
     }
@@ -138,7 +157,7 @@ public final class ManifestStore {
             return Optional.empty();
         }
         try (Stream<Path> files = Files.list(directory)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".yaml") || f.toString().endsWith(".yml")).toList()) {
+            for (Path file : files.filter(ManifestStore::isManifestName).toList()) {
                 for (HasMetadata resource : read(file)) {
                     String ns = resource.getMetadata().getNamespace();
                     if (ns == null) {
@@ -153,13 +172,51 @@ public final class ManifestStore {
         return Optional.empty();
     }
 
-    private List<HasMetadata> read(Path file) throws IOException {
-        return reader.read(Files.readString(file), file.getFileName().toString()).resources();
+    /** What a file defines; a file that cannot be read cleanly defines what it still holds that reads. */
+    private List<HasMetadata> read(Path file) {
+        try {
+            return reader.read(file).resources();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private IllegalArgumentException notFound(ResourceKey key) throws IOException {
+        List<String> unreadable = new ArrayList<>();
+        if (Files.isDirectory(directory)) {
+            try (Stream<Path> files = Files.list(directory)) {
+                for (Path file : files.filter(ManifestStore::isManifestName).sorted().toList()) {
+                    if (unreadable(file)) {
+                        unreadable.add(file.getFileName().toString());
+                    }
+                }
+            }
+        }
+        return new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory
+                + (unreadable.isEmpty() ? "" : " (these files do not read cleanly and may hold it: "
+                        + String.join(", ", unreadable) + "; 'portcullis translate' shows why)"));
+    }
+
+    private boolean unreadable(Path file) {
+        try {
+            return reader.read(file).hasProblems();
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    private static boolean isManifestName(Path file) {
+        String name = file.getFileName().toString();
+        return name.endsWith(".yaml") || name.endsWith(".yml");
+    }
+
+    private static boolean holds(Path file, String text) throws IOException {
+        return Arrays.equals(Files.readAllBytes(file), text.getBytes(StandardCharsets.UTF_8));
     }
 
     private static void write(Path file, String text) throws IOException {
         Path temp = Files.createTempFile(file.getParent(), ".portcullis-", ".tmp");
-        Files.writeString(temp, text);
+        Files.writeString(temp, text, StandardCharsets.UTF_8);
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 

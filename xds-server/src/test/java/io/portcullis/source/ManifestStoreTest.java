@@ -107,4 +107,23 @@ class ManifestStoreTest {
         assertThat(read().snapshot().mesh().passthrough()).isFalse();
         assertThat(read().problems()).isEmpty();
     }
+
+    @Test
+    void applyAndPatchReplaceTheFileByRenameSoTheSourceNeverSeesHalfAFile() throws Exception {
+        store().apply(EGRESS, "test", null);
+        Path file = dir.resolve("egress.curl.httpbin-80.yaml");
+        Object before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+        store().apply(EGRESS.replace("httpbin.org", "example.com"), "test", null);
+        Object applied = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        store().patch("egress", "curl", "httpbin-80", "{\"spec\":{\"hosts\":[\"example.org\"]}}");
+        Object patched = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+        assertThat(applied).as("a new file (inode) renamed over the old one, not the old one rewritten")
+                .isNotEqualTo(before);
+        assertThat(patched).isNotEqualTo(applied);
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(f -> f.getFileName().toString())).containsExactly("egress.curl.httpbin-80.yaml");
+        }
+    }
 }
