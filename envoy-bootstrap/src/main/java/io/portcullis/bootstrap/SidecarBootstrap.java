@@ -25,13 +25,20 @@ import io.envoyproxy.envoy.config.core.v3.Http2ProtocolOptions;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TcpKeepalive;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.io.UncheckedIOException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -41,9 +48,14 @@ import java.util.regex.Pattern;
  *
  * @param adminAddress must be a loopback IP literal: the admin API can reconfigure and shut down
  *     Envoy (and dump its config), so it must never be reachable from the network.
+ * @param xdsCertificates when present, Envoy talks to the xDS server over mutual TLS: it presents
+ *     the workload certificate from this directory (its identity, checked by the server) and accepts
+ *     only a server certificate that chains to the trust bundle there and names {@code xdsHost}.
+ *     Empty only for plaintext xDS, which {@code portcullis serve} refuses off loopback.
  */
 public record SidecarBootstrap(
-    SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
+    SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress,
+    Optional<CertificateDirectory> xdsCertificates) {
 
   /** Referenced by the ADS config; the xDS server must not hand out a cluster with this name. */
   public static final String XDS_CLUSTER = "xds_cluster";
@@ -76,6 +88,7 @@ public record SidecarBootstrap(
   private static final JsonFormat.Printer JSON = JsonFormat.printer()
       .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
           .add(HttpProtocolOptions.getDescriptor())
+          .add(UpstreamTlsContext.getDescriptor())
           .build())
       // snake_case as in Envoy's documentation and examples; Envoy accepts either.
       .preservingProtoFieldNames();
@@ -87,8 +100,14 @@ public record SidecarBootstrap(
       .disable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
       .build());
 
+  /** Plaintext xDS. */
+  public SidecarBootstrap(SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
+    this(node, xdsHost, xdsPort, adminPort, adminAddress, Optional.empty());
+  }
+
   public SidecarBootstrap {
     Objects.requireNonNull(node, "node must not be null");
+    Objects.requireNonNull(xdsCertificates, "xdsCertificates must not be null (use Optional.empty())");
     Objects.requireNonNull(xdsHost, "xdsHost must not be null");
     Objects.requireNonNull(adminAddress, "adminAddress must not be null");
     if (IpLiterals.parse(xdsHost).isEmpty()) {
@@ -115,6 +134,11 @@ public record SidecarBootstrap(
   /** Admin on 127.0.0.1:15000. */
   public static SidecarBootstrap of(SidecarNodeId node, String xdsHost, int xdsPort) {
     return new SidecarBootstrap(node, xdsHost, xdsPort, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
+  }
+
+  /** The same bootstrap, talking to the xDS server over mutual TLS with the certificates in {@code dir}. */
+  public SidecarBootstrap withXdsCertificates(CertificateDirectory dir) {
+    return new SidecarBootstrap(node, xdsHost, xdsPort, adminPort, adminAddress, Optional.of(dir));
   }
 
   /** True when the xDS cluster is STATIC (IP literal), false when it is STRICT_DNS. */
@@ -188,7 +212,7 @@ public record SidecarBootstrap(
         .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
             .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
         .build();
-    return Cluster.newBuilder()
+    Cluster.Builder cluster = Cluster.newBuilder()
         .setName(XDS_CLUSTER)
         .setType(type)
         .setConnectTimeout(CONNECT_TIMEOUT)
@@ -199,8 +223,38 @@ public record SidecarBootstrap(
                     .setEndpoint(Endpoint.newBuilder().setAddress(socket(xdsHost, xdsPort))))))
         .putTypedExtensionProtocolOptions(
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
-        .setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE))
+        .setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE));
+    xdsCertificates.ifPresent(certs -> cluster.setTransportSocket(TransportSocket.newBuilder()
+        .setName("envoy.transport_sockets.tls")
+        .setTypedConfig(Any.pack(xdsTls(certs)))));
+    return cluster.build();
+  }
+
+  /**
+   * Mutual TLS to the xDS server. The server learns the sidecar's identity from the workload
+   * certificate; the sidecar accepts only a server certificate from the mesh CA that names the
+   * host it dialled, so a stranger on the path cannot feed it config.
+   */
+  private UpstreamTlsContext xdsTls(CertificateDirectory certs) {
+    String expectedName = xdsHost.endsWith(".") ? xdsHost.substring(0, xdsHost.length() - 1) : xdsHost;
+    StringMatcher exact = StringMatcher.newBuilder().setExact(expectedName).build();
+    SubjectAltNameMatcher san = SubjectAltNameMatcher.newBuilder()
+        .setSanType(xdsHostIsIpLiteral() ? SubjectAltNameMatcher.SanType.IP_ADDRESS : SubjectAltNameMatcher.SanType.DNS)
+        .setMatcher(exact)
         .build();
+    UpstreamTlsContext.Builder tls = UpstreamTlsContext.newBuilder()
+        .setCommonTlsContext(CommonTlsContext.newBuilder()
+            // gRPC servers insist on ALPN h2.
+            .addAlpnProtocols("h2")
+            .addTlsCertificateSdsSecretConfigs(certs.tlsCertificateSds())
+            .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+                .setDefaultValidationContext(CertificateValidationContext.newBuilder()
+                    .addMatchTypedSubjectAltNames(san))
+                .setValidationContextSdsSecretConfig(certs.validationContextSds())));
+    if (!xdsHostIsIpLiteral()) {
+      tls.setSni(expectedName);
+    }
+    return tls.build();
   }
 
   private static Address socket(String host, int port) {
