@@ -1,6 +1,7 @@
 package io.portcullis.xds;
 
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.Status;
 import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.identity.PeerAuthentication;
 import io.portcullis.identity.SpiffeId;
@@ -23,8 +24,16 @@ public final class SidecarIdentity {
 
     /** Why a sidecar was refused; the message names the node id, the certificate identity and the address. */
     public static final class Refused extends Exception {
-        public Refused(String message) {
+        private final Status.Code code;
+
+        public Refused(Status.Code code, String message) {
             super(message);
+            this.code = code;
+        }
+
+        /** What the sidecar's stream is closed with. */
+        public Status status() {
+            return Status.fromCode(code).withDescription(getMessage());
         }
     }
 
@@ -39,32 +48,32 @@ public final class SidecarIdentity {
     public static ServiceAccountRef authenticate(Node node, PeerAuthentication peer) throws Refused {
         String nodeId = node.getId();
         if (peer == null) {
-            throw new Refused("node id '" + nodeId + "': no transport authentication on this call (server misconfigured)");
+            throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "': no transport authentication on this call (server misconfigured)");
         }
         ServiceAccountRef claimed;
         try {
             claimed = of(node);
         } catch (IllegalArgumentException e) {
-            throw new Refused("node id from " + peer.remoteAddress() + " is invalid: " + e.getMessage());
+            throw new Refused(Status.Code.INVALID_ARGUMENT, "node id from " + peer.remoteAddress() + " is invalid: " + e.getMessage());
         }
         return switch (peer) {
             case PeerAuthentication.PlaintextTrustingNodeId plaintext -> claimed;
-            case PeerAuthentication.NoCertificate none -> throw new Refused("node id '" + nodeId + "' claims " + claimed
+            case PeerAuthentication.NoCertificate none -> throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed
                     + " but " + none.remoteAddress() + " presented no client certificate");
             case PeerAuthentication.Certificate cert -> {
                 SpiffeId proven;
                 try {
                     proven = SpiffeId.fromCertificate(cert.leaf());
                 } catch (IllegalArgumentException e) {
-                    throw new Refused("node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
                             + cert.remoteAddress() + " is no workload identity: " + e.getMessage());
                 }
                 if (!proven.trustDomain().equals(cert.trustDomain())) {
-                    throw new Refused("node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
                             + cert.remoteAddress() + " is " + proven + ", outside trust domain " + cert.trustDomain());
                 }
                 if (!proven.serviceAccountRef().equals(claimed)) {
-                    throw new Refused("node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
                             + cert.remoteAddress() + " is " + proven + " (" + proven.serviceAccountRef() + ")");
                 }
                 yield claimed;

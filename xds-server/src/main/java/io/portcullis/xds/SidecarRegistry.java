@@ -46,13 +46,13 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
         try {
             identity = SidecarIdentity.authenticate(request.getNode(), peer);
             if (status != null && (!identity.equals(status.identity()) || !request.getNode().getId().equals(status.nodeId()))) {
-                throw new SidecarIdentity.Refused("node id changed on stream " + streamId + " from '" + status.nodeId()
-                        + "' to '" + request.getNode().getId() + "'");
+                throw new SidecarIdentity.Refused(Status.Code.PERMISSION_DENIED, "node id changed on stream " + streamId + " from '" + status.nodeId()
+                        + "' to '" + request.getNode().getId() + "' (" + peer.remoteAddress() + ")");
             }
         } catch (SidecarIdentity.Refused e) {
             LOG.warn("refusing xDS stream {}: {}", streamId, e.getMessage());
             streams.remove(streamId);
-            throw new RequestException(Status.PERMISSION_DENIED.withDescription(e.getMessage()));
+            throw new RequestException(e.status());
         }
         if (status == null) {
             status = new SidecarStatus(streamId, request.getNode().getId(), identity, clock.instant(), Map.of());
