@@ -24,12 +24,36 @@ final class Sidecar implements AutoCloseable {
         this.log = log;
     }
 
+    /**
+     * Issues the pod's certificate from the lab's CA ({@link PortcullisCli#caDir()}) into
+     * {@link #certDir}, writes a bootstrap that talks mutual TLS to the control plane with it, and
+     * starts Envoy.
+     */
     static Sidecar start(PortcullisCli cli, Pod pod, Path workDir) throws IOException {
+        Path bootstrap = bootstrap(cli, pod, workDir, "--ca-dir", cli.caDir().toString(),
+                "--cert-dir", certDir(pod, workDir).toString(), "--key-owner-uid", String.valueOf(PROXY_UID));
+        return startWithBootstrap(cli, pod, workDir, bootstrap);
+    }
+
+    /** Where {@link #start} keeps the pod's certificate files (the layout of envoy-bootstrap's CertificateDirectory). */
+    static Path certDir(Pod pod, Path workDir) {
+        return workDir.toAbsolutePath().resolve(pod.podName() + "-certs");
+    }
+
+    /** {@code portcullis bootstrap} for the pod with extra arguments; returns the file, readable by the sidecar. */
+    static Path bootstrap(PortcullisCli cli, Pod pod, Path workDir, String... extraArgs) throws IOException {
         Path bootstrap = workDir.resolve(pod.podName() + "-bootstrap.yaml");
-        cli.run(null, "bootstrap", "-n", pod.namespace(), "--service-account", pod.serviceAccount(), "--pod", pod.podName(),
-                "--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT),
-                "-o", bootstrap.toString());
+        List<String> args = new java.util.ArrayList<>(List.of("bootstrap", "-n", pod.namespace(), "--service-account",
+                pod.serviceAccount(), "--pod", pod.podName(), "--xds-host", NetworkLab.HOST_ADDRESS,
+                "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT), "-o", bootstrap.toString()));
+        args.addAll(List.of(extraArgs));
+        cli.run(null, args.toArray(String[]::new));
         Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
+        return bootstrap;
+    }
+
+    /** Installs the pod's iptables rules and starts Envoy with the given bootstrap in its network namespace. */
+    static Sidecar startWithBootstrap(PortcullisCli cli, Pod pod, Path workDir, Path bootstrap) throws IOException {
 
         // What the init container does: install the redirect in the pod's namespace.
         String rules = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID)).stdout();
