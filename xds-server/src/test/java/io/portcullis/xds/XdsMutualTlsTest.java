@@ -81,6 +81,10 @@ class XdsMutualTlsTest {
         server.close();
     }
 
+    /**
+     * Also proves the interceptor's Context reaches java-control-plane's callbacks: SidecarRegistry
+     * refuses a call whose Context carries no authentication.
+     */
     @Test
     void aSidecarWhoseCertificateNamesItsServiceAccountGetsItsConfig() throws Exception {
         channel = tlsChannel(ca.issueWorkload(new SpiffeId(TRUST_DOMAIN, "curl", "curl"), Duration.ofHours(1)));
