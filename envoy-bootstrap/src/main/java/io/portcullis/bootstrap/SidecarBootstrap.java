@@ -63,7 +63,10 @@ public record SidecarBootstrap(
   public static final String DEFAULT_ADMIN_ADDRESS = "127.0.0.1";
   public static final int DEFAULT_ADMIN_PORT = 15000;
 
-  /** Node metadata keys; informational only, the xDS server trusts {@link SidecarNodeId#parse}. */
+  /**
+   * Node metadata keys; informational only: the xDS server reads the node id, and only after checking
+   * it against the client certificate.
+   */
   public static final String META_NAMESPACE = "namespace";
   public static final String META_SERVICE_ACCOUNT = "service_account";
   public static final String META_POD_NAME = "pod_name";
