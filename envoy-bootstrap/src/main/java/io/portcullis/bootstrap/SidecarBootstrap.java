@@ -27,15 +27,23 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.core.v3.RetryPolicy;
 import io.envoyproxy.envoy.config.core.v3.SocketAddress;
 import io.envoyproxy.envoy.config.core.v3.TcpKeepalive;
+import io.envoyproxy.envoy.config.core.v3.TransportSocket;
 import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
+import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext;
 import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
+import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import java.io.UncheckedIOException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeSet;
 
 /**
  * The static Envoy bootstrap a sidecar starts with. It only knows how to reach the xDS server;
@@ -46,9 +54,14 @@ import java.util.Objects;
  *     one it is connected to goes away, Envoy reconnects to another (see xdsCluster())
  * @param adminAddress must be a loopback IP literal: the admin API can reconfigure and shut down
  *     Envoy (and dump its config), so it must never be reachable from the network.
+ * @param xdsCertificates when present, Envoy talks to the xDS server over mutual TLS: it presents
+ *     the workload certificate from this directory (its identity, checked by the server) and accepts
+ *     only a server certificate that chains to the trust bundle there and names the host of the xDS endpoint it dialled.
+ *     Empty only for plaintext xDS, which {@code portcullis serve} refuses off loopback.
  */
 public record SidecarBootstrap(
-    SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress) {
+    SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress,
+    Optional<CertificateDirectory> xdsCertificates) {
 
   /** Referenced by the ADS config; the xDS server must not hand out a cluster with this name. */
   public static final String XDS_CLUSTER = "xds_cluster";
@@ -56,7 +69,10 @@ public record SidecarBootstrap(
   public static final String DEFAULT_ADMIN_ADDRESS = "127.0.0.1";
   public static final int DEFAULT_ADMIN_PORT = 15000;
 
-  /** Node metadata keys; informational only, the xDS server trusts {@link SidecarNodeId#parse}. */
+  /**
+   * Node metadata keys; informational only: the xDS server reads the node id, and only after checking
+   * it against the client certificate.
+   */
   public static final String META_NAMESPACE = "namespace";
   public static final String META_SERVICE_ACCOUNT = "service_account";
   public static final String META_POD_NAME = "pod_name";
@@ -87,6 +103,7 @@ public record SidecarBootstrap(
   private static final JsonFormat.Printer JSON = JsonFormat.printer()
       .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
           .add(HttpProtocolOptions.getDescriptor())
+          .add(UpstreamTlsContext.getDescriptor())
           .build())
       // snake_case as in Envoy's documentation and examples; Envoy accepts either.
       .preservingProtoFieldNames();
@@ -101,6 +118,7 @@ public record SidecarBootstrap(
   public SidecarBootstrap {
     Objects.requireNonNull(node, "node must not be null");
     xdsEndpoints = List.copyOf(Objects.requireNonNull(xdsEndpoints, "xdsEndpoints must not be null"));
+    Objects.requireNonNull(xdsCertificates, "xdsCertificates must not be null (use Optional.empty())");
     Objects.requireNonNull(adminAddress, "adminAddress must not be null");
     if (xdsEndpoints.isEmpty()) {
       throw new IllegalArgumentException("at least one xDS endpoint is needed");
@@ -121,7 +139,12 @@ public record SidecarBootstrap(
     }
   }
 
-  /** One control plane. */
+  /** Several control planes, plaintext xDS. */
+  public SidecarBootstrap(SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress) {
+    this(node, xdsEndpoints, adminPort, adminAddress, Optional.empty());
+  }
+
+  /** One control plane, plaintext xDS. */
   public SidecarBootstrap(SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
     this(node, List.of(new XdsEndpoint(xdsHost, xdsPort)), adminPort, adminAddress);
   }
@@ -139,6 +162,11 @@ public record SidecarBootstrap(
   /** True when the xDS cluster is STATIC (IP literals only), false when it is STRICT_DNS. */
   public boolean xdsHostsAreIpLiterals() {
     return xdsEndpoints.stream().allMatch(XdsEndpoint::isIpLiteral);
+  }
+
+  /** The same bootstrap, talking to the xDS servers over mutual TLS with the certificates in {@code dir}. */
+  public SidecarBootstrap withXdsCertificates(CertificateDirectory dir) {
+    return new SidecarBootstrap(node, xdsEndpoints, adminPort, adminAddress, Optional.of(dir));
   }
 
   public Bootstrap toProto() {
@@ -228,7 +256,7 @@ public record SidecarBootstrap(
         .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
             .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
         .build();
-    return Cluster.newBuilder()
+    Cluster.Builder cluster = Cluster.newBuilder()
         .setName(XDS_CLUSTER)
         .setType(type)
         .setConnectTimeout(CONNECT_TIMEOUT)
@@ -237,8 +265,49 @@ public record SidecarBootstrap(
             .addEndpoints(endpoints))
         .putTypedExtensionProtocolOptions(
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
-        .setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE))
-        .build();
+        .setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE));
+    xdsCertificates.ifPresent(certs -> cluster.setTransportSocket(TransportSocket.newBuilder()
+        .setName("envoy.transport_sockets.tls")
+        .setTypedConfig(Any.pack(xdsTls(certs)))));
+    return cluster.build();
+  }
+
+  /**
+   * Mutual TLS to the xDS server. The server learns the sidecar's identity from the workload
+   * certificate; the sidecar accepts only a server certificate from the mesh CA that names the
+   * host it dialled, so a stranger on the path cannot feed it config.
+   */
+  private UpstreamTlsContext xdsTls(CertificateDirectory certs) {
+    // One TLS context serves every endpoint of the cluster: a server certificate naming any of the
+    // listed hosts is accepted (Envoy accepts a certificate when any SAN matcher matches).
+    CertificateValidationContext.Builder names = CertificateValidationContext.newBuilder();
+    var hostNames = new TreeSet<String>();
+    var matched = new HashSet<String>();
+    for (XdsEndpoint xds : xdsEndpoints) {
+      String host = xds.host().endsWith(".") ? xds.host().substring(0, xds.host().length() - 1) : xds.host();
+      if (!matched.add(host)) {
+        continue; // the same host on another port
+      }
+      names.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
+          .setSanType(xds.isIpLiteral() ? SubjectAltNameMatcher.SanType.IP_ADDRESS : SubjectAltNameMatcher.SanType.DNS)
+          .setMatcher(StringMatcher.newBuilder().setExact(host)));
+      if (!xds.isIpLiteral()) {
+        hostNames.add(host);
+      }
+    }
+    UpstreamTlsContext.Builder tls = UpstreamTlsContext.newBuilder()
+        .setCommonTlsContext(CommonTlsContext.newBuilder()
+            // gRPC servers insist on ALPN h2.
+            .addAlpnProtocols("h2")
+            .addTlsCertificateSdsSecretConfigs(certs.tlsCertificateSds())
+            .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+                .setDefaultValidationContext(names)
+                .setValidationContextSdsSecretConfig(certs.validationContextSds())));
+    // SNI is one name per cluster: sent when the endpoints share one DNS name (the usual Service).
+    if (hostNames.size() == 1) {
+      tls.setSni(hostNames.first());
+    }
+    return tls.build();
   }
 
   private static Address socket(String host, int port) {

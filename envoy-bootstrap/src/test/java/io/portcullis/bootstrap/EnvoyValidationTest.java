@@ -70,14 +70,55 @@ class EnvoyValidationTest {
     assertThat(result.output()).contains("max_interval must be greater than or equal to the base_interval");
   }
 
-  /** The checked-in golden bootstraps are what reviewers read, so they must be valid too. */
+  /**
+   * The checked-in golden bootstraps are what reviewers read, so they must be valid too. Envoy
+   * insists the SDS files exist, so the mTLS ones are pointed at a directory holding a real set.
+   */
   @Test
-  void envoyAcceptsTheGoldenFiles() {
+  void envoyAcceptsTheGoldenFiles() throws IOException {
+    CertificateDirectory certs = publishedCertificates();
     for (Path golden : GoldenFilesTest.goldenBootstraps()) {
       assertThat(golden).as("run GoldenFilesTest with -Dportcullis.updateGolden=true").exists();
-      ExternalTools.Result result = validate(golden);
+      String text = Files.readString(golden).replace(GoldenFilesTest.CERTS.dir().toString(), certs.dir().toString());
+      ExternalTools.Result result = validate(write("golden-" + golden.getFileName(), text));
       assertThat(result.exitCode()).as("%s:%n%s", golden, result.output()).isZero();
     }
+  }
+
+  @ParameterizedTest(name = "xDS server {0}")
+  @CsvSource({"10.96.0.10", "portcullis.portcullis-system.svc."})
+  void envoyAcceptsMutualTlsToXdsWithCertificatesFromSdsFiles(String xdsHost) throws IOException {
+    CertificateDirectory certs = publishedCertificates();
+    String yaml = SidecarBootstrap.of(NODE, xdsHost, 18000).withXdsCertificates(certs).toYaml();
+
+    ExternalTools.Result result = validate(write("mtls.yaml", yaml));
+
+    assertThat(result.exitCode()).as("envoy --mode validate output:%n%s", result.output()).isZero();
+  }
+
+  /** Negative control: Envoy really reads the SDS paths, so a sidecar started before its certificates fails loudly. */
+  @Test
+  void envoyRejectsAMutualTlsBootstrapWhoseCertificatesAreNotThere() throws IOException {
+    CertificateDirectory empty = new CertificateDirectory(Files.createDirectory(dir.resolve("no-certs")));
+    String yaml = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).withXdsCertificates(empty).toYaml();
+
+    ExternalTools.Result result = validate(write("mtls-missing.yaml", yaml));
+
+    assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isNotZero();
+    assertThat(result.output()).contains(CertificateDirectory.TLS_CERTIFICATE_SDS).contains("does not exist");
+  }
+
+  /** A real key and self-signed certificate from openssl, published the way portcullis does. */
+  private CertificateDirectory publishedCertificates() throws IOException {
+    Path work = Files.createTempDirectory(dir, "openssl");
+    ExternalTools.Result made = ExternalTools.run(List.of("openssl", "req", "-x509", "-newkey", "ec",
+        "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/O=portcullis-test", "-days", "1",
+        "-keyout", work.resolve("key.pem").toString(), "-out", work.resolve("cert.pem").toString()));
+    assertThat(made.exitCode()).as("openssl (run scripts/install-deps):%n%s", made.output()).isZero();
+    String cert = Files.readString(work.resolve("cert.pem"));
+    CertificateDirectory certs = new CertificateDirectory(dir.resolve("certs").toAbsolutePath());
+    certs.publish(cert, Files.readString(work.resolve("key.pem")), cert, java.util.OptionalInt.empty());
+    return certs;
   }
 
   /** Negative control: proves the check above can fail, i.e. Envoy really cross-checks the config. */

@@ -40,10 +40,31 @@ class GoldenFilesTest {
     check("bootstrap-static.yaml", SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toYaml());
   }
 
+  /** The paths the Kubernetes injector mounts the certificate Secret at. */
+  static final CertificateDirectory CERTS = new CertificateDirectory(Path.of("/etc/portcullis/certs"));
+
+  @Test
+  void bootstrapWithMutualTlsToXds() throws IOException {
+    check("bootstrap-mtls.yaml",
+        SidecarBootstrap.of(NODE, "portcullis-xds.portcullis-system.svc", 18000).withXdsCertificates(CERTS).toYaml());
+    check("bootstrap-mtls-ip.yaml",
+        SidecarBootstrap.of(NODE, "10.96.0.10", 18000).withXdsCertificates(CERTS).toYaml());
+  }
+
+  @Test
+  void sdsFilesOfTheCertificateDirectory() throws IOException {
+    check("sds-tls-certificate.yaml", CERTS.tlsCertificateSdsFile());
+    check("sds-validation-context.yaml", CERTS.validationContextSdsFile());
+  }
+
   @Test
   void bootstrapWithTwoControlPlanes() throws IOException {
     check("bootstrap-two-control-planes.yaml", SidecarBootstrap.of(NODE,
         List.of(new XdsEndpoint("10.96.0.10", 15010), new XdsEndpoint("10.96.0.11", 15010))).toYaml());
+    // Over mTLS a server certificate naming any listed host is accepted; one DNS name gives the SNI.
+    check("bootstrap-mtls-two-control-planes.yaml", SidecarBootstrap.of(NODE,
+        List.of(new XdsEndpoint("portcullis-xds.portcullis-system.svc", 15010), new XdsEndpoint("10.96.0.11", 15010)))
+        .withXdsCertificates(CERTS).toYaml());
   }
 
   @Test
@@ -55,7 +76,9 @@ class GoldenFilesTest {
   /** Every golden file, so EnvoyValidationTest can prove the checked-in bootstraps are valid too. */
   static List<Path> goldenBootstraps() {
     return List.of(GOLDEN_DIR.resolve("bootstrap-dns.yaml"), GOLDEN_DIR.resolve("bootstrap-dns.json"),
-        GOLDEN_DIR.resolve("bootstrap-static.yaml"), GOLDEN_DIR.resolve("bootstrap-two-control-planes.yaml"));
+        GOLDEN_DIR.resolve("bootstrap-static.yaml"), GOLDEN_DIR.resolve("bootstrap-two-control-planes.yaml"),
+        GOLDEN_DIR.resolve("bootstrap-mtls.yaml"), GOLDEN_DIR.resolve("bootstrap-mtls-ip.yaml"),
+        GOLDEN_DIR.resolve("bootstrap-mtls-two-control-planes.yaml"));
   }
 
   private static void check(String name, String actual) throws IOException {

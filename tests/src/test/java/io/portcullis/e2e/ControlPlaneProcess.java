@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-/** {@code portcullis serve} as a child process, and a client for its debug endpoint. */
+/** {@code portcullis serve} (xDS over mutual TLS, CA in {@link PortcullisCli#caDir()}) as a child process, and a client for its debug endpoint. */
 final class ControlPlaneProcess implements AutoCloseable {
 
     static final int XDS_PORT = 15010;
@@ -36,6 +36,8 @@ final class ControlPlaneProcess implements AutoCloseable {
         this.debugPort = freePort();
         List<String> command = cli.command("serve", "--config-dir", cli.configDir().toString(),
                 "--xds-address", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(xdsPort),
+                // Sidecars authenticate with certificates from this CA; the server certificate names the xDS address.
+                "--ca-dir", cli.caDir().toString(),
                 "--debug-address", "127.0.0.1", "--debug-port", String.valueOf(debugPort));
         this.process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }

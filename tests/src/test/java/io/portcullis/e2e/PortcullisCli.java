@@ -22,6 +22,14 @@ record PortcullisCli(Path jar, Path configDir) {
         return ProcessRun.run(Duration.ofSeconds(60), stdin, command(args)).orFail();
     }
 
+    /**
+     * The mesh CA directory every process of this lab shares: control planes serve with it and
+     * {@link Sidecar#start} issues sidecar certificates from it (the CA is generated on first use).
+     */
+    Path caDir() {
+        return configDir.toAbsolutePath().resolveSibling("ca");
+    }
+
     /** {@code kubectl apply -f -} against the directory store. */
     String apply(String manifests) {
         return run(manifests, "apply", "--config-dir", configDir.toString(), "-f", "-").stdout().trim();

@@ -24,28 +24,60 @@ final class Sidecar implements AutoCloseable {
         this.log = log;
     }
 
-    /** Bootstrapped to the one control plane on {@link ControlPlaneProcess#XDS_PORT}. */
+    /**
+     * Issues the pod's certificate from the lab's CA ({@link PortcullisCli#caDir()}) into
+     * {@link #certDir}, writes a bootstrap that talks mutual TLS to the one control plane on
+     * {@link ControlPlaneProcess#XDS_PORT} with it, and starts Envoy.
+     */
     static Sidecar start(PortcullisCli cli, Pod pod, Path workDir) throws IOException {
-        return startWithXdsArgs(cli, pod, workDir, List.of("--xds-host", NetworkLab.HOST_ADDRESS,
-                "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT)));
+        return startOverMutualTls(cli, pod, workDir, defaultXdsArgs());
     }
 
-    /** Bootstrapped to every one of these control planes: Envoy fails over between them. */
+    /** Like {@link #start(PortcullisCli, Pod, Path)}, bootstrapped to every one of these control planes: Envoy fails over between them. */
     static Sidecar start(PortcullisCli cli, Pod pod, Path workDir, List<ControlPlaneProcess> controlPlanes)
             throws IOException {
         List<String> xds = new java.util.ArrayList<>();
         controlPlanes.forEach(controlPlane -> xds.addAll(List.of("--xds-host", controlPlane.xdsEndpoint())));
-        return startWithXdsArgs(cli, pod, workDir, xds);
+        return startOverMutualTls(cli, pod, workDir, xds);
     }
 
-    private static Sidecar startWithXdsArgs(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs) throws IOException {
+    private static Sidecar startOverMutualTls(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs)
+            throws IOException {
+        Path bootstrap = bootstrap(cli, pod, workDir, xdsArgs, "--ca-dir", cli.caDir().toString(),
+                "--cert-dir", certDir(pod, workDir).toString(), "--key-owner-uid", String.valueOf(PROXY_UID));
+        return startWithBootstrap(cli, pod, workDir, bootstrap);
+    }
+
+    private static List<String> defaultXdsArgs() {
+        return List.of("--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT));
+    }
+
+    /** Where {@link #start} keeps the pod's certificate files (the layout of envoy-bootstrap's CertificateDirectory). */
+    static Path certDir(Pod pod, Path workDir) {
+        return workDir.toAbsolutePath().resolve(pod.podName() + "-certs");
+    }
+
+    /** {@code portcullis bootstrap} for the pod, to the default control plane, with extra arguments. */
+    static Path bootstrap(PortcullisCli cli, Pod pod, Path workDir, String... extraArgs) throws IOException {
+        return bootstrap(cli, pod, workDir, defaultXdsArgs(), extraArgs);
+    }
+
+    /** {@code portcullis bootstrap} for the pod with these xDS and extra arguments; returns the file, readable by the sidecar. */
+    static Path bootstrap(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs, String... extraArgs)
+            throws IOException {
         Path bootstrap = workDir.resolve(pod.podName() + "-bootstrap.yaml");
-        List<String> args = new java.util.ArrayList<>(List.of("bootstrap", "-n", pod.namespace(),
-                "--service-account", pod.serviceAccount(), "--pod", pod.podName()));
+        List<String> args = new java.util.ArrayList<>(List.of("bootstrap", "-n", pod.namespace(), "--service-account",
+                pod.serviceAccount(), "--pod", pod.podName()));
         args.addAll(xdsArgs);
         args.addAll(List.of("-o", bootstrap.toString()));
+        args.addAll(List.of(extraArgs));
         cli.run(null, args.toArray(String[]::new));
         Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
+        return bootstrap;
+    }
+
+    /** Installs the pod's iptables rules and starts Envoy with the given bootstrap in its network namespace. */
+    static Sidecar startWithBootstrap(PortcullisCli cli, Pod pod, Path workDir, Path bootstrap) throws IOException {
 
         // What the init container does: install the redirect in the pod's namespace.
         String rules = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID)).stdout();

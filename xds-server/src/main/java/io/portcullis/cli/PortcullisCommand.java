@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 ServeCommand.class,
                 BootstrapCommand.class,
+                CertCommand.class,
                 IptablesCommand.class,
                 TranslateCommand.class,
                 ApplyCommand.class,

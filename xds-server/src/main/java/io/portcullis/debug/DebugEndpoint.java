@@ -6,9 +6,17 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.Message;
+import com.sun.net.httpserver.Authenticator;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpPrincipal;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
 import io.portcullis.envoy.EnvoyTypes;
+import io.portcullis.identity.SpiffeId;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;
@@ -18,8 +26,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.concurrent.Executors;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +43,7 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /debug/problems} every invalid input: resource, field, why</li>
  *   <li>{@code /healthz}</li>
  * </ul>
+ * Unauthenticated it listens on loopback only; elsewhere it needs a bearer token and/or mutual TLS ({@link DebugAccess}).
  */
 public final class DebugEndpoint implements AutoCloseable {
 
@@ -39,26 +52,101 @@ public final class DebugEndpoint implements AutoCloseable {
             .findAndRegisterModules();
 
     private final HttpServer server;
+    private final DebugAccess access;
     private final EgressControlPlane controlPlane;
     private final SidecarRegistry registry;
 
+    /** Unauthenticated: loopback addresses only. */
     public DebugEndpoint(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry)
             throws IOException {
+        this(address, controlPlane, registry, DebugAccess.loopbackOnly());
+    }
+
+    /**
+     * @throws IllegalArgumentException when {@code address} is not loopback and {@code access} authenticates nobody:
+     *     the endpoint shows every identity's config
+     */
+    public DebugEndpoint(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry,
+            DebugAccess access) throws IOException {
+        if (!access.authenticates() && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
+            throw new IllegalArgumentException(notLoopbackMessage(address.getHostString()));
+        }
         this.controlPlane = controlPlane;
         this.registry = registry;
-        this.server = HttpServer.create(address, 0);
+        this.access = access;
+        if (access.tls().isPresent()) {
+            HttpsServer https = HttpsServer.create(address, 0);
+            https.setHttpsConfigurator(new HttpsConfigurator(access.tls().get()) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    SSLParameters ssl = getSSLContext().getDefaultSSLParameters();
+                    ssl.setNeedClientAuth(true);
+                    params.setSSLParameters(ssl);
+                }
+            });
+            this.server = https;
+        } else {
+            this.server = HttpServer.create(address, 0);
+        }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
-        server.createContext("/debug/sidecars", exchange -> json(exchange, sidecars()));
-        server.createContext("/debug/problems", exchange -> json(exchange, problems()));
-        server.createContext("/debug/xds/", this::xds);
-        server.createContext("/", exchange -> respond(exchange, 404, "text/plain",
+        context("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
+        context("/debug/sidecars", exchange -> json(exchange, sidecars()));
+        context("/debug/problems", exchange -> json(exchange, problems()));
+        context("/debug/xds/", this::xds);
+        context("/", exchange -> respond(exchange, 404, "text/plain",
                 "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>\n"));
+    }
+
+    /** Why an unauthenticated debug endpoint may not listen on {@code address}; shared with serve's option check. */
+    public static String notLoopbackMessage(String address) {
+        return "the debug endpoint shows every identity's config and may listen on " + address
+                + " only with authentication: pass --debug-token-file FILE and/or --debug-client-identity NAMESPACE/SERVICEACCOUNT"
+                + " (mutual TLS with a certificate from the mesh CA), or keep --debug-address 127.0.0.1";
+    }
+
+    private void context(String path, HttpHandler handler) {
+        server.createContext(path, handler).setAuthenticator(new Authenticator() {
+            @Override
+            public Result authenticate(HttpExchange exchange) {
+                return DebugEndpoint.this.authenticate(exchange);
+            }
+        });
+    }
+
+    private Authenticator.Result authenticate(HttpExchange exchange) {
+        String who = "debug";
+        if (access.tls().isPresent()) {
+            SpiffeId client;
+            try {
+                var chain = ((HttpsExchange) exchange).getSSLSession().getPeerCertificates();
+                client = SpiffeId.fromCertificate((X509Certificate) chain[0]);
+            } catch (SSLPeerUnverifiedException | RuntimeException e) {
+                LOG.warn("debug endpoint: refused {}: no usable client certificate: {}", exchange.getRemoteAddress(), e.getMessage());
+                return new Authenticator.Failure(403);
+            }
+            if (!access.clients().contains(client)) {
+                LOG.warn("debug endpoint: refused {}: {} is not allowed (--debug-client-identity)", exchange.getRemoteAddress(), client);
+                return new Authenticator.Failure(403);
+            }
+            who = client.uri();
+        }
+        if (access.bearerToken().isPresent()) {
+            String header = exchange.getRequestHeaders().getFirst("Authorization");
+            byte[] expected = ("Bearer " + access.bearerToken().get()).getBytes(StandardCharsets.UTF_8);
+            if (header == null || !MessageDigest.isEqual(expected, header.getBytes(StandardCharsets.UTF_8))) {
+                exchange.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"portcullis-debug\"");
+                return new Authenticator.Retry(401);
+            }
+        }
+        return new Authenticator.Success(new HttpPrincipal(who, "portcullis"));
     }
 
     public void start() {
         server.start();
-        LOG.info("debug endpoint listening on http://{}/debug/sidecars", address());
+        LOG.info("debug endpoint listening on {}://{}/debug/sidecars ({})", access.tls().isPresent() ? "https" : "http",
+                address(), access.authenticates() ? (access.bearerToken().isPresent() ? "bearer token" : "")
+                        + (access.bearerToken().isPresent() && access.tls().isPresent() ? " and " : "")
+                        + (access.tls().isPresent() ? "client certificates " + access.clients() : "") : "unauthenticated, loopback");
     }
 
     public InetSocketAddress address() {

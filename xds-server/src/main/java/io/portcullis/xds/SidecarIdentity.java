@@ -1,20 +1,93 @@
 package io.portcullis.xds;
 
 import io.envoyproxy.envoy.config.core.v3.Node;
+import io.grpc.Status;
 import io.portcullis.bootstrap.SidecarNodeId;
+import io.portcullis.identity.PeerAuthentication;
+import io.portcullis.identity.SpiffeId;
 import io.portcullis.model.ServiceAccountRef;
 
 /**
- * The one place a connecting sidecar's identity is decided. Today it is read from the Envoy node id
- * that {@code portcullis bootstrap} wrote; authenticating it (mTLS, projected tokens) replaces this
- * method and nothing else.
+ * The one place a connecting sidecar's identity is decided.
+ *
+ * <p>The identity is the SPIFFE ID of the client certificate the sidecar proved it holds in the TLS
+ * handshake (the handshake already checked it chains to the mesh CA and has not expired). The node
+ * id, which the sidecar writes itself, is only a claim: it must name the same namespace and
+ * ServiceAccount, otherwise the stream is refused. Without this check any process that reaches the
+ * xDS port could write another ServiceAccount into its node id and read that identity's egress
+ * config. Plaintext calls trust the node id, and exist only on servers explicitly built for them.
  */
 public final class SidecarIdentity {
 
     private SidecarIdentity() {
     }
 
-    /** @throws IllegalArgumentException when the node id is not one Portcullis issued */
+    /** Why a sidecar was refused; the message names the node id, the certificate identity and the address. */
+    public static final class Refused extends Exception {
+        private final Status.Code code;
+
+        public Refused(Status.Code code, String message) {
+            super(message);
+            this.code = code;
+        }
+
+        /** What the sidecar's stream is closed with. */
+        public Status status() {
+            return Status.fromCode(code).withDescription(getMessage());
+        }
+    }
+
+    /**
+     * The identity of the sidecar on the current call.
+     *
+     * @param peer what the transport proved, from {@link PeerAuthentication#current()}; {@code null}
+     *     (a call that did not pass the interceptor) is refused
+     * @throws Refused when the node id is malformed, there is no certificate, the certificate is not a
+     *     SPIFFE ID of this trust domain, or it names another namespace or ServiceAccount
+     */
+    public static ServiceAccountRef authenticate(Node node, PeerAuthentication peer) throws Refused {
+        String nodeId = node.getId();
+        if (peer == null) {
+            throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "': no transport authentication on this call (server misconfigured)");
+        }
+        ServiceAccountRef claimed;
+        try {
+            claimed = of(node);
+        } catch (IllegalArgumentException e) {
+            throw new Refused(Status.Code.INVALID_ARGUMENT, "node id from " + peer.remoteAddress() + " is invalid: " + e.getMessage());
+        }
+        return switch (peer) {
+            case PeerAuthentication.PlaintextTrustingNodeId plaintext -> claimed;
+            case PeerAuthentication.NoCertificate none -> throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed
+                    + " but " + none.remoteAddress() + " presented no client certificate");
+            case PeerAuthentication.Certificate cert -> {
+                SpiffeId proven;
+                try {
+                    proven = SpiffeId.fromCertificate(cert.leaf());
+                } catch (IllegalArgumentException e) {
+                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                            + cert.remoteAddress() + " is no workload identity: " + e.getMessage());
+                }
+                if (!proven.trustDomain().equals(cert.trustDomain())) {
+                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                            + cert.remoteAddress() + " is " + proven + ", outside trust domain " + cert.trustDomain());
+                }
+                if (!proven.serviceAccountRef().equals(claimed)) {
+                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                            + cert.remoteAddress() + " is " + proven + " (" + proven.serviceAccountRef() + ")");
+                }
+                yield claimed;
+            }
+        };
+    }
+
+    /**
+     * The identity a node id claims, unauthenticated: the key java-control-plane's cache groups
+     * sidecars by. It is only reached for requests {@link #authenticate} accepted (SidecarRegistry
+     * checks every request before the cache sees it).
+     *
+     * @throws IllegalArgumentException when the node id is not one Portcullis issued
+     */
     public static ServiceAccountRef of(Node node) {
         SidecarNodeId id = SidecarNodeId.parse(node.getId());
         return new ServiceAccountRef(id.namespace(), id.serviceAccount());

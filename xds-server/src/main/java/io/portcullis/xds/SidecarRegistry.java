@@ -6,6 +6,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
+import io.portcullis.identity.PeerAuthentication;
 import io.portcullis.model.ServiceAccountRef;
 import java.time.Clock;
 import java.util.Comparator;
@@ -38,17 +39,26 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
     @Override
     public void onV3StreamRequest(long streamId, DiscoveryRequest request) throws RequestException {
         SidecarStatus status = streams.get(streamId);
-        if (status == null) {
-            ServiceAccountRef identity;
-            try {
-                identity = SidecarIdentity.of(request.getNode());
-            } catch (IllegalArgumentException e) {
-                LOG.warn("rejecting xDS stream {}: {}", streamId, e.getMessage());
-                throw new RequestException(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+        // Every request, not only the first: the node is on every request and the cache groups by it,
+        // so a stream that switched node ids mid-way would otherwise read another identity's config.
+        PeerAuthentication peer = PeerAuthentication.current();
+        ServiceAccountRef identity;
+        try {
+            identity = SidecarIdentity.authenticate(request.getNode(), peer);
+            if (status != null && (!identity.equals(status.identity()) || !request.getNode().getId().equals(status.nodeId()))) {
+                throw new SidecarIdentity.Refused(Status.Code.PERMISSION_DENIED, "node id changed on stream " + streamId + " from '" + status.nodeId()
+                        + "' to '" + request.getNode().getId() + "' (" + peer.remoteAddress() + ")");
             }
+        } catch (SidecarIdentity.Refused e) {
+            LOG.warn("refusing xDS stream {}: {}", streamId, e.getMessage());
+            streams.remove(streamId);
+            throw new RequestException(e.status());
+        }
+        if (status == null) {
             status = new SidecarStatus(streamId, request.getNode().getId(), identity, clock.instant(), Map.of());
             streams.put(streamId, status);
-            LOG.info("sidecar connected: node={} identity={} stream={}", status.nodeId(), identity, streamId);
+            LOG.info("sidecar connected: node={} identity={} stream={} from {}", status.nodeId(), identity, streamId,
+                    peer.remoteAddress());
             onFirstRequest.accept(identity);
         }
         if (request.getResponseNonce().isEmpty()) {

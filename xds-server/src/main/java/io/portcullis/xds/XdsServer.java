@@ -2,24 +2,44 @@ package io.portcullis.xds;
 
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.Server;
+import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
+import io.portcullis.identity.PeerCertificateInterceptor;
+import io.portcullis.identity.XdsServerTls;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The gRPC server sidecars connect to: Aggregated Discovery Service (ADS) only. */
+/**
+ * The gRPC server sidecars connect to: Aggregated Discovery Service (ADS) only. Over mutual TLS, a
+ * sidecar's identity is the SPIFFE ID of its client certificate (see SidecarIdentity); the plaintext
+ * form trusts node ids and is for in-process tests and the loopback-only development flag.
+ */
 public final class XdsServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(XdsServer.class);
 
     private final Server server;
 
+    /** Plaintext: trusts the node id sidecars send. */
     public XdsServer(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry) {
+        this(NettyServerBuilder.forAddress(address), PeerCertificateInterceptor.plaintext(), controlPlane, registry);
+    }
+
+    /** Mutual TLS: only clients with a certificate from the mesh CA, identified by it. */
+    public XdsServer(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, XdsServerTls tls) {
+        this(NettyServerBuilder.forAddress(address).sslContext(tls.sslContext(Clock.systemUTC())), tls.interceptor(),
+                controlPlane, registry);
+    }
+
+    private XdsServer(NettyServerBuilder builder, PeerCertificateInterceptor peers, EgressControlPlane controlPlane,
+            SidecarRegistry registry) {
         V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.cache());
-        this.server = NettyServerBuilder.forAddress(address)
-                .addService(discovery.getAggregatedDiscoveryServiceImpl())
+        this.server = builder
+                .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
                 // Sidecars hold one long stream each; keepalives find dead peers behind NAT.
                 .permitKeepAliveTime(30, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
