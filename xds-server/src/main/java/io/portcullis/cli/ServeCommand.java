@@ -41,7 +41,7 @@ final class ServeCommand implements Callable<Integer> {
         ManifestStore store = new ManifestStore(configDir, meshNamespace);
         store.ensureMeshConfig();
         EgressControlPlane controlPlane = new EgressControlPlane();
-        SidecarRegistry registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         try (DirectoryConfigSource source = new DirectoryConfigSource(configDir, meshNamespace);
              XdsServer xds = new XdsServer(new InetSocketAddress(xdsAddress, xdsPort), controlPlane, registry);
              DebugEndpoint debug = new DebugEndpoint(new InetSocketAddress(debugAddress, debugPort), controlPlane, registry)) {

@@ -17,7 +17,7 @@ public final class XdsServer implements AutoCloseable {
     private final Server server;
 
     public XdsServer(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry) {
-        V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.cache());
+        V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.configWatcher());
         this.server = NettyServerBuilder.forAddress(address)
                 .addService(discovery.getAggregatedDiscoveryServiceImpl())
                 // Sidecars hold one long stream each; keepalives find dead peers behind NAT.

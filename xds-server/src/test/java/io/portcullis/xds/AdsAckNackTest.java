@@ -37,7 +37,7 @@ class AdsAckNackTest {
     void start() throws Exception {
         controlPlane = new EgressControlPlane();
         controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
-        registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
