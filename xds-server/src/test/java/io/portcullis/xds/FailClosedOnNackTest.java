@@ -155,10 +155,16 @@ class FailClosedOnNackTest {
     }
 
     private void applyWithMesh(String manifests, boolean passthrough) {
-        ManifestSet set = new ManifestReader().read(manifests + mesh(passthrough), "test");
+        controlPlane.apply(update(manifests + mesh(passthrough)));
+    }
+
+    /** What a config source holding these manifests delivers. */
+    static SourceUpdate update(String manifests) {
+        ManifestSet set = new ManifestReader().read(manifests, "test");
         assertThat(set.problems()).isEmpty();
-        controlPlane.apply(new SourceUpdate(ResourceSnapshot.of(set.resourcesOf(MeshConfig.class).get(0),
-                set.resourcesOf(Egress.class), set.resourcesOf(HTTPRouteGroup.class)), List.of()));
+        MeshConfig mesh = set.resourcesOf(MeshConfig.class).stream().findFirst().orElse(null);
+        return new SourceUpdate(ResourceSnapshot.of(mesh, set.resourcesOf(Egress.class),
+                set.resourcesOf(HTTPRouteGroup.class)), List.of());
     }
 
     private String version() {
