@@ -1,11 +1,16 @@
 package io.portcullis.e2e;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Real Envoy beside a pod, set up the way an injector would: the bootstrap and the iptables rules come
@@ -25,10 +30,22 @@ final class Sidecar implements AutoCloseable {
     }
 
     static Sidecar start(PortcullisCli cli, Pod pod, Path workDir) throws IOException {
+        return start(cli, pod, workDir, Map.of());
+    }
+
+    /**
+     * @param runtime Envoy runtime keys to force, as a last static layer of the bootstrap's layered_runtime
+     *                (so they win over any layer {@code portcullis bootstrap} writes): a sidecar set up
+     *                differently, e.g. by an older version of the bootstrap
+     */
+    static Sidecar start(PortcullisCli cli, Pod pod, Path workDir, Map<String, Object> runtime) throws IOException {
         Path bootstrap = workDir.resolve(pod.podName() + "-bootstrap.yaml");
         cli.run(null, "bootstrap", "-n", pod.namespace(), "--service-account", pod.serviceAccount(), "--pod", pod.podName(),
                 "--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT),
                 "-o", bootstrap.toString());
+        if (!runtime.isEmpty()) {
+            addRuntimeLayer(bootstrap, runtime);
+        }
         Files.setPosixFilePermissions(bootstrap, PosixFilePermissions.fromString("rw-r--r--"));
 
         // What the init container does: install the redirect in the pod's namespace.
@@ -50,6 +67,18 @@ final class Sidecar implements AutoCloseable {
                 .redirectOutput(log.toFile())
                 .start();
         return new Sidecar(envoy, log);
+    }
+
+    private static void addRuntimeLayer(Path bootstrap, Map<String, Object> runtime) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        ObjectNode root = (ObjectNode) yaml.readTree(bootstrap.toFile());
+        ObjectNode layered = root.has("layered_runtime") ? (ObjectNode) root.get("layered_runtime")
+                : root.putObject("layered_runtime");
+        ArrayNode layers = layered.has("layers") ? (ArrayNode) layered.get("layers") : layered.putArray("layers");
+        ObjectNode layer = layers.addObject();
+        layer.put("name", "test-override");
+        layer.set("static_layer", yaml.valueToTree(runtime));
+        yaml.writeValue(bootstrap.toFile(), root);
     }
 
     static String envoyBinary() {
