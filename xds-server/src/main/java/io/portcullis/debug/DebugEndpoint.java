@@ -79,12 +79,14 @@ public final class DebugEndpoint implements AutoCloseable {
             String served = controlPlane.served(sidecar.identity()).map(s -> s.resources().version()).orElse(null);
             node.put("servedVersion", served);
             node.put("ackedVersion", sidecar.ackedListenerVersion());
-            // Up to date: it runs the identity's current listeners and clusters. Route tables are left
-            // out: Envoy asks for them by name and stops asking when no listener uses them, so their
-            // last ACK can lawfully lag; their status is listed under "types".
+            // Up to date: it runs the identity's current listeners and clusters, and rejected none of the
+            // current version. Route tables are left out of the ACK check: Envoy asks for them by name and
+            // stops asking when no listener uses them, so their last ACK can lawfully lag; their status is
+            // listed under "types".
             node.put("upToDate", served != null
                     && served.equals(sidecar.ackedListenerVersion())
-                    && sidecar.types().containsKey("Cluster") && served.equals(sidecar.types().get("Cluster").ackedVersion()));
+                    && sidecar.types().containsKey("Cluster") && served.equals(sidecar.types().get("Cluster").ackedVersion())
+                    && sidecar.types().values().stream().noneMatch(t -> served.equals(t.nackedVersion())));
             // Its rejections: while it NACKs, Envoy runs what it last accepted, which upToDate tells apart.
             ArrayNode rejected = node.putArray("rejected");
             ObjectNode types = node.putObject("types");

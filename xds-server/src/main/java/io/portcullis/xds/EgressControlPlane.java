@@ -16,9 +16,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -158,7 +160,7 @@ public final class EgressControlPlane {
                 }
                 LOG.error("sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
                         + "changed): {}{}; Envoy: {}", nodeId, identity, type, version, identity,
-                        new java.util.TreeSet<>(quarantine.blamed().keySet()),
+                        new TreeSet<>(quarantine.blamed().keySet()),
                         rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
                         envoyMessage);
             }
@@ -182,7 +184,7 @@ public final class EgressControlPlane {
 
     /** Identities served deny-all because their Envoy rejected a config nothing could be blamed for. */
     public synchronized List<Lockdown> lockdowns() {
-        return acceptance.values().stream().map(IdentityAcceptance::lockdown).filter(java.util.Objects::nonNull).toList();
+        return acceptance.values().stream().map(IdentityAcceptance::lockdown).filter(Objects::nonNull).toList();
     }
 
     private synchronized boolean holdsRejected(ServiceAccountRef identity, String version) {
@@ -223,7 +225,7 @@ public final class EgressControlPlane {
 
     /** The resources of a model, with tombstones for the route tables it no longer has (see SidecarResources). */
     private SidecarResources resources(ServiceAccountRef identity, SidecarEgressModel model) {
-        Set<String> routeNames = routeNamesServed.computeIfAbsent(identity, id -> new java.util.TreeSet<>());
+        Set<String> routeNames = routeNamesServed.computeIfAbsent(identity, id -> new TreeSet<>());
         return translator.resources(model).withRetiredRoutes(routeNames);
     }
 

@@ -43,10 +43,13 @@ sealed interface FailClosed {
     }
 
     /**
-     * @param rejected     what the rejected version was built from
+     * @param rejected     what the rejected version was built from; null if no longer known (nothing to blame)
      * @param lastAccepted what the last version a sidecar of the identity accepted was built from; null if none
      */
     static FailClosed decide(ServedInput rejected, ServedInput lastAccepted) {
+        if (rejected == null) {
+            return new DenyAll();
+        }
         if (rejected.denyAll()) {
             return new StopSending();
         }

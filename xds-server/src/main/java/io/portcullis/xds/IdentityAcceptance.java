@@ -22,7 +22,8 @@ final class IdentityAcceptance {
     private static final int VERSIONS_KEPT = 64;
     private static final int ACCEPTED_KEPT = 8;
 
-    private final Map<String, ServedInput> inputs = new LinkedHashMap<>() {
+    /** In access order, so the version being served (looked up on every ACK) is the last to go. */
+    private final Map<String, ServedInput> inputs = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, ServedInput> eldest) {
             return size() > VERSIONS_KEPT;
