@@ -1,11 +1,16 @@
 package io.portcullis.e2e;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Real Envoy beside a pod, set up the way an injector would: the bootstrap and the iptables rules come
@@ -41,10 +46,27 @@ final class Sidecar implements AutoCloseable {
         return startOverMutualTls(cli, pod, workDir, xds);
     }
 
+    /**
+     * Like {@link #start(PortcullisCli, Pod, Path)}, with Envoy runtime keys forced as a last static layer of the
+     * bootstrap's layered_runtime (so they win over any layer {@code portcullis bootstrap} writes): a sidecar set
+     * up differently, e.g. by an older version of the bootstrap.
+     */
+    static Sidecar start(PortcullisCli cli, Pod pod, Path workDir, Map<String, Object> runtime) throws IOException {
+        return startOverMutualTls(cli, pod, workDir, defaultXdsArgs(), runtime);
+    }
+
     private static Sidecar startOverMutualTls(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs)
             throws IOException {
+        return startOverMutualTls(cli, pod, workDir, xdsArgs, Map.of());
+    }
+
+    private static Sidecar startOverMutualTls(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs,
+            Map<String, Object> runtime) throws IOException {
         Path bootstrap = bootstrap(cli, pod, workDir, xdsArgs, "--ca-dir", cli.caDir().toString(),
                 "--cert-dir", certDir(pod, workDir).toString(), "--key-owner-uid", String.valueOf(PROXY_UID));
+        if (!runtime.isEmpty()) {
+            addRuntimeLayer(bootstrap, runtime);
+        }
         return startWithBootstrap(cli, pod, workDir, bootstrap);
     }
 
@@ -98,6 +120,18 @@ final class Sidecar implements AutoCloseable {
                 .redirectOutput(log.toFile())
                 .start();
         return new Sidecar(envoy, log);
+    }
+
+    private static void addRuntimeLayer(Path bootstrap, Map<String, Object> runtime) throws IOException {
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        ObjectNode root = (ObjectNode) yaml.readTree(bootstrap.toFile());
+        ObjectNode layered = root.has("layered_runtime") ? (ObjectNode) root.get("layered_runtime")
+                : root.putObject("layered_runtime");
+        ArrayNode layers = layered.has("layers") ? (ArrayNode) layered.get("layers") : layered.putArray("layers");
+        ObjectNode layer = layers.addObject();
+        layer.put("name", "test-override");
+        layer.set("static_layer", yaml.valueToTree(runtime));
+        yaml.writeValue(bootstrap.toFile(), root);
     }
 
     static String envoyBinary() {

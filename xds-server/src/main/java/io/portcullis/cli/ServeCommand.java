@@ -101,7 +101,7 @@ final class ServeCommand implements Callable<Integer> {
         ManifestStore store = new ManifestStore(configDir, meshNamespace);
         store.ensureMeshConfig();
         EgressControlPlane controlPlane = new EgressControlPlane();
-        SidecarRegistry registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         try (DirectoryConfigSource source = new DirectoryConfigSource(configDir, meshNamespace);
              XdsServer xds = xdsTls.isPresent() ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                      : new XdsServer(xdsSocket, controlPlane, registry);

@@ -20,6 +20,8 @@ import io.portcullis.identity.SpiffeId;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;
+import io.portcullis.xds.Lockdown;
+import io.portcullis.xds.Quarantine;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.SidecarStatus;
 import java.io.IOException;
@@ -40,7 +42,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code /debug/sidecars} connected sidecars: identity, node id, versions sent, ACKed and NACKed per type</li>
  *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
- *   <li>{@code /debug/problems} every invalid input: resource, field, why</li>
+ *   <li>{@code /debug/problems} every invalid input: resource, field, why; and every policy left out because
+ *       Envoy rejected the config built from it</li>
  *   <li>{@code /healthz}</li>
  * </ul>
  * Unauthenticated it listens on loopback only; elsewhere it needs a bearer token and/or mutual TLS ({@link DebugAccess}).
@@ -164,12 +167,16 @@ public final class DebugEndpoint implements AutoCloseable {
             String served = controlPlane.served(sidecar.identity()).map(s -> s.resources().version()).orElse(null);
             node.put("servedVersion", served);
             node.put("ackedVersion", sidecar.ackedListenerVersion());
-            // Up to date: it runs the identity's current listeners and clusters. Route tables are left
-            // out: Envoy asks for them by name and stops asking when no listener uses them, so their
-            // last ACK can lawfully lag; their status is listed under "types".
+            // Up to date: it runs the identity's current listeners and clusters, and rejected none of the
+            // current version. Route tables are left out of the ACK check: Envoy asks for them by name and
+            // stops asking when no listener uses them, so their last ACK can lawfully lag; their status is
+            // listed under "types".
             node.put("upToDate", served != null
                     && served.equals(sidecar.ackedListenerVersion())
-                    && sidecar.types().containsKey("Cluster") && served.equals(sidecar.types().get("Cluster").ackedVersion()));
+                    && sidecar.types().containsKey("Cluster") && served.equals(sidecar.types().get("Cluster").ackedVersion())
+                    && sidecar.types().values().stream().noneMatch(t -> served.equals(t.nackedVersion())));
+            // Its rejections: while it NACKs, Envoy runs what it last accepted, which upToDate tells apart.
+            ArrayNode rejected = node.putArray("rejected");
             ObjectNode types = node.putObject("types");
             sidecar.types().forEach((type, status) -> {
                 ObjectNode t = types.putObject(type);
@@ -178,6 +185,9 @@ public final class DebugEndpoint implements AutoCloseable {
                 if (status.nackedVersion() != null) {
                     t.put("nacked", status.nackedVersion());
                     t.put("nackMessage", status.nackMessage());
+                    t.put("nacks", status.nacks());
+                    rejected.addObject().put("type", type).put("version", status.nackedVersion())
+                            .put("message", status.nackMessage()).put("count", status.nacks());
                 }
             });
         }
@@ -195,6 +205,30 @@ public final class DebugEndpoint implements AutoCloseable {
             p.put("resource", problem.resource().toString());
             p.put("field", problem.field());
             p.put("message", problem.message());
+        }
+        // Policies (or whole identities) left out because Envoy rejected the config built from them.
+        ArrayNode rejected = root.putArray("rejectedByEnvoy");
+        for (Quarantine quarantine : controlPlane.quarantined()) {
+            rejected.addObject()
+                    .put("severity", "ERROR")
+                    .put("resource", quarantine.policy().toString())
+                    .put("identity", quarantine.identity().toString())
+                    .put("version", quarantine.version())
+                    .put("type", quarantine.type())
+                    .put("node", quarantine.nodeId())
+                    .put("envoyMessage", quarantine.envoyMessage())
+                    .put("fix", quarantine.fix());
+        }
+        for (Lockdown lockdown : controlPlane.lockdowns()) {
+            rejected.addObject()
+                    .put("severity", "ERROR")
+                    .putNull("resource")
+                    .put("identity", lockdown.identity().toString())
+                    .put("version", lockdown.version())
+                    .put("type", lockdown.type())
+                    .put("node", lockdown.nodeId())
+                    .put("envoyMessage", lockdown.envoyMessage())
+                    .put("fix", lockdown.fix());
         }
         return root;
     }

@@ -3,6 +3,7 @@ package io.portcullis.xds;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.portcullis.envoy.SidecarResources;
+import io.portcullis.ir.EgressMode;
 import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ServiceAccountRef;
@@ -15,9 +16,11 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -27,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * Keeps one xDS snapshot per identity in java-control-plane's cache, keyed by ServiceAccount so all
  * sidecars of an identity share it. On a config change only the identities whose accepted policies
  * changed are recomputed; a snapshot is replaced only when its content (and so its version) changes.
+ * When a sidecar rejects its identity's config, the identity fails closed (see {@link FailClosed}).
  */
 public final class EgressControlPlane {
 
@@ -37,6 +41,7 @@ public final class EgressControlPlane {
     private final Map<ServiceAccountRef, Served> served = new TreeMap<>();
     /** Every HTTP route table name ever served to an identity; see SidecarResources#withRetiredRoutes. */
     private final Map<ServiceAccountRef, Set<String>> routeNamesServed = new TreeMap<>();
+    private final Map<ServiceAccountRef, IdentityAcceptance> acceptance = new TreeMap<>();
     private ValidatedPolicies policies;
     private List<String> sourceProblems = List.of();
 
@@ -50,6 +55,11 @@ public final class EgressControlPlane {
 
     public SimpleCache<ServiceAccountRef> cache() {
         return cache;
+    }
+
+    /** What the xDS server answers requests from: the cache, never re-sending a version a sidecar rejected. */
+    public NackAwareConfigWatcher configWatcher() {
+        return new NackAwareConfigWatcher(cache, this::holdsRejected);
     }
 
     public synchronized void apply(SourceUpdate update) {
@@ -106,21 +116,127 @@ public final class EgressControlPlane {
         return policies;
     }
 
-    private void refresh(ServiceAccountRef identity) {
-        SidecarEgressModel model = translator.model(policies, identity);
+    /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. */
+    public synchronized void accepted(ServiceAccountRef identity, String version) {
+        IdentityAcceptance record = acceptance.get(identity);
+        if (record != null) {
+            record.accepted(version);
+        }
+    }
+
+    /**
+     * A sidecar of {@code identity} rejected (NACKed) {@code version} of {@code typeUrl}: decide with
+     * {@link FailClosed} what the identity is served instead, and serve it before this returns, so the
+     * answer to the NACK is already the narrower config.
+     *
+     * @param version the version rejected; null when the NACK is for an older response than the last one sent
+     */
+    public synchronized void rejected(ServiceAccountRef identity, String nodeId, String typeUrl, String version,
+                                      String envoyMessage) {
+        String type = SidecarStatus.shortType(typeUrl);
+        IdentityAcceptance record = acceptance.get(identity);
         Served current = served.get(identity);
-        if (current != null && current.model().equals(model)) {
+        String currentVersion = current == null ? null : current.resources().version();
+        if (record == null || version == null || !version.equals(currentVersion)) {
+            if (record != null && version != null) {
+                record.rejected(version);
+            }
+            LOG.error("sidecar {} of {} REJECTED {} version {}, which it is no longer served ({} is), nothing "
+                    + "quarantined: {}", nodeId, identity, type, version == null ? "(older response)" : version,
+                    currentVersion, envoyMessage);
             return;
         }
-        Set<String> routeNames = routeNamesServed.computeIfAbsent(identity, id -> new java.util.TreeSet<>());
-        SidecarResources resources = translator.resources(model).withRetiredRoutes(routeNames);
-        resources.routes().forEach(route -> routeNames.add(route.getName()));
+        record.rejected(version);
+        ServedInput input = record.input(version);
+        switch (FailClosed.decide(input, record.lastAccepted())) {
+            case FailClosed.QuarantinePolicies quarantine -> {
+                quarantine.blamed().forEach((policy, rule) -> record.quarantine(
+                        new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
+                String without = resources(identity, model(identity, record.inputToServe())).version();
+                boolean rejectedToo = record.rejectedSinceInputChanged(without);
+                if (rejectedToo) {
+                    // The blamed policies added nothing to the config: without them it is the one rejected.
+                    record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                }
+                LOG.error("sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
+                        + "changed): {}{}; Envoy: {}", nodeId, identity, type, version, identity,
+                        new TreeSet<>(quarantine.blamed().keySet()),
+                        rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
+                        envoyMessage);
+            }
+            case FailClosed.DenyAll denyAll -> {
+                record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                LOG.error("sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted version, "
+                        + "so {} is served deny-all until its policies or MeshConfig change; Envoy: {}",
+                        nodeId, identity, type, version, identity, envoyMessage);
+            }
+            case FailClosed.StopSending stop -> LOG.error("sidecar {} of {} REJECTED {} version {}, which is deny-all; "
+                    + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
+                    nodeId, identity, type, version, identity, envoyMessage);
+        }
+        serve(identity, record);
+    }
+
+    /** Policies left out of some identity's config because its Envoy rejected them. */
+    public synchronized List<Quarantine> quarantined() {
+        return acceptance.values().stream().flatMap(a -> a.quarantined().stream()).toList();
+    }
+
+    /** Identities served deny-all because their Envoy rejected a config nothing could be blamed for. */
+    public synchronized List<Lockdown> lockdowns() {
+        return acceptance.values().stream().map(IdentityAcceptance::lockdown).filter(Objects::nonNull).toList();
+    }
+
+    private synchronized boolean holdsRejected(ServiceAccountRef identity, String version) {
+        IdentityAcceptance record = acceptance.get(identity);
+        return record != null && record.rejectedSinceInputChanged(version);
+    }
+
+    private void refresh(ServiceAccountRef identity) {
+        IdentityAcceptance record = acceptance.computeIfAbsent(identity, id -> new IdentityAcceptance());
+        Map<ResourceKey, EgressRule> rules = new TreeMap<>();
+        policies.rulesFor(identity).forEach(rule -> rules.put(rule.origin(), rule));
+        for (Quarantine lifted : record.newInput(new ServedInput(policies.mesh(), rules, false))) {
+            LOG.info("{} changed: no longer quarantined for {}, trying it again", lifted.policy(), identity);
+        }
+        serve(identity, record);
+    }
+
+    private void serve(ServiceAccountRef identity, IdentityAcceptance record) {
+        ServedInput input = record.inputToServe();
+        SidecarEgressModel model = model(identity, input);
+        Served current = served.get(identity);
+        if (current != null && current.model().equals(model)) {
+            record.served(current.resources().version(), input);
+            return;
+        }
+        SidecarResources resources = resources(identity, model);
+        resources.routes().forEach(route -> routeNamesServed.get(identity).add(route.getName()));
+        record.served(resources.version(), input);
         cache.setSnapshot(identity, Snapshot.create(resources.clusters(), List.of(), resources.listeners(),
                 resources.routes(), List.of(), resources.version()));
         served.put(identity, new Served(model, resources));
         model.conflicts().forEach(conflict -> LOG.warn("{}", conflict));
-        LOG.info("identity {} now served version {} ({} mode, {} ports)", identity, resources.version(),
-                model.mode(), model.ports().size());
+        LOG.info("identity {} now served version {} ({} mode, {} ports{})", identity, resources.version(),
+                model.mode(), model.ports().size(), input.denyAll() ? ", locked down after a rejection"
+                        : record.quarantined().isEmpty() ? "" : ", without quarantined " + record.quarantined().stream()
+                        .map(q -> q.policy().toString()).toList());
+    }
+
+    /** The resources of a model, with tombstones for the route tables it no longer has (see SidecarResources). */
+    private SidecarResources resources(ServiceAccountRef identity, SidecarEgressModel model) {
+        Set<String> routeNames = routeNamesServed.computeIfAbsent(identity, id -> new TreeSet<>());
+        return translator.resources(model).withRetiredRoutes(routeNames);
+    }
+
+    /** The model of an input: only its policies (in validation order, so an unchanged input gives an unchanged model). */
+    private SidecarEgressModel model(ServiceAccountRef identity, ServedInput input) {
+        if (input.denyAll()) {
+            return new SidecarEgressModel(identity, EgressMode.DENY_ALL, List.of(), List.of());
+        }
+        List<EgressRule> rules = policies.rulesFor(identity).stream()
+                .filter(rule -> input.rules().containsKey(rule.origin())).toList();
+        return translator.model(new ValidatedPolicies(input.mesh(), rules, List.of()), identity);
     }
 
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */

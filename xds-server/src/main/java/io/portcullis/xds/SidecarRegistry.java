@@ -13,26 +13,24 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Tracks connected sidecars from the ADS stream callbacks: who they are, what they were sent, and what
- * they ACKed or NACKed. A NACK means Portcullis produced config Envoy rejects, which is a bug: it is
- * logged as an error with Envoy's message.
+ * they ACKed or NACKed, and tells the control plane about every ACK and NACK (a NACK makes the sidecar's
+ * identity fail closed, see {@link FailClosed}).
  */
 public final class SidecarRegistry implements DiscoveryServerCallbacks {
 
     private static final Logger LOG = LoggerFactory.getLogger(SidecarRegistry.class);
 
     private final Map<Long, SidecarStatus> streams = new ConcurrentHashMap<>();
-    private final Consumer<ServiceAccountRef> onFirstRequest;
+    private final EgressControlPlane controlPlane;
     private final Clock clock;
 
-    /** @param onFirstRequest called when a stream of an identity first asks, so its snapshot can be built */
-    public SidecarRegistry(Consumer<ServiceAccountRef> onFirstRequest, Clock clock) {
-        this.onFirstRequest = onFirstRequest;
+    public SidecarRegistry(EgressControlPlane controlPlane, Clock clock) {
+        this.controlPlane = controlPlane;
         this.clock = clock;
     }
 
@@ -59,39 +57,44 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
             streams.put(streamId, status);
             LOG.info("sidecar connected: node={} identity={} stream={} from {}", status.nodeId(), identity, streamId,
                     peer.remoteAddress());
-            onFirstRequest.accept(identity);
+            controlPlane.ensureServed(identity);
         }
+        String typeUrl = request.getTypeUrl();
         if (request.getResponseNonce().isEmpty()) {
-            // An initial subscription, neither ACK nor NACK. On a stream that replaces a broken one
-            // (this control plane restarted, or another one died) Envoy names the version it runs.
-            // When that is the version served, nothing is sent (versions are content digests) and
-            // no ACK follows, so this is the only word that the sidecar is up to date.
-            if (!request.getVersionInfo().isEmpty() && !request.hasErrorDetail()) {
-                streams.computeIfPresent(streamId, (id, s) -> s.withType(request.getTypeUrl(),
-                        t -> new SidecarStatus.TypeStatus(t.sentVersion(), request.getVersionInfo(), t.nackedVersion(),
-                                t.nackMessage())));
+            // A subscription, neither ACK nor NACK. On a stream that replaces a broken one (this control
+            // plane restarted, or another one died) Envoy names the version it runs: when that is what its
+            // identity is served, nothing is sent (versions are content digests) and no ACK follows, so
+            // this is the only word that the sidecar is up to date.
+            // An older version it names is what it runs too, until it ACKs what it is sent.
+            String version = request.getVersionInfo();
+            if (!version.isEmpty() && !request.hasErrorDetail()) {
+                streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(version)));
+            }
+            if (!version.isEmpty() && controlPlane.served(identity)
+                    .map(s -> s.resources().version().equals(version)).orElse(false)) {
+                controlPlane.accepted(identity, version);
             }
             return;
         }
-        SidecarStatus sidecar = status;
         if (request.hasErrorDetail()) {
             String message = request.getErrorDetail().getMessage();
-            LOG.error("sidecar {} ({}) REJECTED {} version {}: {}", sidecar.nodeId(), sidecar.identity(),
-                    SidecarStatus.shortType(request.getTypeUrl()), lastSent(sidecar, request.getTypeUrl()), message);
-            streams.computeIfPresent(streamId, (id, s) -> s.withType(request.getTypeUrl(),
-                    t -> new SidecarStatus.TypeStatus(t.sentVersion(), t.ackedVersion(), t.sentVersion(), message)));
+            SidecarStatus.TypeStatus type = status.types().getOrDefault(SidecarStatus.shortType(typeUrl),
+                    SidecarStatus.TypeStatus.NONE);
+            // The version rejected is the one sent with the nonce the NACK names; an older nonce is an older response.
+            String rejected = request.getResponseNonce().equals(type.sentNonce()) ? type.sentVersion() : null;
+            streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl,
+                    t -> t.nacked(rejected == null ? "(older response)" : rejected, message)));
+            controlPlane.rejected(identity, status.nodeId(), typeUrl, rejected, message);
         } else {
-            streams.computeIfPresent(streamId, (id, s) -> s.withType(request.getTypeUrl(),
-                    t -> new SidecarStatus.TypeStatus(t.sentVersion(), request.getVersionInfo(), t.nackedVersion(),
-                            t.nackMessage())));
+            streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(request.getVersionInfo())));
+            controlPlane.accepted(identity, request.getVersionInfo());
         }
     }
 
     @Override
     public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
         streams.computeIfPresent(streamId, (id, s) -> s.withType(response.getTypeUrl(),
-                t -> new SidecarStatus.TypeStatus(response.getVersionInfo(), t.ackedVersion(), t.nackedVersion(),
-                        t.nackMessage())));
+                t -> t.sent(response.getVersionInfo(), response.getNonce())));
     }
 
     @Override
@@ -121,10 +124,5 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
         return streams.values().stream()
                 .sorted(Comparator.comparing(SidecarStatus::identity).thenComparing(SidecarStatus::nodeId))
                 .toList();
-    }
-
-    private static String lastSent(SidecarStatus status, String typeUrl) {
-        SidecarStatus.TypeStatus type = status.types().get(SidecarStatus.shortType(typeUrl));
-        return type == null ? "?" : type.sentVersion();
     }
 }

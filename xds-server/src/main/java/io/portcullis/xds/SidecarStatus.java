@@ -16,13 +16,28 @@ public record SidecarStatus(long streamId, String nodeId, ServiceAccountRef iden
     }
 
     /**
-     * @param sentVersion  last version sent on the stream
-     * @param ackedVersion last version the sidecar accepted
+     * @param sentVersion   last version sent on the stream
+     * @param sentNonce     nonce of that response: a NACK naming another nonce is about an older response
+     * @param ackedVersion  last version the sidecar accepted
      * @param nackedVersion version of the last rejection, null when it never rejected
-     * @param nackMessage  Envoy's error_detail for that rejection
+     * @param nackMessage   Envoy's error_detail for that rejection
+     * @param nacks         how many NACKs of this type the stream sent: stays small unless something loops
      */
-    public record TypeStatus(String sentVersion, String ackedVersion, String nackedVersion, String nackMessage) {
-        static final TypeStatus NONE = new TypeStatus(null, null, null, null);
+    public record TypeStatus(String sentVersion, String sentNonce, String ackedVersion, String nackedVersion,
+                             String nackMessage, long nacks) {
+        static final TypeStatus NONE = new TypeStatus(null, null, null, null, null, 0);
+
+        TypeStatus sent(String version, String nonce) {
+            return new TypeStatus(version, nonce, ackedVersion, nackedVersion, nackMessage, nacks);
+        }
+
+        TypeStatus acked(String version) {
+            return new TypeStatus(sentVersion, sentNonce, version, nackedVersion, nackMessage, nacks);
+        }
+
+        TypeStatus nacked(String version, String message) {
+            return new TypeStatus(sentVersion, sentNonce, ackedVersion, version, message, nacks + 1);
+        }
     }
 
     SidecarStatus withType(String typeUrl, java.util.function.UnaryOperator<TypeStatus> change) {

@@ -37,7 +37,7 @@ public final class XdsServer implements AutoCloseable {
 
     private XdsServer(NettyServerBuilder builder, PeerCertificateInterceptor peers, EgressControlPlane controlPlane,
             SidecarRegistry registry) {
-        V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.cache());
+        V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.configWatcher());
         this.server = builder
                 .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
                 // Sidecars hold one long stream each; keepalives find dead peers behind NAT.

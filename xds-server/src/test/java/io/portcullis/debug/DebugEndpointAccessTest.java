@@ -44,7 +44,7 @@ class DebugEndpointAccessTest {
     void controlPlane() {
         controlPlane = new EgressControlPlane();
         controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
-        registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
     }
 
     @AfterEach

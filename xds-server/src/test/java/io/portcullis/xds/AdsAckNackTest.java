@@ -37,7 +37,7 @@ class AdsAckNackTest {
     void start() throws Exception {
         controlPlane = new EgressControlPlane();
         controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
-        registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry).start();
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
     }
@@ -73,6 +73,94 @@ class AdsAckNackTest {
         await().atMost(Duration.ofSeconds(10)).until(() ->
                 "duplicate filter chain match".equals(registry.sidecars().get(0).types().get("Listener").nackMessage()));
         requests.onCompleted();
+    }
+
+    @Test
+    void aNackIsAnsweredOnlyWithANarrowerConfigAndARejectedDenyAllWithSilenceUntilTheSnapshotChanges() throws Exception {
+        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
+        BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+        StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
+        requests.onNext(listeners(CURL_1).build());
+        DiscoveryResponse open = next(responses);
+        requests.onNext(listeners(CURL_1).setVersionInfo(open.getVersionInfo()).setResponseNonce(open.getNonce()).build());
+
+        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
+                + FailClosedOnNackTest.routeGroup("get-only", "/get")));
+        DiscoveryResponse narrowed = next(responses);
+        assertThat(narrowed.getVersionInfo()).isNotEqualTo(open.getVersionInfo());
+
+        // Envoy's NACK names the version it still runs and the nonce of the response it rejects.
+        requests.onNext(nack(narrowed, open.getVersionInfo()));
+        DiscoveryResponse withoutPolicy = next(responses);
+        assertThat(withoutPolicy.getVersionInfo()).as("never the rejected version again")
+                .isNotIn(narrowed.getVersionInfo(), open.getVersionInfo())
+                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
+        assertThat(controlPlane.quarantined()).extracting(q -> q.policy().toString()).containsExactly("Egress curl/httpbin-80");
+
+        requests.onNext(nack(withoutPolicy, open.getVersionInfo()));
+        DiscoveryResponse denyAll = next(responses);
+        assertThat(controlPlane.served(CURL).orElseThrow().model().mode()).isEqualTo(io.portcullis.ir.EgressMode.DENY_ALL);
+        assertThat(denyAll.getVersionInfo()).isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
+
+        requests.onNext(nack(denyAll, open.getVersionInfo()));
+        assertThat(responses.poll(2, TimeUnit.SECONDS)).as("a rejected deny-all is not sent again").isNull();
+
+        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
+                + FailClosedOnNackTest.routeGroup("get-only", "/get/?")));
+        DiscoveryResponse changed = next(responses);
+        assertThat(changed.getVersionInfo()).as("the next thing sent is the next snapshot")
+                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version())
+                .isNotEqualTo(denyAll.getVersionInfo());
+        assertThat(responses).isEmpty();
+        assertThat(registry.sidecars().get(0).types().get("Listener").nacks()).isEqualTo(3);
+        requests.onCompleted();
+    }
+
+    @Test
+    void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentNothing() throws Exception {
+        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
+        String served = controlPlane.current(CURL).resources().version();
+        try (var debug = new io.portcullis.debug.DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry)) {
+            debug.start();
+            BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
+            StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                    .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
+            // Envoy after a control plane restart: its first request per type names the version it runs, no nonce.
+            requests.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(CURL_1))
+                    .setTypeUrl(Resources.V3.CLUSTER_TYPE_URL).setVersionInfo(served).build());
+            requests.onNext(listeners(CURL_1).setVersionInfo(served).build());
+
+            com.fasterxml.jackson.databind.JsonNode sidecar = await().atMost(Duration.ofSeconds(10)).until(() -> {
+                var list = new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.net.http.HttpClient.newHttpClient()
+                        .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+                                + debug.address().getPort() + "/debug/sidecars")).build(),
+                                java.net.http.HttpResponse.BodyHandlers.ofString()).body());
+                return list.size() == 1 ? list.get(0) : null;
+            }, s -> s != null && s.get("upToDate").asBoolean());
+            assertThat(sidecar.get("ackedVersion").asText()).isEqualTo(served);
+            assertThat(sidecar.get("servedVersion").asText()).isEqualTo(served);
+            assertThat(responses.poll(1, TimeUnit.SECONDS)).as("it already runs the served version").isNull();
+            requests.onCompleted();
+        }
+    }
+
+    private static final String CURL_1 = "sidecar~curl~curl~curl-1";
+    private static final io.portcullis.model.ServiceAccountRef CURL = new io.portcullis.model.ServiceAccountRef("curl", "curl");
+
+    private static DiscoveryRequest.Builder listeners(String nodeId) {
+        return DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(nodeId)).setTypeUrl(Resources.V3.LISTENER_TYPE_URL);
+    }
+
+    private static DiscoveryRequest nack(DiscoveryResponse rejected, String stillRunning) {
+        return listeners(CURL_1).setVersionInfo(stillRunning).setResponseNonce(rejected.getNonce())
+                .setErrorDetail(Status.newBuilder().setCode(3).setMessage("rejected " + rejected.getVersionInfo())).build();
+    }
+
+    private static DiscoveryResponse next(BlockingQueue<DiscoveryResponse> responses) throws InterruptedException {
+        DiscoveryResponse response = responses.poll(10, TimeUnit.SECONDS);
+        assertThat(response).as("a response within 10s").isNotNull();
+        return response;
     }
 
     @Test

@@ -47,7 +47,7 @@ class ControlPlaneFromDirectoryTest {
         source = new DirectoryConfigSource(dir, "fsm-system");
         source.start(controlPlane::apply);
         debug = new DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane,
-                new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC()));
+                new SidecarRegistry(controlPlane, Clock.systemUTC()));
         debug.start();
         controlPlane.ensureServed(CURL);
         controlPlane.ensureServed(OTHER);

@@ -64,7 +64,7 @@ class XdsMutualTlsTest {
         ca = CertificateAuthority.inDirectory(tmp.resolve("ca"), Clock.systemUTC());
         controlPlane = new EgressControlPlane();
         controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
-        registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry,
                 new XdsServerTls(ca, List.of("127.0.0.1"), Duration.ofHours(1), TRUST_DOMAIN)).start();
         log = new ListAppender<>();

@@ -1,0 +1,247 @@
+package io.portcullis.xds;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.envoyproxy.controlplane.cache.Resources;
+import io.portcullis.crds.Egress;
+import io.portcullis.crds.HTTPRouteGroup;
+import io.portcullis.crds.ManifestReader;
+import io.portcullis.crds.ManifestSet;
+import io.portcullis.crds.MeshConfig;
+import io.portcullis.ir.EgressMode;
+import io.portcullis.ir.HttpHostAccess;
+import io.portcullis.ir.PortPlan;
+import io.portcullis.model.ResourceKey;
+import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.source.SourceUpdate;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** What an identity is served after its Envoy rejects (NACKs) a config: never more than it accepted before. */
+class FailClosedOnNackTest {
+
+    private static final ServiceAccountRef CURL = new ServiceAccountRef("curl", "curl");
+    private static final ResourceKey HTTPBIN = new ResourceKey("Egress", "curl", "httpbin-80");
+    private static final String ROUTE = Resources.V3.ROUTE_TYPE_URL;
+    private static final String ENVOY_SAYS = "RE2 program size of 120 > max program size of 100";
+
+    private EgressControlPlane controlPlane;
+
+    @BeforeEach
+    void start() {
+        controlPlane = new EgressControlPlane();
+    }
+
+    @Test
+    void aNarrowedPolicyWhoseConfigIsRejectedIsLeftOutEntirelyWhileOtherPoliciesStay() {
+        String v1 = serveAndAccept(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
+
+        apply(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?")
+                + egress("example-80", "example.com", null));
+        String v2 = version();
+        assertThat(hosts()).as("narrowed, before the NACK").containsEntry("httpbin.org", false);
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
+
+        assertThat(version()).isNotIn(v1, v2);
+        assertThat(hosts()).as("the narrowed policy is dropped, not left open; the other one stays")
+                .containsOnlyKeys("example.com").containsEntry("example.com", true);
+        assertThat(controlPlane.quarantined()).singleElement().satisfies(q -> {
+            assertThat(q.policy()).isEqualTo(HTTPBIN);
+            assertThat(q.identity()).isEqualTo(CURL);
+            assertThat(q.version()).isEqualTo(v2);
+            assertThat(q.type()).isEqualTo("RouteConfiguration");
+            assertThat(q.envoyMessage()).isEqualTo(ENVOY_SAYS);
+            assertThat(q.fix()).startsWith("Envoy rejected the config built from this policy");
+        });
+    }
+
+    @Test
+    void aQuarantinedPolicyStaysOutUntilItsContentChangesThenIsTriedAgain() {
+        serveAndAccept(egress("httpbin-80", "httpbin.org", null));
+        String narrowed = egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?");
+        apply(narrowed);
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
+
+        apply(narrowed + egress("example-80", "example.com", null));
+        assertThat(hosts()).as("an unrelated change keeps the quarantine").containsOnlyKeys("example.com");
+        assertThat(controlPlane.quarantined()).extracting(Quarantine::policy).containsExactly(HTTPBIN);
+
+        apply(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get")
+                + egress("example-80", "example.com", null));
+        assertThat(controlPlane.quarantined()).isEmpty();
+        assertThat(hosts()).containsEntry("httpbin.org", false).containsEntry("example.com", true);
+    }
+
+    @Test
+    void whenNoSidecarEverAcceptedAVersionEveryPolicyOfTheIdentityIsBlamed() {
+        apply(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
+        controlPlane.ensureServed(CURL);
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
+
+        assertThat(hosts()).isEmpty();
+        assertThat(controlPlane.quarantined()).extracting(q -> q.policy().name())
+                .containsExactlyInAnyOrder("httpbin-80", "example-80");
+    }
+
+    @Test
+    void aRejectedMeshConfigChangeServesDenyAllUntilTheInputChangesAgain() {
+        serveAndAccept(egress("httpbin-80", "httpbin.org", null));
+        applyWithMesh(egress("httpbin-80", "httpbin.org", null), true);
+        assertThat(mode()).isEqualTo(EgressMode.PASSTHROUGH);
+
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
+
+        assertThat(mode()).as("nothing to blame: deny-all, not passthrough or the old policies").isEqualTo(EgressMode.DENY_ALL);
+        assertThat(controlPlane.lockdowns()).singleElement()
+                .satisfies(l -> assertThat(l.envoyMessage()).isEqualTo(ENVOY_SAYS));
+
+        applyWithMesh(egress("httpbin-80", "httpbin.org", null), false);
+        assertThat(controlPlane.lockdowns()).isEmpty();
+        assertThat(hosts()).containsEntry("httpbin.org", true);
+    }
+
+    @Test
+    void whenDeniedAllIsRejectedTooTheIdentityStaysDenyAll() {
+        apply(egress("httpbin-80", "httpbin.org", null));
+        controlPlane.ensureServed(CURL);
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
+        assertThat(mode()).isEqualTo(EgressMode.DENY_ALL);
+        String denyAll = version();
+
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, denyAll, ENVOY_SAYS);
+
+        assertThat(version()).isEqualTo(denyAll);
+        assertThat(mode()).isEqualTo(EgressMode.DENY_ALL);
+    }
+
+    @Test
+    void oneSidecarRejectingWhatAnotherOfTheSameIdentityAcceptedStillFailsClosedForTheIdentity() {
+        serveAndAccept(egress("httpbin-80", "httpbin.org", null));
+        apply(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?"));
+        String v2 = version();
+        controlPlane.accepted(CURL, v2); // curl-2, a newer bootstrap, takes it
+
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
+
+        assertThat(hosts()).as("blamed against what was accepted before v2, not v2 itself").isEmpty();
+        assertThat(controlPlane.quarantined()).extracting(Quarantine::policy).containsExactly(HTTPBIN);
+    }
+
+    @Test
+    void aRejectionOfAVersionNoLongerServedQuarantinesNothing() {
+        String v1 = serveAndAccept(egress("httpbin-80", "httpbin.org", null));
+        apply(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
+        String v2 = version();
+
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v1, ENVOY_SAYS);
+
+        assertThat(version()).isEqualTo(v2);
+        assertThat(controlPlane.quarantined()).isEmpty();
+    }
+
+    private String serveAndAccept(String manifests) {
+        apply(manifests);
+        controlPlane.ensureServed(CURL);
+        String version = version();
+        controlPlane.accepted(CURL, version);
+        return version;
+    }
+
+    private void apply(String manifests) {
+        applyWithMesh(manifests, false);
+    }
+
+    private void applyWithMesh(String manifests, boolean passthrough) {
+        controlPlane.apply(update(manifests + mesh(passthrough)));
+    }
+
+    /** What a config source holding these manifests delivers. */
+    static SourceUpdate update(String manifests) {
+        ManifestSet set = new ManifestReader().read(manifests, "test");
+        assertThat(set.problems()).isEmpty();
+        MeshConfig mesh = set.resourcesOf(MeshConfig.class).stream().findFirst().orElse(null);
+        return new SourceUpdate(ResourceSnapshot.of(mesh, set.resourcesOf(Egress.class),
+                set.resourcesOf(HTTPRouteGroup.class)), List.of());
+    }
+
+    private String version() {
+        return controlPlane.served(CURL).orElseThrow().resources().version();
+    }
+
+    private EgressMode mode() {
+        return controlPlane.served(CURL).orElseThrow().model().mode();
+    }
+
+    /** Each HTTP host served to curl/curl on port 80, and whether any request to it passes (false: route matches only). */
+    private java.util.Map<String, Boolean> hosts() {
+        java.util.Map<String, Boolean> hosts = new java.util.TreeMap<>();
+        for (PortPlan port : controlPlane.served(CURL).orElseThrow().model().ports()) {
+            for (HttpHostAccess host : port.httpHosts()) {
+                hosts.put(host.host(), host.anyRequest());
+            }
+        }
+        return hosts;
+    }
+
+    private static String mesh(boolean passthrough) {
+        return """
+                ---
+                apiVersion: config.flomesh.io/v1alpha3
+                kind: MeshConfig
+                metadata:
+                  name: fsm-mesh-config
+                  namespace: fsm-system
+                spec:
+                  featureFlags:
+                    enableEgressPolicy: true
+                  traffic:
+                    enableEgress: %s
+                """.formatted(passthrough);
+    }
+
+    static String egress(String name, String host, String routeGroup) {
+        String matches = routeGroup == null ? "" : """
+                  matches:
+                  - apiGroup: specs.smi-spec.io/v1alpha4
+                    kind: HTTPRouteGroup
+                    name: %s
+                """.formatted(routeGroup);
+        return """
+                ---
+                kind: Egress
+                apiVersion: policy.flomesh.io/v1alpha1
+                metadata:
+                  name: %s
+                  namespace: curl
+                spec:
+                  sources:
+                  - kind: ServiceAccount
+                    name: curl
+                    namespace: curl
+                  hosts:
+                  - %s
+                  ports:
+                  - number: 80
+                    protocol: http
+                """.formatted(name, host) + matches;
+    }
+
+    static String routeGroup(String name, String pathRegex) {
+        return """
+                ---
+                apiVersion: specs.smi-spec.io/v1alpha4
+                kind: HTTPRouteGroup
+                metadata:
+                  name: %s
+                  namespace: curl
+                spec:
+                  matches:
+                  - name: allowed
+                    pathRegex: "%s"
+                    methods: ["GET"]
+                """.formatted(name, pathRegex);
+    }
+}
