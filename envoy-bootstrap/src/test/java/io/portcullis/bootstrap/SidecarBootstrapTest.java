@@ -66,6 +66,15 @@ class SidecarBootstrapTest {
     assertThat(admin.getPortValue()).isEqualTo(15000);
   }
 
+  @Test
+  void setsTheRegexProgramSizeLimitOfTheSidecarContractAsAStaticRuntimeLayer() {
+    Bootstrap b = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toProto();
+
+    assertThat(b.getLayeredRuntime().getLayersList()).singleElement().satisfies(layer ->
+        assertThat(layer.getStaticLayer().getFieldsOrThrow("re2.max_program_size.error_level").getNumberValue())
+            .isEqualTo(SidecarContract.REGEX_MAX_PROGRAM_SIZE));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"10.96.0.10", "fd00::10", "::1"})
   void ipLiteralXdsHostIsStatic(String host) {
