@@ -20,6 +20,9 @@ final class Re2Parser {
     /** RE2's maximum_repeat_count: no {n,m} above it, and no product of nested counts above it. */
     static final int MAX_REPEAT = 1000;
 
+    /** Deeper group nesting is refused: no real path needs it, and it keeps this recursive parser's stack small. */
+    static final int MAX_GROUP_NESTING = 100;
+
     private static final String FIX_ESCAPE = "escape a literal character with a backslash, e.g. \\. or \\*";
 
     private static final Map<String, int[]> PERL_GROUPS = Map.of(
@@ -55,6 +58,10 @@ final class Re2Parser {
     // Perl mode: ^ and $ match at the ends of the text only, until (?m).
     private int flags = Re2Node.ONE_LINE;
     private final Set<String> captureNames = new HashSet<>();
+    private int groupDepth;
+
+    /** What "(?" opens. */
+    private enum PerlGroup { FLAGS_ONLY, NON_CAPTURING, CAPTURING }
 
     private Re2Parser(String regex) {
         this.regex = regex;
@@ -306,15 +313,20 @@ final class Re2Parser {
         int outerFlags = flags;
         boolean capture = true;
         if (regex.startsWith("(?", pos)) {
-            Boolean captures = perlGroup();
-            if (captures == null) {
+            PerlGroup kind = perlGroup();
+            if (kind == PerlGroup.FLAGS_ONLY) {
                 return; // (?i) and friends: only the flags change, up to the end of the enclosing group
             }
-            capture = captures;
+            capture = kind == PerlGroup.CAPTURING;
         } else {
             pos++;
         }
+        if (++groupDepth > MAX_GROUP_NESTING) {
+            throw new RegexRefusal("nests groups more than " + MAX_GROUP_NESTING + " deep (at offset " + open
+                    + "); remove the parentheses that group nothing");
+        }
         Re2Node inner = alternation();
+        groupDepth--;
         if (pos >= regex.length()) {
             throw new RegexRefusal("has a '(' at offset " + open + " that is never closed; add the missing ')'");
         }
@@ -323,11 +335,8 @@ final class Re2Parser {
         pieces.add(capture ? new Re2Node.Capture(inner) : inner);
     }
 
-    /**
-     * At "(?": parses flags, a non-capturing or a named group. Returns null for a flags-only group,
-     * false for a non-capturing group, true for a named capture; the group's flags are in effect after it.
-     */
-    private Boolean perlGroup() throws RegexRefusal {
+    /** At "(?": parses flags, a non-capturing or a named group; the group's flags are in effect after it. */
+    private PerlGroup perlGroup() throws RegexRefusal {
         String rest = regex.substring(pos);
         if ((rest.length() > 3 && (rest.charAt(2) == '=' || rest.charAt(2) == '!'))
                 || (rest.length() > 4 && rest.charAt(2) == '<' && (rest.charAt(3) == '=' || rest.charAt(3) == '!'))) {
@@ -348,7 +357,7 @@ final class Re2Parser {
                 throw new RegexRefusal("names two capture groups '" + name + "'; give each group its own name");
             }
             pos += end + 1;
-            return true;
+            return PerlGroup.CAPTURING;
         }
         int p = pos + 2;
         int newFlags = flags;
@@ -379,7 +388,7 @@ final class Re2Parser {
                     }
                     pos = p;
                     flags = newFlags;
-                    return c == ':' ? Boolean.FALSE : null;
+                    return c == ':' ? PerlGroup.NON_CAPTURING : PerlGroup.FLAGS_ONLY;
                 }
                 default -> throw badPerlGroup(p);
             }

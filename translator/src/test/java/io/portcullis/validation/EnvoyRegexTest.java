@@ -68,6 +68,17 @@ class EnvoyRegexTest {
     }
 
     @Test
+    void deeplyNestedGroupsAreRefusedInsteadOfOverflowingTheStack() {
+        String regex = "(".repeat(5000) + "a" + ")".repeat(5000);
+        assertThat(refusal(regex)).startsWith("nests groups more than 100 deep");
+    }
+
+    @Test
+    void theLongestCountedRepetitionRe2AllowsIsMeasuredNotCrashedOn() {
+        assertThat(refusal("[a-z]{0,1000}[0-9]{0,1000}")).contains("RE2 program of up to");
+    }
+
+    @Test
     void anEmptyRegexIsRefusedWithTheRegexThatMatchesAnything() {
         assertThat(refusal("")).isEqualTo("is empty, which Envoy refuses; write .* to match anything");
     }
