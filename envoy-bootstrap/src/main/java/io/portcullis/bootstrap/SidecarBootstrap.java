@@ -13,6 +13,8 @@ import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Admin;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.bootstrap.v3.LayeredRuntime;
+import io.envoyproxy.envoy.config.bootstrap.v3.RuntimeLayer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.cluster.v3.UpstreamConnectionOptions;
 import io.envoyproxy.envoy.config.core.v3.Address;
@@ -175,6 +177,21 @@ public record SidecarBootstrap(
         .setDynamicResources(dynamicResources())
         .setStaticResources(Bootstrap.StaticResources.newBuilder().addClusters(xdsCluster()))
         .setAdmin(Admin.newBuilder().setAddress(socket(adminAddress, adminPort)))
+        .setLayeredRuntime(runtime())
+        .build();
+  }
+
+  /**
+   * The runtime settings of {@link SidecarContract}, as one static layer. Public so that tests which
+   * build their own bootstrap validate xDS under the same limits as a real sidecar.
+   */
+  public static LayeredRuntime runtime() {
+    return LayeredRuntime.newBuilder()
+        .addLayers(RuntimeLayer.newBuilder()
+            .setName("portcullis_sidecar_contract")
+            .setStaticLayer(Struct.newBuilder()
+                .putFields(SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
+                    Value.newBuilder().setNumberValue(SidecarContract.REGEX_MAX_PROGRAM_SIZE).build())))
         .build();
   }
 

@@ -112,6 +112,15 @@ class SidecarBootstrapTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessage("xDS endpoint 10.96.0.10:15010 is listed twice");
   }
 
+  @Test
+  void setsTheRegexProgramSizeLimitOfTheSidecarContractAsAStaticRuntimeLayer() {
+    Bootstrap b = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toProto();
+
+    assertThat(b.getLayeredRuntime().getLayersList()).singleElement().satisfies(layer ->
+        assertThat(layer.getStaticLayer().getFieldsOrThrow("re2.max_program_size.error_level").getNumberValue())
+            .isEqualTo(SidecarContract.REGEX_MAX_PROGRAM_SIZE));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"10.96.0.10", "fd00::10", "::1"})
   void ipLiteralXdsHostIsStatic(String host) {

@@ -75,7 +75,15 @@ final class HttpRouteConfigBuilder {
             return vhost.build();
         }
         for (RouteMatch match : host.matches()) {
-            vhost.addRoutes(allow(match.origin(), routeMatch(match)));
+            if (match.methods().isEmpty()) {
+                vhost.addRoutes(allow(match.origin(), routeMatch(match, null)));
+                continue;
+            }
+            // One route per method with an exact :method match: a regex joining the methods would exceed
+            // RE2's program-size limit for long lists (all 39 registered methods), and a method is not a regex.
+            for (String method : match.methods()) {
+                vhost.addRoutes(allow(match.origin() + ":" + method, routeMatch(match, method)));
+            }
         }
         vhost.addRoutes(deny("deny_no_route_match", "request matches no HTTPRouteGroup match of the Egress policies for "
                 + host.host()));
@@ -86,17 +94,14 @@ final class HttpRouteConfigBuilder {
         return io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/");
     }
 
-    private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder routeMatch(RouteMatch match) {
+    /** @param method the exact :method to match, or null for any */
+    private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder routeMatch(RouteMatch match, String method) {
         io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder route = match.pathRegex() == null ? prefixMatch()
                 // Envoy matches safe_regex against the whole path with the query string removed.
                 : io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setSafeRegex(regex(match.pathRegex()));
-        if (!match.methods().isEmpty()) {
-            StringMatcher methods = match.methods().size() == 1
-                    ? StringMatcher.newBuilder().setExact(match.methods().get(0)).build()
-                    // Method tokens may contain regex metacharacters ('.', '*', '|'): quote each one.
-                    : StringMatcher.newBuilder().setSafeRegex(regex(String.join("|",
-                            match.methods().stream().map(com.google.re2j.Pattern::quote).toList()))).build();
-            route.addHeaders(HeaderMatcher.newBuilder().setName(":method").setStringMatch(methods));
+        if (method != null) {
+            route.addHeaders(HeaderMatcher.newBuilder().setName(":method")
+                    .setStringMatch(StringMatcher.newBuilder().setExact(method)));
         }
         List<Map.Entry<String, String>> headers = new ArrayList<>(match.headers().entrySet());
         headers.sort(Map.Entry.comparingByKey());

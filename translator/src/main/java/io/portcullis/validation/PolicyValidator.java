@@ -32,6 +32,9 @@ public final class PolicyValidator {
             "(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
     private static final java.util.regex.Pattern K8S_NAME = java.util.regex.Pattern.compile(
             "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
+    // Kubernetes namespace names are DNS-1123 labels: no dots, at most 63 characters.
+    private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile(
+            "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
     private final RouteGroupValidator routeGroupValidator = new RouteGroupValidator();
 
@@ -103,8 +106,10 @@ public final class PolicyValidator {
             }
             // Like kubectl, an omitted namespace means the policy's own namespace.
             String namespace = source.namespace() == null || source.namespace().isEmpty() ? policyNamespace : source.namespace();
-            if (!K8S_NAME.matcher(namespace).matches()) {
-                problems.add(PolicyProblem.error(key, field + ".namespace", "'" + namespace + "' is not a namespace name"));
+            if (!NAMESPACE.matcher(namespace).matches()) {
+                problems.add(PolicyProblem.error(key, field + ".namespace", "'" + namespace + "' is not a namespace name;"
+                        + " a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters,"
+                        + " no dots"));
                 continue;
             }
             result.add(new ServiceAccountRef(namespace, source.name()));

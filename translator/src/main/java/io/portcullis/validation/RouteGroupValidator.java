@@ -1,7 +1,5 @@
 package io.portcullis.validation;
 
-import com.google.re2j.Pattern;
-import com.google.re2j.PatternSyntaxException;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.HttpMatch;
 import io.portcullis.model.ResourceKey;
@@ -12,8 +10,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Checks one SMI HTTPRouteGroup. Regexes are compiled with RE2 (re2j), the dialect Envoy uses, so a
- * pattern Envoy would reject is reported here instead of being NACKed by every sidecar.
+ * Checks one SMI HTTPRouteGroup. Regexes are checked by {@link EnvoyRegex} as Envoy's RE2 checks them
+ * (syntax and program size under the sidecars' limit), so a pattern Envoy would reject is reported here
+ * instead of being NACKed by every sidecar.
  */
 final class RouteGroupValidator {
 
@@ -33,7 +32,7 @@ final class RouteGroupValidator {
             int before = problems.size();
             String pathRegex = match.pathRegex() == null || match.pathRegex().isEmpty() ? null : match.pathRegex();
             if (pathRegex != null) {
-                checkRe2(key, field + ".pathRegex", pathRegex, problems);
+                checkRegex(key, field + ".pathRegex", pathRegex, problems);
             }
             List<String> methods = new ArrayList<>();
             for (int m = 0; m < match.methods().size(); m++) {
@@ -61,7 +60,13 @@ final class RouteGroupValidator {
                             "has no value; give an RE2 regex the header value must match"));
                     return;
                 }
-                checkRe2(key, field + ".headers." + name, value, problems);
+                if (value.isEmpty()) {
+                    // Envoy refuses an empty regex; an empty value is more likely a slip than "header present".
+                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
+                            "empty; give an RE2 regex the value must match, e.g. '.*' for any value"));
+                    return;
+                }
+                checkRegex(key, field + ".headers." + name, value, problems);
                 // HTTP header names are case-insensitive; Envoy holds them lower-case.
                 if (headers.putIfAbsent(name.toLowerCase(Locale.ROOT), value) != null) {
                     problems.add(PolicyProblem.error(key, field + ".headers." + name,
@@ -77,12 +82,9 @@ final class RouteGroupValidator {
         return result;
     }
 
-    private static void checkRe2(ResourceKey key, String field, String regex, List<PolicyProblem> problems) {
-        try {
-            Pattern.compile(regex);
-        } catch (PatternSyntaxException e) {
-            problems.add(PolicyProblem.error(key, field,
-                    "'" + regex + "' is not a valid RE2 regular expression (" + e.getDescription() + ")"));
+    private static void checkRegex(ResourceKey key, String field, String regex, List<PolicyProblem> problems) {
+        if (EnvoyRegex.check(regex) instanceof EnvoyRegex.Refused refused) {
+            problems.add(PolicyProblem.error(key, field, "'" + regex + "' " + refused.reason()));
         }
     }
 }

@@ -43,15 +43,22 @@ class RouteMatchEscapingTest {
     }
 
     @Test
-    void methodsWithRegexMetacharactersAreMatchedLiterally() {
+    void eachMethodIsItsOwnRouteWithAnExactMethodMatchSoRegexMetacharactersAreLiteral() {
         Translation translation = translate("""
                   - name: odd
                     methods: [GET, ".*"]
                 """);
-        var route = translation.resources().get(CURL).routes().get(0).getVirtualHosts(0).getRoutes(0);
-        String methodRegex = route.getMatch().getHeaders(0).getStringMatch().getSafeRegex().getRegex();
-        assertThat(methodRegex).isEqualTo("GET|\\.\\*");
-        assertThat(com.google.re2j.Pattern.matches(methodRegex, "DELETE")).isFalse();
+        var routes = translation.resources().get(CURL).routes().get(0).getVirtualHosts(0).getRoutesList();
+        assertThat(routes).extracting(r -> r.getName()).containsExactly(
+                "HTTPRouteGroup:curl/api#odd:GET", "HTTPRouteGroup:curl/api#odd:.*", "deny_no_route_match");
+        assertThat(routes.subList(0, 2)).allSatisfy(route -> {
+            assertThat(route.getMatch().getHeadersList()).singleElement().satisfies(header -> {
+                assertThat(header.getName()).isEqualTo(":method");
+                assertThat(header.getStringMatch().hasSafeRegex()).as("a method is never a regex").isFalse();
+            });
+        });
+        assertThat(routes.get(0).getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("GET");
+        assertThat(routes.get(1).getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo(".*");
     }
 
     @Test

@@ -13,6 +13,7 @@ import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.envoy.EnvoyTypes;
 import io.portcullis.envoy.SidecarResources;
 import io.portcullis.model.ServiceAccountRef;
@@ -44,7 +45,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  *
  * <p>One Envoy run per case: identities whose clusters are identical (the cluster set is fixed today)
  * share a bootstrap, each identity's listener renamed {@code <name>@<identity>} and moved to its own
- * port, the only changes made. Envoy missing FAILS the test (run scripts/install-deps).
+ * port, the only changes made. The bootstrap carries the sidecars' layered runtime ({@link SidecarBootstrap#runtime()}),
+ * so regexes are checked under the same program-size limit as on a real sidecar. Envoy missing FAILS the test
+ * (run scripts/install-deps).
  */
 class EnvoyAcceptsGoldenConfigTest {
 
@@ -174,7 +177,9 @@ class EnvoyAcceptsGoldenConfigTest {
                     .isEqualTo(new TreeSet<>(routes.keySet()));
         }
         try {
-            return PRINTER.print(Bootstrap.newBuilder().setStaticResources(statics).build());
+            // The sidecars' runtime (regex program-size limit), exactly as SidecarBootstrap writes it.
+            return PRINTER.print(Bootstrap.newBuilder().setStaticResources(statics)
+                    .setLayeredRuntime(SidecarBootstrap.runtime()).build());
         } catch (InvalidProtocolBufferException e) {
             throw new AssertionError("type missing from EnvoyTypes.REGISTRY: " + e.getMessage(), e);
         }

@@ -99,11 +99,68 @@ class PolicyValidatorTest {
                 """) + VALID);
 
         assertThat(policies.problems()).extracting(PolicyProblem::toString).satisfiesExactly(
-                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[1].pathRegex: '/get(' is not a valid RE2"),
-                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[2].headers.User-Agent: '[a-' is not a valid RE2"),
+                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[1].pathRegex: '/get(' has a '(' at offset 4 that is never closed"),
+                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[2].headers.User-Agent: '[a-' has a '[' at offset 0 that is never closed"),
                 p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[3].methods[1]: 'GE T' is not an HTTP method"),
                 p -> assertThat(p).startsWith("ERROR Egress curl/uses-routes spec.matches[0].name: HTTPRouteGroup curl/routes is invalid"));
         assertThat(policies.rules()).extracting(r -> r.origin().name()).containsExactly("valid");
+    }
+
+    @Test
+    void aSourceNamespaceWithADotIsRefusedAsNotANamespaceName() {
+        ValidatedPolicies policies = validate("""
+                kind: Egress
+                apiVersion: policy.flomesh.io/v1alpha1
+                metadata: {name: bad, namespace: curl}
+                spec:
+                  sources: [{kind: ServiceAccount, name: curl, namespace: a.b}]
+                  hosts: [httpbin.org]
+                  ports: [{number: 80, protocol: http}]
+                """ + VALID);
+
+        assertThat(policies.problems()).singleElement().satisfies(problem -> {
+            assertThat(problem.resource()).isEqualTo(new ResourceKey("Egress", "curl", "bad"));
+            assertThat(problem.field()).isEqualTo("spec.sources[0].namespace");
+            assertThat(problem.message()).isEqualTo("'a.b' is not a namespace name; a namespace is a DNS-1123 label:"
+                    + " lower-case letters, digits and '-', at most 63 characters, no dots");
+        });
+        assertThat(policies.rules()).extracting(r -> r.origin().name()).containsExactly("valid");
+    }
+
+    @Test
+    void anEmptyHeaderValueIsAnErrorOnThatHeaderWithTheRegexForAnyValue() {
+        ValidatedPolicies policies = validate("""
+                apiVersion: specs.smi-spec.io/v1alpha4
+                kind: HTTPRouteGroup
+                metadata: {name: routes, namespace: curl}
+                spec:
+                  matches:
+                  - {name: debug, headers: {X-Debug: ""}}
+                """);
+
+        assertThat(policies.problems()).singleElement().satisfies(problem -> {
+            assertThat(problem.resource()).isEqualTo(new ResourceKey("HTTPRouteGroup", "curl", "routes"));
+            assertThat(problem.field()).isEqualTo("spec.matches[0].headers.X-Debug");
+            assertThat(problem.message()).isEqualTo("empty; give an RE2 regex the value must match, e.g. '.*' for any value");
+        });
+    }
+
+    @Test
+    void aRegexEnvoyWouldRefuseIsAnErrorOnItsFieldSayingWhy() {
+        ValidatedPolicies policies = validate("""
+                apiVersion: specs.smi-spec.io/v1alpha4
+                kind: HTTPRouteGroup
+                metadata: {name: routes, namespace: curl}
+                spec:
+                  matches:
+                  - {name: nested, pathRegex: "/((a{10}){10}){11}"}
+                  - {name: agent, headers: {User-Agent: "\\\\p{L}+"}}
+                """);
+
+        assertThat(policies.problems()).extracting(PolicyProblem::field)
+                .containsExactly("spec.matches[0].pathRegex", "spec.matches[1].headers.User-Agent");
+        assertThat(policies.problems().get(0).message()).startsWith("'/((a{10}){10}){11}' nests repetitions");
+        assertThat(policies.problems().get(1).message()).startsWith("'\\p{L}+' uses the Unicode class");
     }
 
     @Test

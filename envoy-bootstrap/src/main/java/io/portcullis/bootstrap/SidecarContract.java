@@ -1,0 +1,23 @@
+package io.portcullis.bootstrap;
+
+/**
+ * What the control plane may rely on in every sidecar it configures: settings the bootstrap writes
+ * and the translator validates against, so the two can never disagree.
+ */
+public final class SidecarContract {
+
+  /** Envoy's runtime key for the largest RE2 program a safe_regex may compile to (Envoy refuses larger). */
+  public static final String REGEX_PROGRAM_SIZE_RUNTIME_KEY = "re2.max_program_size.error_level";
+
+  /**
+   * The largest RE2 program size (instructions, as RE2::ProgramSize() counts them) a policy regex may
+   * compile to. Envoy's default of 100 refuses ordinary API paths: /v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}
+   * is 661. 1024 admits such realistic paths
+   * while still bounding the memory and matching time of every regex a policy author can write
+   * (RE2 matching is linear in program size times input length).
+   */
+  public static final int REGEX_MAX_PROGRAM_SIZE = 1024;
+
+  private SidecarContract() {
+  }
+}
