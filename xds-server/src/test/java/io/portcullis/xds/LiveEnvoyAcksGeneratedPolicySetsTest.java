@@ -1,0 +1,159 @@
+package io.portcullis.xds;
+
+import static org.awaitility.Awaitility.await;
+
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
+import io.portcullis.envoy.SidecarResources;
+import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.source.SourceUpdate;
+import io.portcullis.translator.EnvoyProcess;
+import io.portcullis.translator.GeneratedPolicySet;
+import io.portcullis.translator.PolicySetArbitraries;
+import io.portcullis.translator.PropertyRunSettings;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import net.jqwik.api.lifecycle.AfterContainer;
+import net.jqwik.api.lifecycle.BeforeContainer;
+
+/**
+ * A real Envoy sidecar on ADS to the in-process control plane is switched through generated policy
+ * sets (the generator of {@code EnvoyAcceptsGeneratedPolicySetsTest}), one per try: every version its
+ * identity is served must be ACKed for listeners, clusters and (when there are any) routes. A NACK
+ * fails the property with Envoy's message, and jqwik shrinks by pushing smaller sets to the same Envoy.
+ * This covers what {@code --mode validate} cannot: updates of a running listener, RDS over ADS, the
+ * retired route tables the control plane keeps serving.
+ *
+ * <p>Envoy binds the outbound listener's port 15001 on the host, so the run holds
+ * {@code /tmp/portcullis-lab.lock} (as the network lab's users do; run it by hand under
+ * {@code flock /tmp/portcullis-lab.lock}). A missing Envoy fails the test.
+ */
+class LiveEnvoyAcksGeneratedPolicySetsTest {
+
+    static final Path LAB_LOCK = Path.of("/tmp/portcullis-lab.lock");
+    static final ServiceAccountRef SIDECAR = new ServiceAccountRef("curl", "curl");
+    private static final Duration ACK_DEADLINE = Duration.ofSeconds(60);
+
+    private static FileChannel lockFile;
+    private static FileLock lock;
+    private static EgressControlPlane controlPlane;
+    private static SidecarRegistry registry;
+    private static XdsServer server;
+    private static Process envoy;
+    private static Path envoyLog;
+    private static final AtomicLong VERSIONS = new AtomicLong();
+    private static final AtomicLong PUSH_NANOS = new AtomicLong();
+
+    @BeforeContainer
+    static void startControlPlaneAndEnvoy() throws Exception {
+        lockFile = FileChannel.open(LAB_LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        lock = lockFile.lock();
+        controlPlane = new EgressControlPlane();
+        controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
+        registry = new SidecarRegistry(controlPlane::ensureServed, Clock.systemUTC());
+        server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry).start();
+
+        Path dir = Files.createDirectories(Path.of("target", "live-envoy"));
+        Path bootstrap = dir.resolve("bootstrap.json");
+        Files.writeString(bootstrap, new SidecarBootstrap(new SidecarNodeId(SIDECAR.namespace(), SIDECAR.name(), "property-1"),
+                "127.0.0.1", server.port(), freePort(), "127.0.0.1").toJson());
+        envoyLog = dir.resolve("envoy.log");
+        envoy = new ProcessBuilder(EnvoyProcess.binary().toString(), "-c", bootstrap.toString(), "--disable-hot-restart",
+                "--log-level", "warn", "--drain-strategy", "immediate", "--drain-time-s", "1")
+                .redirectErrorStream(true).redirectOutput(envoyLog.toFile()).start();
+        await("Envoy connects over ADS (log: " + envoyLog.toAbsolutePath() + ")").atMost(ACK_DEADLINE)
+                .until(() -> {
+                    requireEnvoyAlive();
+                    return controlPlane.served(SIDECAR).isPresent();
+                });
+    }
+
+    @AfterContainer
+    static void stop() throws Exception {
+        try {
+            System.out.printf("LiveEnvoyAcksGeneratedPolicySetsTest: %d versions pushed, ACKed in %.1f s in total%n",
+                    VERSIONS.get(), PUSH_NANOS.get() / 1e9);
+            if (envoy != null) {
+                envoy.destroy();
+                if (!envoy.waitFor(10, TimeUnit.SECONDS)) {
+                    envoy.destroyForcibly();
+                }
+            }
+            if (server != null) {
+                server.close();
+            }
+        } finally {
+            if (lock != null) {
+                lock.release();
+                lockFile.close();
+            }
+        }
+    }
+
+    @Provide
+    Arbitrary<GeneratedPolicySet> policySets() {
+        return new PolicySetArbitraries(PropertyRunSettings.regexFeatures()).policySets();
+    }
+
+    @Property(tries = 20, shrinking = ShrinkingMode.BOUNDED)
+    @AddLifecycleHook(PropertyRunSettings.class)
+    void aRunningEnvoyAcksEveryVersionItsIdentityIsServed(@ForAll("policySets") GeneratedPolicySet set) {
+        long start = System.nanoTime();
+        controlPlane.apply(new SourceUpdate(set.snapshot(), List.of()));
+        SidecarResources expected = controlPlane.served(SIDECAR).orElseThrow().resources();
+        await("Envoy ACKs version " + expected.version()).atMost(ACK_DEADLINE).pollInterval(Duration.ofMillis(50))
+                .until(() -> acked(expected));
+        VERSIONS.incrementAndGet();
+        PUSH_NANOS.addAndGet(System.nanoTime() - start);
+    }
+
+    /** True once every type of {@code expected} is ACKed at its version; a NACK of it fails at once. */
+    private static boolean acked(SidecarResources expected) throws IOException {
+        requireEnvoyAlive();
+        List<SidecarStatus> sidecars = registry.sidecars();
+        if (sidecars.size() != 1) {
+            return false;
+        }
+        Map<String, SidecarStatus.TypeStatus> types = sidecars.get(0).types();
+        for (Map.Entry<String, SidecarStatus.TypeStatus> type : types.entrySet()) {
+            if (expected.version().equals(type.getValue().nackedVersion())) {
+                throw new AssertionError("Envoy NACKed " + type.getKey() + " version " + expected.version() + ": "
+                        + type.getValue().nackMessage());
+            }
+        }
+        List<String> needed = expected.routes().isEmpty() ? List.of("Listener", "Cluster")
+                : List.of("Listener", "Cluster", "RouteConfiguration");
+        return needed.stream().allMatch(t -> types.containsKey(t) && expected.version().equals(types.get(t).ackedVersion()));
+    }
+
+    private static void requireEnvoyAlive() throws IOException {
+        if (!envoy.isAlive()) {
+            throw new AssertionError("Envoy exited with " + envoy.exitValue() + ":\n" + Files.readString(envoyLog));
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
