@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -85,6 +86,33 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
         if (!PropertyRunSettings.collectAll()) {
             throw new AssertionError("envoy --mode validate rejected generated config:\n" + String.join("\n", failures));
         }
+    }
+
+    /**
+     * Negative control: one broken identity in a batch (two filter chains with the same match) makes
+     * the batch fail with Envoy's message, while the same batch without it passes, so batching, renaming
+     * and the error extraction neither hide a rejection nor invent one.
+     */
+    @Example
+    void aBatchWithOneBrokenIdentityIsRejectedWithEnvoysMessage() throws IOException {
+        GeneratedPolicySet set = new GeneratedPolicySet(GeneratedPolicySet.Mesh.ABSENT, List.of(new GeneratedPolicySet.Policy(
+                "curl", List.of(new GeneratedPolicySet.Source("curl", null)), List.of("httpbin.org"), List.of(),
+                List.of(new GeneratedPolicySet.Port(80, "http")), List.of())), List.of(), GeneratedPolicySet.Quoting.SINGLE);
+        TranslatedSet good = translate(set);
+        SidecarResources resources = good.resources().get(UNNAMED);
+        io.envoyproxy.envoy.config.listener.v3.Listener listener = resources.listeners().get(0);
+        var http = listener.getFilterChains(0);
+        SidecarResources broken = SidecarResources.of(List.of(listener.toBuilder()
+                        .addFilterChains(http.toBuilder().setName("duplicate_of_" + http.getName())).build()),
+                resources.clusters(), resources.routes());
+        TranslatedSet bad = new TranslatedSet(set, Map.of(UNNAMED, broken));
+
+        org.assertj.core.api.Assertions.assertThat(validate(List.of(good, good, good)).exitCode()).isZero();
+        EnvoyProcess.Result result = validate(List.of(good, bad, good));
+        org.assertj.core.api.Assertions.assertThat(result.exitCode()).isNotZero();
+        org.assertj.core.api.Assertions.assertThat(envoyError(result.output()))
+                // Envoy names the listener by address: the second identity of the batch got port 15001 + 1.
+                .contains("error adding listener '0.0.0.0:15002'").contains("has the same matching rules defined as");
     }
 
     @AfterContainer

@@ -44,6 +44,7 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
     public record Port(int number, String protocol) {
     }
 
+    /** @param namespace null: no metadata.namespace ("default") */
     public record RouteGroup(String namespace, List<Match> matches) {
     }
 
@@ -78,7 +79,11 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
         for (int g = 0; g < routeGroups.size(); g++) {
             RouteGroup group = routeGroups.get(g);
             out.append("apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata:\n  name: routes-")
-                    .append(g).append("\n  namespace: ").append(group.namespace()).append("\nspec:\n  matches:\n");
+                    .append(g).append('\n');
+            if (group.namespace() != null) {
+                out.append("  namespace: ").append(group.namespace()).append('\n');
+            }
+            out.append("spec:\n  matches:\n");
             for (Match match : group.matches()) {
                 out.append("  - name: ").append(scalar(match.name())).append('\n');
                 if (match.pathRegex() != null) {

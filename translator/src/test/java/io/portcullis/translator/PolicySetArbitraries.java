@@ -138,7 +138,7 @@ public final class PolicySetArbitraries {
     // ------------------------------------------------------------------ HTTPRouteGroup
 
     private Arbitrary<RouteGroup> routeGroup() {
-        return Combinators.combine(Arbitraries.of(NAMESPACES), match().list().ofMinSize(1).ofMaxSize(4))
+        return Combinators.combine(namespaceOrOmitted(), match().list().ofMinSize(1).ofMaxSize(4))
                 .as(RouteGroup::new);
     }
 

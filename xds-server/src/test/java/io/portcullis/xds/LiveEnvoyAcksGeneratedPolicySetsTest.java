@@ -1,6 +1,13 @@
 package io.portcullis.xds;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+
+import com.google.protobuf.UInt32Value;
+import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
 
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
@@ -27,6 +34,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -124,6 +132,36 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
                 .until(() -> acked(expected));
         VERSIONS.incrementAndGet();
         PUSH_NANOS.addAndGet(System.nanoTime() - start);
+    }
+
+    /**
+     * Negative control: a listener Envoy refuses (two filter chains with the same match), put straight
+     * into the cache, fails the ACK check with Envoy's message; then the served snapshot is restored.
+     */
+    @Example
+    void aNackedVersionFailsTheCheckWithEnvoysMessage() {
+        SidecarResources served = controlPlane.served(SIDECAR).orElseThrow().resources();
+        Listener listener = served.listeners().get(0);
+        FilterChain.Builder deny = listener.getDefaultFilterChain().toBuilder()
+                .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(9)));
+        SidecarResources broken = SidecarResources.of(List.of(listener.toBuilder()
+                        .addFilterChains(deny.clone().setName("discard_a")).addFilterChains(deny.clone().setName("discard_b"))
+                        .build()),
+                served.clusters(), served.routes());
+        try {
+            controlPlane.cache().setSnapshot(SIDECAR, snapshot(broken));
+            assertThatThrownBy(() -> await().atMost(ACK_DEADLINE).pollInterval(Duration.ofMillis(50))
+                    .until(() -> acked(broken)))
+                    .hasMessageContaining("NACKed Listener version " + broken.version())
+                    .hasMessageContaining("has the same matching rules defined as");
+        } finally {
+            controlPlane.cache().setSnapshot(SIDECAR, snapshot(served));
+        }
+    }
+
+    private static Snapshot snapshot(SidecarResources resources) {
+        return Snapshot.create(resources.clusters(), List.of(), resources.listeners(), resources.routes(), List.of(),
+                resources.version());
     }
 
     /** True once every type of {@code expected} is ACKed at its version; a NACK of it fails at once. */
