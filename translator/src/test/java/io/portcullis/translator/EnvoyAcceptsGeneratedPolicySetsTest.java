@@ -83,7 +83,8 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
                 if (PropertyRunSettings.collectAll()) {
                     keep(n, translated.get(i).set(), alone.output());
                 }
-                failures.add("set " + i + " of the batch: " + rejection + "\n" + translated.get(i).set().yaml());
+                failures.add("set " + i + " of the batch: " + RejectionClass.of(rejection) + "\nEnvoy's whole message: "
+                        + rejection + "\n" + translated.get(i).set().yaml());
             }
         }
         if (failures.isEmpty()) {
