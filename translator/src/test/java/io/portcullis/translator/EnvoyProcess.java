@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * Finds and runs the real Envoy. A missing binary FAILS the test instead of skipping it: a skipped
  * validation is indistinguishable from a passing one in CI.
  */
-final class EnvoyProcess {
+public final class EnvoyProcess {
 
     static final String INSTALL_HINT = "run scripts/install-deps to install it";
 
@@ -26,7 +26,7 @@ final class EnvoyProcess {
     }
 
     /** $PORTCULLIS_ENVOY, else /usr/local/lib/portcullis/envoy, else envoy on PATH. */
-    static Path binary() {
+    public static Path binary() {
         String configured = System.getenv("PORTCULLIS_ENVOY");
         if (configured != null && !configured.isBlank()) {
             Path path = Path.of(configured);
