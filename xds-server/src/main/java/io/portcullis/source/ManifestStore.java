@@ -9,6 +9,7 @@ import io.portcullis.crds.ManifestWriter;
 import io.portcullis.crds.MergePatch;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.crds.MeshConfigSpec;
+import io.portcullis.crds.Namespaces;
 import io.portcullis.model.ResourceKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -69,10 +70,7 @@ public final class ManifestStore {
         Files.createDirectories(directory);
         List<String> results = new ArrayList<>();
         for (HasMetadata resource : set.resources()) {
-            if (resource.getMetadata().getNamespace() == null || resource.getMetadata().getNamespace().isEmpty()) {
-                resource.getMetadata().setNamespace(namespace != null ? namespace
-                        : resource instanceof MeshConfig ? meshNamespace : "default");
-            }
+            Namespaces.fillIn(resource, meshNamespace, namespace);
             Path file = fileFor(ResourceKey.of(resource));
             String text = writer.write(resource);
             String verb = !Files.exists(file) ? "created" : holds(file, text) ? "unchanged" : "configured";
@@ -144,7 +142,7 @@ public final class ManifestStore {
                     + "'; use egress, httproutegroup or meshconfig");
         }
         String kind = type.getSimpleName();
-        String ns = namespace != null ? namespace : type == MeshConfig.class ? meshNamespace : "default";
+        String ns = Namespaces.effective(type, meshNamespace, namespace);
         return new ResourceKey(kind, ns, name);
     }
 
@@ -159,10 +157,8 @@ public final class ManifestStore {
         try (Stream<Path> files = Files.list(directory)) {
             for (Path file : files.filter(ManifestStore::isManifestName).toList()) {
                 for (HasMetadata resource : read(file)) {
-                    String ns = resource.getMetadata().getNamespace();
-                    if (ns == null) {
-                        ns = resource instanceof MeshConfig ? meshNamespace : "default";
-                    }
+                    String ns = Namespaces.effective(resource.getClass(), meshNamespace,
+                            resource.getMetadata().getNamespace());
                     if (new ResourceKey(resource.getKind(), ns, resource.getMetadata().getName()).equals(key)) {
                         return Optional.of(file);
                     }
