@@ -25,8 +25,8 @@ import java.util.Set;
  */
 public final class PolicyValidator {
 
-    public static final String SMI_ROUTE_API_GROUP = "specs.smi-spec.io/v1alpha4";
-    public static final String HTTP_ROUTE_GROUP_KIND = "HTTPRouteGroup";
+    public static final String SMI_ROUTE_API_GROUP = HTTPRouteGroup.GROUP + "/" + HTTPRouteGroup.VERSION;
+    public static final String HTTP_ROUTE_GROUP_KIND = HTTPRouteGroup.KIND;
 
     private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
             "(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");

@@ -1,8 +1,7 @@
 package io.portcullis.source;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.portcullis.crds.Egress;
-import io.portcullis.crds.HTTPRouteGroup;
+import io.portcullis.crds.KnownKind;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.ManifestWriter;
@@ -20,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -30,17 +28,6 @@ import java.util.stream.Stream;
  * watcher never reads half a file.
  */
 public final class ManifestStore {
-
-    /** Names kubectl accepts for our kinds, singular and plural, short and fully qualified. */
-    private static final Map<String, Class<? extends HasMetadata>> KIND_NAMES = Map.ofEntries(
-            Map.entry("egress", Egress.class), Map.entry("egresses", Egress.class),
-            Map.entry("egress.policy.flomesh.io", Egress.class), Map.entry("egresses.policy.flomesh.io", Egress.class),
-            Map.entry("httproutegroup", HTTPRouteGroup.class), Map.entry("httproutegroups", HTTPRouteGroup.class),
-            Map.entry("httproutegroup.specs.smi-spec.io", HTTPRouteGroup.class),
-            Map.entry("httproutegroups.specs.smi-spec.io", HTTPRouteGroup.class),
-            Map.entry("meshconfig", MeshConfig.class), Map.entry("meshconfigs", MeshConfig.class),
-            Map.entry("meshconfig.config.flomesh.io", MeshConfig.class),
-            Map.entry("meshconfigs.config.flomesh.io", MeshConfig.class));
 
     private final Path directory;
     private final String meshNamespace;
@@ -124,7 +111,7 @@ public final class ManifestStore {
 
     /** FSM's installation creates fsm-mesh-config; the standalone store does the same on first start. */
     public boolean ensureMeshConfig() throws IOException {
-        ResourceKey key = new ResourceKey("MeshConfig", meshNamespace, MeshConfig.DEFAULT_NAME);
+        ResourceKey key = new ResourceKey(MeshConfig.KIND, meshNamespace, MeshConfig.DEFAULT_NAME);
         if (Files.exists(fileFor(key)) || fileDefining(key).isPresent()) {
             return false;
         }
@@ -136,14 +123,9 @@ public final class ManifestStore {
     }
 
     private ResourceKey key(String kindName, String namespace, String name) {
-        Class<? extends HasMetadata> type = KIND_NAMES.get(kindName.toLowerCase(Locale.ROOT));
-        if (type == null) {
-            throw new IllegalArgumentException("unknown resource type '" + kindName
-                    + "'; use egress, httproutegroup or meshconfig");
-        }
-        String kind = type.getSimpleName();
-        String ns = Namespaces.effective(type, meshNamespace, namespace);
-        return new ResourceKey(kind, ns, name);
+        KnownKind kind = KnownKind.byKubectlName(kindName).orElseThrow(() -> new IllegalArgumentException(
+                "unknown resource type '" + kindName + "'; use " + String.join(", ", KnownKind.kubectlKinds())));
+        return new ResourceKey(kind.kind(), Namespaces.effective(kind.type(), meshNamespace, namespace), name);
     }
 
     private Path fileFor(ResourceKey key) {
