@@ -17,12 +17,14 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 @Group(Egress.GROUP)
 @Version(Egress.VERSION)
-@Kind("Egress")
-@Plural("egresses")
+@Kind(Egress.KIND)
+@Plural(Egress.PLURAL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class Egress extends CustomResource<EgressSpec, Void> implements Namespaced {
   public static final String GROUP = "policy.flomesh.io";
   public static final String VERSION = "v1alpha1";
+  public static final String KIND = "Egress";
+  public static final String PLURAL = "egresses";
 
   public Egress() {}
 

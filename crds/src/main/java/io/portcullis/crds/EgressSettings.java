@@ -1,7 +1,8 @@
 package io.portcullis.crds;
 
 /**
- * Effective mesh-wide egress settings derived from a {@link MeshConfig}.
+ * Effective mesh-wide egress settings derived from a {@link MeshConfig}: the two switches that decide
+ * egress behaviour.
  *
  * @param policyEnforced {@code featureFlags.enableEgressPolicy}: Egress policies are enforced
  * @param passthrough {@code traffic.enableEgress}: all external traffic is let through
@@ -15,4 +16,9 @@ public record EgressSettings(boolean policyEnforced, boolean passthrough) {
    * {@code enableEgressPolicy: false}.
    */
   public static final EgressSettings DEFAULTS = new EgressSettings(true, false);
+
+  /** The settings of the mesh-wide MeshConfig; {@link #DEFAULTS} when there is none. */
+  public static EgressSettings of(MeshConfig meshConfig) {
+    return meshConfig == null ? DEFAULTS : meshConfig.egressSettings();
+  }
 }

@@ -18,13 +18,15 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 @Group(HTTPRouteGroup.GROUP)
 @Version(HTTPRouteGroup.VERSION)
-@Kind("HTTPRouteGroup")
-@Plural("httproutegroups")
+@Kind(HTTPRouteGroup.KIND)
+@Plural(HTTPRouteGroup.PLURAL)
 @ShortNames("htr")
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, Void> implements Namespaced {
   public static final String GROUP = "specs.smi-spec.io";
   public static final String VERSION = "v1alpha4";
+  public static final String KIND = "HTTPRouteGroup";
+  public static final String PLURAL = "httproutegroups";
 
   public HTTPRouteGroup() {}
 

@@ -2,12 +2,17 @@ package io.portcullis.crds;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 
-/** The kinds {@link ManifestReader} reads, with the one apiVersion accepted for each. */
-record KnownKind(
+/**
+ * The kinds Portcullis reads, with the one apiVersion accepted for each: the one list the manifest
+ * reader, the directory store's kubectl-like commands and the policy validator share.
+ */
+public record KnownKind(
     Class<? extends HasMetadata> type,
     String kind,
+    String plural,
     String group,
     String version,
     boolean strictFields,
@@ -18,7 +23,8 @@ record KnownKind(
       List.of(
           new KnownKind(
               Egress.class,
-              "Egress",
+              Egress.KIND,
+              Egress.PLURAL,
               Egress.GROUP,
               Egress.VERSION,
               true,
@@ -26,7 +32,8 @@ record KnownKind(
               "an Egress needs spec.sources and spec.ports"),
           new KnownKind(
               HTTPRouteGroup.class,
-              "HTTPRouteGroup",
+              HTTPRouteGroup.KIND,
+              HTTPRouteGroup.PLURAL,
               HTTPRouteGroup.GROUP,
               HTTPRouteGroup.VERSION,
               true,
@@ -34,9 +41,16 @@ record KnownKind(
               "an HTTPRouteGroup needs spec.matches"),
           // FSM's MeshConfig has many more fields than we model: they are kept, never rejected.
           new KnownKind(
-              MeshConfig.class, "MeshConfig", MeshConfig.GROUP, MeshConfig.VERSION, false, false, ""));
+              MeshConfig.class,
+              MeshConfig.KIND,
+              MeshConfig.PLURAL,
+              MeshConfig.GROUP,
+              MeshConfig.VERSION,
+              false,
+              false,
+              ""));
 
-  String apiVersion() {
+  public String apiVersion() {
     return group + "/" + version;
   }
 
@@ -44,7 +58,26 @@ record KnownKind(
     return ALL.stream().filter(k -> k.kind.equals(kind)).findFirst();
   }
 
-  static Optional<KnownKind> byType(Class<?> type) {
+  /**
+   * The kind kubectl would take {@code name} for (case-insensitive): singular or plural, short or
+   * qualified by its group, as in {@code egress}, {@code egresses.policy.flomesh.io}.
+   */
+  public static Optional<KnownKind> byKubectlName(String name) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return ALL.stream().filter(k -> k.kubectlNames().contains(lower)).findFirst();
+  }
+
+  /** The lower-case singular names, for a message listing what may be named: egress, httproutegroup, meshconfig. */
+  public static List<String> kubectlKinds() {
+    return ALL.stream().map(k -> k.kind.toLowerCase(Locale.ROOT)).toList();
+  }
+
+  private List<String> kubectlNames() {
+    String singular = kind.toLowerCase(Locale.ROOT);
+    return List.of(singular, plural, singular + "." + group, plural + "." + group);
+  }
+
+  public static Optional<KnownKind> byType(Class<?> type) {
     return ALL.stream().filter(k -> k.type.equals(type)).findFirst();
   }
 

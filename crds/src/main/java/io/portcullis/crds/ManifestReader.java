@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
@@ -56,9 +55,6 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * <p>Instances are immutable and thread-safe.
  */
 public final class ManifestReader {
-  private static final Pattern DNS1123_SUBDOMAIN =
-      Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-  private static final Pattern DNS1123_LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
 
   /**
    * The most text read from one manifest file or stream, in bytes. One MiB holds thousands of
@@ -440,7 +436,7 @@ public final class ManifestReader {
               + ": quote it, e.g. name: \"" + name.asText() + "\"");
     } else {
       String n = name.asText();
-      if (n.length() > 253 || !DNS1123_SUBDOMAIN.matcher(n).matches()) {
+      if (!KubernetesNames.isSubdomain(n)) {
         messages.add(
             "metadata.name '" + n + "' is not a valid Kubernetes name: use at most 253 lowercase"
                 + " letters, digits, '-' and '.', starting and ending with a letter or digit");
@@ -454,7 +450,7 @@ public final class ManifestReader {
                 + HttpHeadersDeserializer.describe(namespace));
       } else {
         String ns = namespace.asText();
-        if (ns.length() > 63 || !DNS1123_LABEL.matcher(ns).matches()) {
+        if (!KubernetesNames.isLabel(ns)) {
           messages.add(
               "metadata.namespace '" + ns + "' is not a valid namespace name: use at most 63"
                   + " lowercase letters, digits and '-', starting and ending with a letter or"

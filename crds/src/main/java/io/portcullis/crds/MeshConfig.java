@@ -21,13 +21,15 @@ import io.fabric8.kubernetes.model.annotation.Version;
  */
 @Group(MeshConfig.GROUP)
 @Version(MeshConfig.VERSION)
-@Kind("MeshConfig")
-@Plural("meshconfigs")
+@Kind(MeshConfig.KIND)
+@Plural(MeshConfig.PLURAL)
 @ShortNames("meshconfig")
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class MeshConfig extends CustomResource<MeshConfigSpec, Void> implements Namespaced {
   public static final String GROUP = "config.flomesh.io";
   public static final String VERSION = "v1alpha3";
+  public static final String KIND = "MeshConfig";
+  public static final String PLURAL = "meshconfigs";
   /** Name of the mesh-wide MeshConfig FSM reads ({@code kubectl patch meshconfig fsm-mesh-config}). */
   public static final String DEFAULT_NAME = "fsm-mesh-config";
   /** Namespace FSM is installed into by default. */

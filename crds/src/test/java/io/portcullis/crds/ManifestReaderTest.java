@@ -285,6 +285,18 @@ class ManifestReaderTest {
     assertThat(set.problems()).extracting(ManifestProblem::documentIndex).containsExactly(0, 1, 2, 3, 4, 5, 6);
   }
 
+  /** The same rule as a ServiceAccount name in a policy and in a sidecar's node id: each part at most 63. */
+  @Test
+  void nameWithADotSeparatedPartLongerThan63CharactersIsRejected() {
+    String name = "a".repeat(64) + ".b";
+    ManifestSet set = reader.read(GOOD_EGRESS.replace("name: httpbin-80", "name: " + name), "x");
+    assertThat(set.problems())
+        .extracting(ManifestProblem::message)
+        .singleElement()
+        .satisfies(m -> assertThat(m).startsWith("metadata.name '" + name + "' is not a valid Kubernetes name"));
+  }
+
+
   @Test
   void duplicateKeysAreMalformedNotLastOneWins() {
     ManifestSet set = reader.read(GOOD_ROUTES + "---\n" + GOOD_EGRESS + "  hosts:\n  - evil.example\n", "x");

@@ -24,7 +24,6 @@ import java.util.regex.Pattern;
 public record InterceptionRules(int proxyUid, int outboundPort, List<String> excludedCidrs) {
 
   public static final String CHAIN = "PORTCULLIS_OUTBOUND";
-  public static final int DEFAULT_OUTBOUND_PORT = 15001;
 
   private static final Pattern CIDR = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})/(\\d{1,2})");
 
@@ -48,9 +47,9 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
     excludedCidrs.forEach(InterceptionRules::checkCidr);
   }
 
-  /** Envoy's outbound listener on 15001, nothing excluded. */
+  /** Envoy's outbound listener on {@link SidecarContract#OUTBOUND_PORT}, nothing excluded. */
   public static InterceptionRules of(int proxyUid) {
-    return new InterceptionRules(proxyUid, DEFAULT_OUTBOUND_PORT, List.of());
+    return new InterceptionRules(proxyUid, SidecarContract.OUTBOUND_PORT, List.of());
   }
 
   /**

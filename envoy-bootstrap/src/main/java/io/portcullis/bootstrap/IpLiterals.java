@@ -7,9 +7,13 @@ import java.util.regex.Pattern;
 
 /**
  * Parses IP literals without ever touching DNS: {@code InetAddress.getByName} would resolve a host
- * name, and a bootstrap renderer must behave the same on a laptop and in an admission webhook.
+ * name, and a bootstrap renderer must behave the same on a laptop and in an admission webhook. The
+ * one IP literal parser of the project: the translator reads policy CIDRs with it too.
+ *
+ * <p>An IPv4 octet with a leading zero ({@code 010.0.0.1}) is refused: some parsers read it as
+ * octal (8), others as decimal (10), so what it names depends on who reads it.
  */
-final class IpLiterals {
+public final class IpLiterals {
 
   private static final Pattern IPV4 =
       Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
@@ -18,7 +22,7 @@ final class IpLiterals {
   private IpLiterals() {}
 
   /** The address if {@code text} is an IPv4 or IPv6 literal (no brackets, no zone), else empty. */
-  static Optional<InetAddress> parse(String text) {
+  public static Optional<InetAddress> parse(String text) {
     boolean v4 = IPV4.matcher(text).matches();
     boolean v6 = text.contains(":") && IPV6_CHARS.matcher(text).matches();
     if (!v4 && !v6) {

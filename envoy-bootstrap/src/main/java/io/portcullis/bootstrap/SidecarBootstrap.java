@@ -49,8 +49,8 @@ import java.util.TreeSet;
 
 /**
  * The static Envoy bootstrap a sidecar starts with. It only knows how to reach the xDS server;
- * everything else (the 15001 outbound listener, upstream clusters) arrives over ADS so that policy
- * changes never require restarting the pod.
+ * everything else (the outbound listener on {@link SidecarContract#OUTBOUND_PORT}, upstream
+ * clusters) arrives over ADS so that policy changes never require restarting the pod.
  *
  * @param xdsEndpoints every control plane the sidecar may use, at least one, none twice: when the
  *     one it is connected to goes away, Envoy reconnects to another (see xdsCluster())

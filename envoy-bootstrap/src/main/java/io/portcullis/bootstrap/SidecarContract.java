@@ -6,6 +6,16 @@ package io.portcullis.bootstrap;
  */
 public final class SidecarContract {
 
+  /**
+   * The port of the outbound listener every sidecar is served over xDS, and so the port the
+   * interception rules redirect the app's outbound TCP to. One port for every sidecar: rules for any
+   * other port would send the app's connections to a port no listener binds.
+   */
+  public static final int OUTBOUND_PORT = 15001;
+
+  /** The UID the sidecar's Envoy runs as unless configured otherwise; its traffic is not intercepted. */
+  public static final int DEFAULT_PROXY_UID = 1337;
+
   /** Envoy's runtime key for the largest RE2 program a safe_regex may compile to (Envoy refuses larger). */
   public static final String REGEX_PROGRAM_SIZE_RUNTIME_KEY = "re2.max_program_size.error_level";
 

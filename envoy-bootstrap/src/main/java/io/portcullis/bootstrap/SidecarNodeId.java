@@ -1,5 +1,6 @@
 package io.portcullis.bootstrap;
 
+import io.portcullis.crds.KubernetesNames;
 import java.util.Objects;
 import java.util.function.Function;
 

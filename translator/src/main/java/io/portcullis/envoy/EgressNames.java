@@ -4,8 +4,6 @@ package io.portcullis.envoy;
 public final class EgressNames {
 
     public static final String OUTBOUND_LISTENER = "egress_outbound";
-    /** The port iptables redirects every outbound TCP connection of the workload to. */
-    public static final int OUTBOUND_PORT = 15001;
 
     public static final String HTTP_FORWARD_PROXY_CLUSTER = "egress_http_dns";
     public static final String TLS_FORWARD_PROXY_CLUSTER = "egress_tls_dns";

@@ -22,6 +22,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.Rds;
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.type.v3.Int32Range;
+import io.portcullis.bootstrap.SidecarContract;
 import io.portcullis.ir.EgressMode;
 import io.portcullis.ir.PortPlan;
 import io.portcullis.ir.SidecarEgressModel;
@@ -42,7 +43,7 @@ final class OutboundListenerBuilder {
         Listener.Builder listener = Listener.newBuilder()
                 .setName(EgressNames.OUTBOUND_LISTENER)
                 .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-                        .setAddress("0.0.0.0").setPortValue(EgressNames.OUTBOUND_PORT)))
+                        .setAddress("0.0.0.0").setPortValue(SidecarContract.OUTBOUND_PORT)))
                 .setTrafficDirection(TrafficDirection.OUTBOUND)
                 // Recover the address the workload dialled from the iptables REDIRECT.
                 .addListenerFilters(ListenerFilter.newBuilder().setName("envoy.filters.listener.original_dst")

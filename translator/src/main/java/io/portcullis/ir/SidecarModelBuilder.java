@@ -1,6 +1,6 @@
 package io.portcullis.ir;
 
-import io.portcullis.model.MeshSettings;
+import io.portcullis.crds.EgressSettings;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
@@ -23,7 +23,7 @@ import java.util.TreeSet;
 public final class SidecarModelBuilder {
 
     public SidecarEgressModel build(ValidatedPolicies policies, ServiceAccountRef identity) {
-        MeshSettings mesh = policies.mesh();
+        EgressSettings mesh = policies.mesh();
         if (mesh.passthrough()) {
             return new SidecarEgressModel(identity, EgressMode.PASSTHROUGH, List.of(), List.of());
         }

@@ -1,6 +1,7 @@
 package io.portcullis.model;
 
 import io.portcullis.crds.Egress;
+import io.portcullis.crds.EgressSettings;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.MeshConfig;
 import java.util.Comparator;
@@ -11,18 +12,18 @@ import java.util.Optional;
  * Everything the translator reads, at one instant, from whatever config source is in use.
  * Immutable; lists are kept sorted by resource key so translation is deterministic.
  */
-public record ResourceSnapshot(MeshSettings mesh, List<Egress> egresses, List<HTTPRouteGroup> routeGroups) {
+public record ResourceSnapshot(EgressSettings mesh, List<Egress> egresses, List<HTTPRouteGroup> routeGroups) {
 
-    public static final ResourceSnapshot EMPTY = new ResourceSnapshot(MeshSettings.SECURE_DEFAULT, List.of(), List.of());
+    public static final ResourceSnapshot EMPTY = new ResourceSnapshot(EgressSettings.DEFAULTS, List.of(), List.of());
 
     public ResourceSnapshot {
-        mesh = mesh == null ? MeshSettings.SECURE_DEFAULT : mesh;
+        mesh = mesh == null ? EgressSettings.DEFAULTS : mesh;
         egresses = sorted(egresses);
         routeGroups = sorted(routeGroups);
     }
 
     public static ResourceSnapshot of(MeshConfig meshConfig, List<Egress> egresses, List<HTTPRouteGroup> routeGroups) {
-        return new ResourceSnapshot(MeshSettings.of(meshConfig), egresses, routeGroups);
+        return new ResourceSnapshot(EgressSettings.of(meshConfig), egresses, routeGroups);
     }
 
     public Optional<HTTPRouteGroup> routeGroup(String namespace, String name) {

@@ -1,15 +1,12 @@
 package io.portcullis.validation;
 
+import io.portcullis.bootstrap.IpLiterals;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /** An IP range from {@code spec.ipAddresses}, normalised so equal ranges compare equal. */
 public record Cidr(String address, int prefixLength) implements Comparable<Cidr> {
-
-    private static final Pattern IPV4 = Pattern.compile("(25[0-5]|2[0-4]\\d|[01]?\\d?\\d)(\\.(25[0-5]|2[0-4]\\d|[01]?\\d?\\d)){3}");
-    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:.]+");
 
     /** Parses {@code 198.18.0.0/16}, {@code 2001:db8::/32} or a bare address (a single host). */
     public static Optional<Cidr> parse(String text) {
@@ -20,17 +17,11 @@ public record Cidr(String address, int prefixLength) implements Comparable<Cidr>
         if (parts.length > 2) {
             return Optional.empty();
         }
-        String literal = parts[0];
-        boolean v4 = IPV4.matcher(literal).matches();
-        if (!v4 && !(literal.contains(":") && IPV6.matcher(literal).matches())) {
-            return Optional.empty(); // never let InetAddress resolve a host name
-        }
-        byte[] bytes;
-        try {
-            bytes = InetAddress.getByName(literal).getAddress();
-        } catch (UnknownHostException e) {
+        Optional<InetAddress> literal = IpLiterals.parse(parts[0]);
+        if (literal.isEmpty()) {
             return Optional.empty();
         }
+        byte[] bytes = literal.get().getAddress();
         int maxPrefix = bytes.length * 8;
         int prefix;
         try {

@@ -6,6 +6,7 @@ import io.portcullis.crds.EgressPort;
 import io.portcullis.crds.EgressSource;
 import io.portcullis.crds.EgressSpec;
 import io.portcullis.crds.HTTPRouteGroup;
+import io.portcullis.crds.KubernetesNames;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.model.ServiceAccountRef;
@@ -25,16 +26,11 @@ import java.util.Set;
  */
 public final class PolicyValidator {
 
-    public static final String SMI_ROUTE_API_GROUP = "specs.smi-spec.io/v1alpha4";
-    public static final String HTTP_ROUTE_GROUP_KIND = "HTTPRouteGroup";
+    public static final String SMI_ROUTE_API_GROUP = HTTPRouteGroup.GROUP + "/" + HTTPRouteGroup.VERSION;
+    public static final String HTTP_ROUTE_GROUP_KIND = HTTPRouteGroup.KIND;
 
     private static final java.util.regex.Pattern DNS_NAME = java.util.regex.Pattern.compile(
             "(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*");
-    private static final java.util.regex.Pattern K8S_NAME = java.util.regex.Pattern.compile(
-            "[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*");
-    // Kubernetes namespace names are DNS-1123 labels: no dots, at most 63 characters.
-    private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile(
-            "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
     private final RouteGroupValidator routeGroupValidator = new RouteGroupValidator();
 
@@ -94,7 +90,7 @@ public final class PolicyValidator {
                         "is '" + source.kind() + "'; the only supported source kind is ServiceAccount"));
                 continue;
             }
-            if (source.name() == null || !K8S_NAME.matcher(source.name()).matches()) {
+            if (!KubernetesNames.isSubdomain(source.name())) {
                 problems.add(PolicyProblem.error(key, field + ".name",
                         "'" + source.name() + "' is not a ServiceAccount name; give the name of the workload's ServiceAccount"));
                 continue;
@@ -106,7 +102,7 @@ public final class PolicyValidator {
             }
             // Like kubectl, an omitted namespace means the policy's own namespace.
             String namespace = source.namespace() == null || source.namespace().isEmpty() ? policyNamespace : source.namespace();
-            if (!NAMESPACE.matcher(namespace).matches()) {
+            if (!KubernetesNames.isLabel(namespace)) {
                 problems.add(PolicyProblem.error(key, field + ".namespace", "'" + namespace + "' is not a namespace name;"
                         + " a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters,"
                         + " no dots"));

@@ -1,13 +1,13 @@
 package io.portcullis.validation;
 
-import io.portcullis.model.MeshSettings;
+import io.portcullis.crds.EgressSettings;
 import io.portcullis.model.ServiceAccountRef;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 /** The outcome of validating one resource snapshot: what is enforced, and what was wrong. */
-public record ValidatedPolicies(MeshSettings mesh, List<EgressRule> rules, List<PolicyProblem> problems) {
+public record ValidatedPolicies(EgressSettings mesh, List<EgressRule> rules, List<PolicyProblem> problems) {
 
     public ValidatedPolicies {
         rules = List.copyOf(rules);

@@ -6,7 +6,7 @@ import static io.portcullis.validation.EgressProtocol.TCP;
 import static io.portcullis.validation.EgressProtocol.TCP_SERVER_FIRST;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.portcullis.model.MeshSettings;
+import io.portcullis.crds.EgressSettings;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
@@ -147,14 +147,14 @@ class SidecarModelBuilderTest {
                 rule("a").port(22, TCP_SERVER_FIRST).build(),
                 rule("other").sources(OTHER).port(5432, TCP).build());
 
-        SidecarEgressModel model = builder.build(policies(new MeshSettings(true, false), rules), CURL);
+        SidecarEgressModel model = builder.build(policies(new EgressSettings(true, false), rules), CURL);
         assertThat(model.mode()).isEqualTo(EgressMode.POLICY);
         assertThat(model.ports()).extracting(PortPlan::port).containsExactly(22, 80, 8080);
 
-        SidecarEgressModel other = builder.build(policies(new MeshSettings(true, false), rules), OTHER);
+        SidecarEgressModel other = builder.build(policies(new EgressSettings(true, false), rules), OTHER);
         assertThat(other.ports()).extracting(PortPlan::port).containsExactly(5432);
 
-        SidecarEgressModel nobody = builder.build(policies(new MeshSettings(true, false), rules),
+        SidecarEgressModel nobody = builder.build(policies(new EgressSettings(true, false), rules),
                 new ServiceAccountRef("default", "default"));
         assertThat(nobody.mode()).isEqualTo(EgressMode.POLICY);
         assertThat(nobody.ports()).isEmpty();
@@ -163,12 +163,12 @@ class SidecarModelBuilderTest {
     @Test
     void meshSettingsDecideTheMode() {
         List<EgressRule> rules = List.of(rule("a").hosts("httpbin.org").port(80, HTTP).build());
-        assertThat(builder.build(policies(new MeshSettings(true, true), rules), CURL))
+        assertThat(builder.build(policies(new EgressSettings(true, true), rules), CURL))
                 .satisfies(m -> assertThat(m.mode()).isEqualTo(EgressMode.PASSTHROUGH))
                 .satisfies(m -> assertThat(m.ports()).isEmpty());
-        assertThat(builder.build(policies(new MeshSettings(false, true), rules), CURL).mode())
+        assertThat(builder.build(policies(new EgressSettings(false, true), rules), CURL).mode())
                 .isEqualTo(EgressMode.PASSTHROUGH);
-        assertThat(builder.build(policies(new MeshSettings(false, false), rules), CURL))
+        assertThat(builder.build(policies(new EgressSettings(false, false), rules), CURL))
                 .satisfies(m -> assertThat(m.mode()).isEqualTo(EgressMode.DENY_ALL))
                 .satisfies(m -> assertThat(m.ports()).isEmpty());
     }
@@ -194,7 +194,7 @@ class SidecarModelBuilderTest {
 
     private SidecarEgressModel build(RuleBuilder... rules) {
         List<EgressRule> built = java.util.Arrays.stream(rules).map(RuleBuilder::build).toList();
-        return builder.build(policies(new MeshSettings(true, false), built), CURL);
+        return builder.build(policies(new EgressSettings(true, false), built), CURL);
     }
 
     private static PortPlan single(SidecarEgressModel model) {
@@ -202,7 +202,7 @@ class SidecarModelBuilderTest {
         return model.ports().get(0);
     }
 
-    private static ValidatedPolicies policies(MeshSettings mesh, List<EgressRule> rules) {
+    private static ValidatedPolicies policies(EgressSettings mesh, List<EgressRule> rules) {
         return new ValidatedPolicies(mesh, rules, List.of());
     }
 

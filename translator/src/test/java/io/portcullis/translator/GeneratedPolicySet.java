@@ -1,11 +1,11 @@
 package io.portcullis.translator;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.Namespaces;
 import io.portcullis.model.ResourceSnapshot;
 import java.util.List;
 import java.util.Map;
@@ -143,11 +143,7 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
             throw new AssertionError("the manifest reader rejected generated manifests: " + manifests.problems()
                     + manifests.ignored() + "\n" + yaml());
         }
-        for (HasMetadata resource : manifests.resources()) {
-            if (resource.getMetadata().getNamespace() == null) {
-                resource.getMetadata().setNamespace("default");
-            }
-        }
+        manifests.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
         List<MeshConfig> meshConfigs = manifests.resourcesOf(MeshConfig.class);
         return ResourceSnapshot.of(meshConfigs.isEmpty() ? null : meshConfigs.get(0),
                 manifests.resourcesOf(Egress.class), manifests.resourcesOf(HTTPRouteGroup.class));

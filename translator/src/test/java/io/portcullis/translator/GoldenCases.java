@@ -3,12 +3,12 @@ package io.portcullis.translator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.Namespaces;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.model.ServiceAccountRef;
 import java.io.IOException;
@@ -97,12 +97,8 @@ final class GoldenCases {
                         String.join("\n", manifests.problems().stream().map(Object::toString).toList()));
             }
             assertThat(manifests.ignored()).as("%s: ignored documents", input()).isEmpty();
-            // As the directory source does in production: no namespace means "default".
-            for (HasMetadata resource : manifests.resources()) {
-                if (resource.getMetadata().getNamespace() == null) {
-                    resource.getMetadata().setNamespace("default");
-                }
-            }
+            // As the directory source does in production: no namespace means "default" (the MeshConfig: the mesh's).
+            manifests.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
             List<MeshConfig> meshConfigs = manifests.resourcesOf(MeshConfig.class);
             assertThat(meshConfigs).as("%s: at most one MeshConfig", input()).hasSizeLessThanOrEqualTo(1);
             return ResourceSnapshot.of(meshConfigs.isEmpty() ? null : meshConfigs.get(0),

@@ -46,6 +46,13 @@ class CidrTest {
         assertThat(Cidr.parse(text)).isEmpty();
     }
 
+    /** 010 is 8 to a parser that reads octal and 10 to one that does not: the policy must not depend on which. */
+    @ParameterizedTest(name = "''{0}''")
+    @ValueSource(strings = {"010.0.0.0/8", "10.0.0.01", "00.0.0.0/0", "192.168.001.0/24"})
+    void rejectsAnIpv4OctetWithALeadingZero(String text) {
+        assertThat(Cidr.parse(text)).isEmpty();
+    }
+
     /** Host names must never be resolved: a lookup is slow, and DNS would decide what the policy allows. */
     @Test
     void neverResolvesNames() throws Exception {

@@ -80,6 +80,31 @@ class PolicyValidatorTest {
                 .extracting(r -> r.origin().name()).containsExactly("valid");
     }
 
+    /** A ServiceAccount name is a DNS-1123 subdomain: at most 253 characters, each dot-separated part at most 63. */
+    @Test
+    void aSourceNameLongerThanAServiceAccountNameCanBeIsRejected() {
+        String tooLong = "a".repeat(254);
+        String partTooLong = "a".repeat(64) + ".curl";
+        ValidatedPolicies policies = validate("""
+                kind: Egress
+                apiVersion: policy.flomesh.io/v1alpha1
+                metadata: {name: bad, namespace: curl}
+                spec:
+                  sources:
+                  - {kind: ServiceAccount, name: %s, namespace: curl}
+                  - {kind: ServiceAccount, name: %s, namespace: curl}
+                  hosts: [httpbin.org]
+                  ports: [{number: 80, protocol: http}]
+                """.formatted(tooLong, partTooLong) + VALID);
+
+        assertThat(policies.problems()).extracting(PolicyProblem::toString).containsExactly(
+                "ERROR Egress curl/bad spec.sources[0].name: '" + tooLong + "' is not a ServiceAccount name;"
+                        + " give the name of the workload's ServiceAccount",
+                "ERROR Egress curl/bad spec.sources[1].name: '" + partTooLong + "' is not a ServiceAccount name;"
+                        + " give the name of the workload's ServiceAccount");
+        assertThat(policies.rules()).extracting(r -> r.origin().name()).containsExactly("valid");
+    }
+
     @Test
     void routeGroupProblemsNameTheGroupAndPolicyReferencingItIsRejected() {
         ValidatedPolicies policies = validate("""

@@ -1,7 +1,7 @@
 package io.portcullis.cli;
 
 import io.portcullis.bootstrap.InterceptionRules;
-import io.portcullis.envoy.EgressNames;
+import io.portcullis.bootstrap.SidecarContract;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,10 +16,10 @@ final class IptablesCommand implements Callable<Integer> {
 
     enum Family { ipv4, ipv6 }
 
-    @Option(names = "--proxy-uid", defaultValue = "1337", description = "UID the sidecar runs as (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--proxy-uid", defaultValue = "" + SidecarContract.DEFAULT_PROXY_UID, description = "UID the sidecar runs as (default: ${DEFAULT-VALUE}).")
     int proxyUid;
 
-    @Option(names = "--outbound-port", defaultValue = "" + EgressNames.OUTBOUND_PORT,
+    @Option(names = "--outbound-port", defaultValue = "" + SidecarContract.OUTBOUND_PORT,
             description = "Must be ${DEFAULT-VALUE}, the port of the outbound listener every sidecar is served; kept so "
                     + "that scripts passing it still work.")
     int outboundPort;
@@ -36,15 +36,15 @@ final class IptablesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (outboundPort != EgressNames.OUTBOUND_PORT) {
+        if (outboundPort != SidecarContract.OUTBOUND_PORT) {
             // Rules for another port would redirect every outbound connection to a port no listener binds:
             // the app could reach nothing, and no policy would be enforced or logged.
             System.err.println("error: --outbound-port " + outboundPort + ": the sidecar's outbound listener binds port "
-                    + EgressNames.OUTBOUND_PORT + " only (it comes over xDS, the same for every sidecar); "
-                    + "omit --outbound-port or pass " + EgressNames.OUTBOUND_PORT);
+                    + SidecarContract.OUTBOUND_PORT + " only (it comes over xDS, the same for every sidecar); "
+                    + "omit --outbound-port or pass " + SidecarContract.OUTBOUND_PORT);
             return 1;
         }
-        InterceptionRules rules = new InterceptionRules(proxyUid, EgressNames.OUTBOUND_PORT, excludedCidrs);
+        InterceptionRules rules = new InterceptionRules(proxyUid, SidecarContract.OUTBOUND_PORT, excludedCidrs);
         if (family == Family.ipv6) {
             if (format != Format.restore) {
                 System.err.println("error: --family ipv6 is printed only as ip6tables-restore input (--format restore)");

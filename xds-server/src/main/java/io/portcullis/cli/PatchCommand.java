@@ -1,12 +1,14 @@
 package io.portcullis.cli;
 
+import io.portcullis.crds.MeshConfig;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "patch", mixinStandardHelpOptions = true,
-        description = "Like 'kubectl patch meshconfig fsm-mesh-config -n fsm-system -p JSON --type=merge', "
+        description = "Like 'kubectl patch meshconfig " + MeshConfig.DEFAULT_NAME + " -n " + MeshConfig.DEFAULT_NAMESPACE
+                + " -p JSON --type=merge', "
                 + "for the directory config source.")
 final class PatchCommand implements Callable<Integer> {
 

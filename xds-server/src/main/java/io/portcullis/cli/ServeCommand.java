@@ -1,5 +1,6 @@
 package io.portcullis.cli;
 
+import io.portcullis.crds.MeshConfig;
 import io.portcullis.debug.DebugAccess;
 import io.portcullis.debug.DebugEndpoint;
 import io.portcullis.identity.CertificateAuthority;
@@ -79,7 +80,7 @@ final class ServeCommand implements Callable<Integer> {
             + " debug endpoint, which then speaks HTTPS and requires a client certificate; repeatable.")
     List<String> debugClients = new ArrayList<>();
 
-    @Option(names = "--mesh-namespace", defaultValue = "fsm-system", description = "Namespace of MeshConfig fsm-mesh-config (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--mesh-namespace", defaultValue = MeshConfig.DEFAULT_NAMESPACE, description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
     String meshNamespace;
 
     @Spec

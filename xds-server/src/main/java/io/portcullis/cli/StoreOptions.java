@@ -1,5 +1,6 @@
 package io.portcullis.cli;
 
+import io.portcullis.crds.MeshConfig;
 import io.portcullis.source.ManifestStore;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -11,7 +12,7 @@ final class StoreOptions {
             description = "The directory 'portcullis serve' watches (or set PORTCULLIS_CONFIG_DIR).")
     Path configDir;
 
-    @Option(names = "--mesh-namespace", defaultValue = "fsm-system")
+    @Option(names = "--mesh-namespace", defaultValue = MeshConfig.DEFAULT_NAMESPACE)
     String meshNamespace;
 
     ManifestStore store() {

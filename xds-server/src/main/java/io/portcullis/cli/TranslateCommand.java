@@ -1,5 +1,6 @@
 package io.portcullis.cli;
 
+import io.portcullis.crds.MeshConfig;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.SourceUpdate;
@@ -20,7 +21,7 @@ final class TranslateCommand implements Callable<Integer> {
     @Option(names = "--config-dir", required = true)
     Path configDir;
 
-    @Option(names = "--mesh-namespace", defaultValue = "fsm-system")
+    @Option(names = "--mesh-namespace", defaultValue = MeshConfig.DEFAULT_NAMESPACE)
     String meshNamespace;
 
     @Option(names = "--identity", description = "namespace/serviceAccount (repeatable); default: every identity a policy names.")

@@ -1,6 +1,7 @@
 package io.portcullis.cli;
 
 import io.portcullis.bootstrap.CertificateDirectory;
+import io.portcullis.bootstrap.SidecarContract;
 import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.IssuedCertificate;
 import io.portcullis.identity.SpiffeId;
@@ -20,7 +21,8 @@ final class WorkloadCertificateOptions {
             description = "Validity of the workload certificate (default: ${DEFAULT-VALUE}); renew with 'portcullis cert issue'.")
     Duration validity;
 
-    @Option(names = "--key-owner-uid", description = "Make key.pem owned by this UID/GID (mode 0600), e.g. the sidecar's 1337"
+    @Option(names = "--key-owner-uid", description = "Make key.pem owned by this UID/GID (mode 0600), e.g. the sidecar's "
+            + SidecarContract.DEFAULT_PROXY_UID
             + " when running as root.")
     Integer keyOwnerUid;
 

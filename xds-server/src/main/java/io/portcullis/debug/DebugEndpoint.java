@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.google.protobuf.Message;
 import com.sun.net.httpserver.Authenticator;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -15,9 +14,9 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
-import io.portcullis.envoy.EnvoyTypes;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.translator.TranslationReport;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.Lockdown;
@@ -30,7 +29,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
-import java.util.List;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -248,20 +246,10 @@ public final class DebugEndpoint implements AutoCloseable {
         root.put("identity", identity.toString());
         // false: no sidecar of this identity has connected; this is what one would get.
         root.put("served", connected);
-        root.put("version", current.resources().version());
+        // The same rendering as 'portcullis translate': version, listeners, routes, clusters.
+        root.setAll(TranslationReport.xds(current.resources()));
         root.set("model", JSON.valueToTree(current.model()));
-        root.set("listeners", protos(current.resources().listeners()));
-        root.set("clusters", protos(current.resources().clusters()));
-        root.set("routes", protos(current.resources().routes()));
         json(exchange, root);
-    }
-
-    private static ArrayNode protos(List<? extends Message> messages) throws IOException {
-        ArrayNode array = JSON.createArrayNode();
-        for (Message message : messages) {
-            array.add(JSON.readTree(EnvoyTypes.toJson(message)));
-        }
-        return array;
     }
 
     private static void json(HttpExchange exchange, JsonNode body) throws IOException {

@@ -6,6 +6,7 @@ import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.Namespaces;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import java.io.IOException;
@@ -267,7 +268,7 @@ public final class DirectoryConfigSource implements ConfigSource {
         }
         try {
             ManifestSet set = reader.readUtf8(bytes, origin);
-            set.resources().forEach(this::defaultNamespace);
+            set.resources().forEach(resource -> Namespaces.fillIn(resource, meshNamespace));
             return file.afterRead(stamp, bytes, set, origin);
         } catch (RuntimeException e) {
             // A reader bug must cost this file only, never the whole directory.
@@ -329,13 +330,6 @@ public final class DirectoryConfigSource implements ConfigSource {
             }
         }
         return new SourceUpdate(ResourceSnapshot.of(meshConfig, egresses, routeGroups), problems);
-    }
-
-    private void defaultNamespace(HasMetadata resource) {
-        if (resource.getMetadata().getNamespace() == null || resource.getMetadata().getNamespace().isEmpty()) {
-            // Same defaulting as kubectl; the MeshConfig lives with the mesh control plane.
-            resource.getMetadata().setNamespace(resource instanceof MeshConfig ? meshNamespace : "default");
-        }
     }
 
     private static boolean isManifest(Path file) {

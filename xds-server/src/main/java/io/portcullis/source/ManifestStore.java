@@ -1,14 +1,14 @@
 package io.portcullis.source;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.portcullis.crds.Egress;
-import io.portcullis.crds.HTTPRouteGroup;
+import io.portcullis.crds.KnownKind;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.ManifestWriter;
 import io.portcullis.crds.MergePatch;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.crds.MeshConfigSpec;
+import io.portcullis.crds.Namespaces;
 import io.portcullis.model.ResourceKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
@@ -29,17 +28,6 @@ import java.util.stream.Stream;
  * watcher never reads half a file.
  */
 public final class ManifestStore {
-
-    /** Names kubectl accepts for our kinds, singular and plural, short and fully qualified. */
-    private static final Map<String, Class<? extends HasMetadata>> KIND_NAMES = Map.ofEntries(
-            Map.entry("egress", Egress.class), Map.entry("egresses", Egress.class),
-            Map.entry("egress.policy.flomesh.io", Egress.class), Map.entry("egresses.policy.flomesh.io", Egress.class),
-            Map.entry("httproutegroup", HTTPRouteGroup.class), Map.entry("httproutegroups", HTTPRouteGroup.class),
-            Map.entry("httproutegroup.specs.smi-spec.io", HTTPRouteGroup.class),
-            Map.entry("httproutegroups.specs.smi-spec.io", HTTPRouteGroup.class),
-            Map.entry("meshconfig", MeshConfig.class), Map.entry("meshconfigs", MeshConfig.class),
-            Map.entry("meshconfig.config.flomesh.io", MeshConfig.class),
-            Map.entry("meshconfigs.config.flomesh.io", MeshConfig.class));
 
     private final Path directory;
     private final String meshNamespace;
@@ -69,10 +57,7 @@ public final class ManifestStore {
         Files.createDirectories(directory);
         List<String> results = new ArrayList<>();
         for (HasMetadata resource : set.resources()) {
-            if (resource.getMetadata().getNamespace() == null || resource.getMetadata().getNamespace().isEmpty()) {
-                resource.getMetadata().setNamespace(namespace != null ? namespace
-                        : resource instanceof MeshConfig ? meshNamespace : "default");
-            }
+            Namespaces.fillIn(resource, meshNamespace, namespace);
             Path file = fileFor(ResourceKey.of(resource));
             String text = writer.write(resource);
             String verb = !Files.exists(file) ? "created" : holds(file, text) ? "unchanged" : "configured";
@@ -126,7 +111,7 @@ public final class ManifestStore {
 
     /** FSM's installation creates fsm-mesh-config; the standalone store does the same on first start. */
     public boolean ensureMeshConfig() throws IOException {
-        ResourceKey key = new ResourceKey("MeshConfig", meshNamespace, MeshConfig.DEFAULT_NAME);
+        ResourceKey key = new ResourceKey(MeshConfig.KIND, meshNamespace, MeshConfig.DEFAULT_NAME);
         if (Files.exists(fileFor(key)) || fileDefining(key).isPresent()) {
             return false;
         }
@@ -138,14 +123,9 @@ public final class ManifestStore {
     }
 
     private ResourceKey key(String kindName, String namespace, String name) {
-        Class<? extends HasMetadata> type = KIND_NAMES.get(kindName.toLowerCase(Locale.ROOT));
-        if (type == null) {
-            throw new IllegalArgumentException("unknown resource type '" + kindName
-                    + "'; use egress, httproutegroup or meshconfig");
-        }
-        String kind = type.getSimpleName();
-        String ns = namespace != null ? namespace : type == MeshConfig.class ? meshNamespace : "default";
-        return new ResourceKey(kind, ns, name);
+        KnownKind kind = KnownKind.byKubectlName(kindName).orElseThrow(() -> new IllegalArgumentException(
+                "unknown resource type '" + kindName + "'; use " + String.join(", ", KnownKind.kubectlKinds())));
+        return new ResourceKey(kind.kind(), Namespaces.effective(kind.type(), meshNamespace, namespace), name);
     }
 
     private Path fileFor(ResourceKey key) {
@@ -159,10 +139,8 @@ public final class ManifestStore {
         try (Stream<Path> files = Files.list(directory)) {
             for (Path file : files.filter(ManifestStore::isManifestName).toList()) {
                 for (HasMetadata resource : read(file)) {
-                    String ns = resource.getMetadata().getNamespace();
-                    if (ns == null) {
-                        ns = resource instanceof MeshConfig ? meshNamespace : "default";
-                    }
+                    String ns = Namespaces.effective(resource.getClass(), meshNamespace,
+                            resource.getMetadata().getNamespace());
                     if (new ResourceKey(resource.getKind(), ns, resource.getMetadata().getName()).equals(key)) {
                         return Optional.of(file);
                     }

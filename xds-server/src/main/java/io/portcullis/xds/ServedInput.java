@@ -1,6 +1,6 @@
 package io.portcullis.xds;
 
-import io.portcullis.model.MeshSettings;
+import io.portcullis.crds.EgressSettings;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.validation.EgressRule;
 import java.util.Map;
@@ -10,7 +10,7 @@ import java.util.TreeMap;
  * What one version of an identity's config was built from: the mesh switches and the policies (by
  * resource) that went into it, or deny-all when the control plane shut the identity down after a rejection.
  */
-record ServedInput(MeshSettings mesh, Map<ResourceKey, EgressRule> rules, boolean denyAll) {
+record ServedInput(EgressSettings mesh, Map<ResourceKey, EgressRule> rules, boolean denyAll) {
 
     ServedInput {
         rules = java.util.Collections.unmodifiableMap(new TreeMap<>(rules));

@@ -2,8 +2,7 @@ package io.portcullis.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.portcullis.bootstrap.InterceptionRules;
-import io.portcullis.envoy.EgressNames;
+import io.portcullis.bootstrap.SidecarContract;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -150,12 +149,10 @@ class PortcullisCliTest {
     @Test
     void iptablesRedirectsToThePortTheOutboundListenerBinds() throws Exception {
         Run defaults = portcullis("iptables");
-        Run explicit = portcullis("iptables", "--outbound-port", String.valueOf(EgressNames.OUTBOUND_PORT));
+        Run explicit = portcullis("iptables", "--outbound-port", String.valueOf(SidecarContract.OUTBOUND_PORT));
 
         assertThat(defaults.exitCode()).isZero();
-        assertThat(defaults.stdout()).contains("-j REDIRECT --to-ports " + EgressNames.OUTBOUND_PORT + "\n");
+        assertThat(defaults.stdout()).contains("-j REDIRECT --to-ports " + SidecarContract.OUTBOUND_PORT + "\n");
         assertThat(explicit.stdout()).isEqualTo(defaults.stdout());
-        assertThat(InterceptionRules.DEFAULT_OUTBOUND_PORT).as("the bootstrap module's copy of the port")
-                .isEqualTo(EgressNames.OUTBOUND_PORT);
     }
 }

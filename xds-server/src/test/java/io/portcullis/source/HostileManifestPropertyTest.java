@@ -11,6 +11,8 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.ManifestWriter;
+import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.Namespaces;
 import io.portcullis.model.ResourceKey;
 import java.io.IOException;
 import java.io.InputStream;
@@ -83,7 +85,7 @@ class HostileManifestPropertyTest {
                 Files.write(dir.resolve(name), guide(name));
             }
             Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
-            DirectoryConfigSource source = new DirectoryConfigSource(dir, "fsm-system", SETTLE, () -> now[0]);
+            DirectoryConfigSource source = new DirectoryConfigSource(dir, MeshConfig.DEFAULT_NAMESPACE, SETTLE, () -> now[0]);
             SourceUpdate baseline = settle(source, now);
             assertThat(baseline.problems()).isEmpty();
 
@@ -94,7 +96,7 @@ class HostileManifestPropertyTest {
 
             ManifestSet direct = READER.readUtf8(Arrays.copyOf(bytes, Math.min(bytes.length, ManifestReader.MAX_BYTES + 1)),
                     victim);
-            direct.resources().forEach(HostileManifestPropertyTest::defaultNamespace);
+            direct.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
             Map<ResourceKey, String> served = canonical(Stream.concat(after.snapshot().egresses().stream(),
                     after.snapshot().routeGroups().stream()).map(HasMetadata.class::cast).toList());
             Map<ResourceKey, String> before = IN_DIRECTORY.contains(victim) ? read(victim) : Map.of();
@@ -143,7 +145,7 @@ class HostileManifestPropertyTest {
 
     private static Map<ResourceKey, String> read(String guideFile) {
         ManifestSet set = READER.readUtf8(guide(guideFile), guideFile);
-        set.resources().forEach(HostileManifestPropertyTest::defaultNamespace);
+        set.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
         return canonical(set.resources());
     }
 
@@ -151,12 +153,6 @@ class HostileManifestPropertyTest {
         Map<ResourceKey, String> byKey = new LinkedHashMap<>();
         resources.forEach(r -> byKey.put(ResourceKey.of(r), WRITER.write(r)));
         return byKey;
-    }
-
-    private static void defaultNamespace(HasMetadata resource) {
-        if (resource.getMetadata().getNamespace() == null || resource.getMetadata().getNamespace().isEmpty()) {
-            resource.getMetadata().setNamespace("default");
-        }
     }
 
     private static byte[] guide(String name) {

@@ -1,12 +1,17 @@
-package io.portcullis.bootstrap;
+package io.portcullis.crds;
 
 import java.util.regex.Pattern;
 
 /**
  * Kubernetes object-name rules, checked locally so that a bad name fails where it is built instead
  * of surfacing later as an unmatched policy or a sidecar that never receives configuration.
+ *
+ * <p>The one copy of these rules: the manifest reader, the policy validator and the sidecar node id
+ * all check names here, each with its own message. A subdomain's dot-separated parts are held to
+ * 63 characters like DNS labels, a little stricter than the API server's regex, so that every name
+ * accepted here is also a valid DNS name.
  */
-final class KubernetesNames {
+public final class KubernetesNames {
 
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
   private static final int MAX_LABEL = 63;
@@ -15,7 +20,7 @@ final class KubernetesNames {
   private KubernetesNames() {}
 
   /** Namespaces are DNS-1123 labels. Returns {@code null} when valid, else why not. */
-  static String label(String value) {
+  public static String label(String value) {
     if (value.length() > MAX_LABEL) {
       return "is not a valid DNS-1123 label: " + value.length() + " characters, at most " + MAX_LABEL;
     }
@@ -27,7 +32,7 @@ final class KubernetesNames {
   }
 
   /** Service accounts and pods are named by DNS-1123 subdomains. Returns {@code null} when valid. */
-  static String subdomain(String value) {
+  public static String subdomain(String value) {
     if (value.length() > MAX_SUBDOMAIN) {
       return "is not a valid DNS-1123 subdomain: " + value.length() + " characters, at most "
           + MAX_SUBDOMAIN;
@@ -40,5 +45,15 @@ final class KubernetesNames {
       }
     }
     return null;
+  }
+
+  /** Whether {@code value} is a DNS-1123 label: a namespace name. */
+  public static boolean isLabel(String value) {
+    return value != null && label(value) == null;
+  }
+
+  /** Whether {@code value} is a DNS-1123 subdomain: an object name such as a ServiceAccount's. */
+  public static boolean isSubdomain(String value) {
+    return value != null && subdomain(value) == null;
   }
 }
