@@ -1,7 +1,6 @@
 package io.portcullis.translator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -97,9 +96,5 @@ public final class TranslationReport {
             }
         }
         return array;
-    }
-
-    static JsonNode parse(String yaml) throws JsonProcessingException {
-        return YAML.readTree(yaml);
     }
 }

@@ -118,10 +118,6 @@ public final class EgressControlPlane {
         return sourceProblems;
     }
 
-    public synchronized ValidatedPolicies policies() {
-        return policies;
-    }
-
     /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. */
     public synchronized void accepted(ServiceAccountRef identity, String version) {
         IdentityAcceptance record = acceptance.get(identity);
