@@ -20,6 +20,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * config and builds every static object without opening connections. If Envoy is missing the test
  * fails (see {@link ExternalTools#envoy()}) instead of skipping.
  */
+@NeedsEnvoy
 class EnvoyValidationTest {
 
   private static final SidecarNodeId NODE = new SidecarNodeId("shop", "cart", "cart-7d9f8c-x2k4q");

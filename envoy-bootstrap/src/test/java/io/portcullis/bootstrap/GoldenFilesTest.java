@@ -4,7 +4,7 @@
  *
  * After an INTENDED change, regenerate the files and review the diff:
  *
- *   mvn -B -pl envoy-bootstrap install -Dportcullis.updateGolden=true
+ *   mvn -B -ntp -pl envoy-bootstrap -am test -Dtest=GoldenFilesTest -Dsurefire.failIfNoSpecifiedTests=false -Dportcullis.updateGolden=true
  *
  * With that system property set the tests rewrite the golden files instead of comparing (and pass).
  */

@@ -14,26 +14,73 @@ class InterceptionRulesTest {
   private static final InterceptionRules RULES =
       new InterceptionRules(1337, 15001, List.of("10.0.0.0/8", "169.254.169.254/32"));
 
+  // The exact list lives in one place, golden/iptables-restore.txt (GoldenFilesTest), and the
+  // commands are checked to be the same rules (restoreTextHasTheSameRulesAsTheCommands). These tests
+  // state what the rules must do, whatever their exact spelling.
+
+  /** Uid and port other than the defaults, so a rule that ignores its parameter shows. */
+  private static final InterceptionRules ODD =
+      new InterceptionRules(4242, 15009, List.of("10.0.0.0/8", "169.254.169.254/32"));
+
+  /** The match-and-target part of each rule appended to {@code chain}, in order. */
+  private static List<String> chain(InterceptionRules rules, String table, String chain) {
+    return rules.toIptablesCommands().stream()
+        .filter(c -> c.get(2).equals(table) && c.get(3).equals("-A") && c.get(4).equals(chain))
+        .map(c -> String.join(" ", c.subList(5, c.size())))
+        .toList();
+  }
+
   @Test
-  void commandsAreTheRulesInOrder() {
-    assertThat(RULES.toIptablesCommands()).containsExactly(
-        List.of("iptables", "-t", "nat", "-N", "PORTCULLIS_OUTBOUND"),
-        List.of("iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-j", "PORTCULLIS_OUTBOUND"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-m", "owner", "--uid-owner", "1337", "-j", "RETURN"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-o", "lo", "-j", "RETURN"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-d", "127.0.0.0/8", "-j", "RETURN"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-d", "10.0.0.0/8", "-j", "RETURN"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-d", "169.254.169.254/32", "-j", "RETURN"),
-        List.of("iptables", "-t", "nat", "-A", "PORTCULLIS_OUTBOUND", "-p", "tcp", "-j", "REDIRECT", "--to-ports", "15001"),
-        List.of("iptables", "-t", "filter", "-N", "PORTCULLIS_UDP"),
-        List.of("iptables", "-t", "filter", "-A", "OUTPUT", "-p", "udp", "-j", "PORTCULLIS_UDP"),
-        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-m", "owner", "--uid-owner", "1337", "-j", "RETURN"),
-        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-o", "lo", "-j", "RETURN"),
-        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-p", "udp", "--dport", "53", "-j", "RETURN"),
-        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-d", "10.0.0.0/8", "-j", "RETURN"),
-        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-d", "169.254.169.254/32", "-j", "RETURN"),
-        List.of("iptables", "-t", "filter", "-A", "PORTCULLIS_UDP", "-p", "udp", "-j", "REJECT", "--reject-with",
-            "icmp-port-unreachable"));
+  void everyChainIsCreatedBeforeAnyRuleUsesIt() {
+    List<List<String>> commands = RULES.toIptablesCommands();
+    for (int i = 0; i < commands.size(); i++) {
+      List<String> c = commands.get(i);
+      assertThat(c.subList(0, 2)).isEqualTo(List.of("iptables", "-t"));
+      String chainUsed = c.get(3).equals("-N") ? null : c.contains("-j") ? c.get(c.indexOf("-j") + 1) : null;
+      for (String name : new String[] {c.get(3).equals("-A") ? c.get(4) : null, chainUsed}) {
+        if (name != null && name.startsWith("PORTCULLIS_")) {
+          assertThat(commands.subList(0, i)).as("chain %s created before %s", name, c)
+              .contains(List.of("iptables", "-t", c.get(2), "-N", name));
+        }
+      }
+    }
+  }
+
+  @Test
+  void outputSendsTcpToTheNatChainAndUdpToTheFilterChainOnly() {
+    assertThat(chain(RULES, "nat", "OUTPUT")).containsExactly("-p tcp -j PORTCULLIS_OUTBOUND");
+    assertThat(chain(RULES, "filter", "OUTPUT")).containsExactly("-p udp -j PORTCULLIS_UDP");
+  }
+
+  @Test
+  void tcpOfEveryoneButTheProxyLeavingTheHostIsRedirectedToTheOutboundPortAsTheLastRule() {
+    List<String> nat = chain(ODD, "nat", "PORTCULLIS_OUTBOUND");
+    assertThat(nat.get(0)).as("Envoy's own traffic returns first, or it would loop into itself")
+        .isEqualTo("-m owner --uid-owner 4242 -j RETURN");
+    assertThat(nat.getLast()).isEqualTo("-p tcp -j REDIRECT --to-ports 15009");
+    assertThat(nat.subList(1, nat.size() - 1)).as("everything between only exempts, never redirects")
+        .allSatisfy(rule -> assertThat(rule).endsWith("-j RETURN").doesNotContain("--uid-owner"))
+        .contains("-o lo -j RETURN", "-d 127.0.0.0/8 -j RETURN", "-d 10.0.0.0/8 -j RETURN",
+            "-d 169.254.169.254/32 -j RETURN");
+  }
+
+  @Test
+  void udpOfEveryoneButTheProxyIsRefusedAsTheLastRuleExceptDnsLoopbackAndExcludedCidrs() {
+    List<String> udp = chain(ODD, "filter", "PORTCULLIS_UDP");
+    assertThat(udp.get(0)).isEqualTo("-m owner --uid-owner 4242 -j RETURN");
+    assertThat(udp.getLast()).isEqualTo("-p udp -j REJECT --reject-with icmp-port-unreachable");
+    assertThat(udp.subList(1, udp.size() - 1))
+        .allSatisfy(rule -> assertThat(rule).endsWith("-j RETURN").doesNotContain("--uid-owner"))
+        .contains("-o lo -j RETURN", "-p udp --dport 53 -j RETURN", "-d 10.0.0.0/8 -j RETURN",
+            "-d 169.254.169.254/32 -j RETURN");
+  }
+
+  @Test
+  void withoutExcludedCidrsNoDestinationButLoopbackIsExempt() {
+    InterceptionRules none = InterceptionRules.of(4242);
+    assertThat(chain(none, "nat", "PORTCULLIS_OUTBOUND")).filteredOn(rule -> rule.startsWith("-d "))
+        .containsExactly("-d 127.0.0.0/8 -j RETURN");
+    assertThat(chain(none, "filter", "PORTCULLIS_UDP")).noneMatch(rule -> rule.startsWith("-d "));
   }
 
   @Test

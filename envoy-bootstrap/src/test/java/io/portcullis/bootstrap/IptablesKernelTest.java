@@ -14,6 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
  * namespace so the host's firewall is never touched. Requires root on Linux and the iptables
  * package; a missing tool fails the test with a pointer to scripts/install-deps.
  */
+@NeedsRoot
 class IptablesKernelTest {
 
   private static final InterceptionRules RULES =

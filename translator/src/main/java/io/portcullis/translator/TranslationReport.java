@@ -1,19 +1,22 @@
 package io.portcullis.translator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.util.StringQuotingChecker;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.google.protobuf.Message;
 import io.portcullis.envoy.EnvoyTypes;
 import io.portcullis.envoy.SidecarResources;
 import java.io.UncheckedIOException;
 import java.util.List;
+import org.yaml.snakeyaml.nodes.NodeId;
+import org.yaml.snakeyaml.nodes.Tag;
+import org.yaml.snakeyaml.resolver.Resolver;
 
 /**
  * A translation as YAML: problems, then per identity its model and its xDS resources (in the JSON
@@ -21,13 +24,40 @@ import java.util.List;
  */
 public final class TranslationReport {
 
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .stringQuotingChecker(new QuoteWhatReadsBackAsNoString())
+            .build())
             .registerModule(new Jdk8Module())
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private TranslationReport() {
+    }
+
+    /**
+     * Jackson's minimal quoting leaves {@code 0x10}, {@code 017} or {@code 1e5} plain, which a YAML 1.1
+     * reader (SnakeYAML, PyYAML) reads back as numbers: a server name {@code 0x10} would come back as
+     * 16, a version {@code 123e4567} as a float. So any string the YAML 1.1 implicit rules would
+     * resolve to something else than a string (int, float, bool, null, timestamp...) is quoted too.
+     */
+    private static final class QuoteWhatReadsBackAsNoString extends StringQuotingChecker.Default {
+
+        private static final Resolver YAML_1_1 = new Resolver();
+
+        @Override
+        public boolean needToQuoteName(String name) {
+            return super.needToQuoteName(name) || readsBackAsNoString(name);
+        }
+
+        @Override
+        public boolean needToQuoteValue(String value) {
+            return super.needToQuoteValue(value) || readsBackAsNoString(value);
+        }
+
+        private static boolean readsBackAsNoString(String text) {
+            return !Tag.STR.equals(YAML_1_1.resolve(NodeId.scalar, text, true));
+        }
     }
 
     public static String toYaml(Translation translation) {
@@ -66,9 +96,5 @@ public final class TranslationReport {
             }
         }
         return array;
-    }
-
-    static JsonNode parse(String yaml) throws JsonProcessingException {
-        return YAML.readTree(yaml);
     }
 }

@@ -42,6 +42,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
  * listener name and port. When a batch is rejected each of its sets is validated alone, so the failure
  * names the set. Seed, size and the regex switch: see {@link PropertyRunSettings}.
  */
+@NeedsEnvoy
 class EnvoyAcceptsGeneratedPolicySetsTest {
 
     static final int MAX_SETS_PER_ENVOY_RUN = 10;

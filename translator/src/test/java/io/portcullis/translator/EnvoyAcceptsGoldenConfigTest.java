@@ -49,6 +49,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * so regexes are checked under the same program-size limit as on a real sidecar. Envoy missing FAILS the test
  * (run scripts/install-deps).
  */
+@NeedsEnvoy
 class EnvoyAcceptsGoldenConfigTest {
 
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.REGISTRY);

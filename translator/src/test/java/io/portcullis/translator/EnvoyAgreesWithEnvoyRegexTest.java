@@ -45,6 +45,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * safe_regex, all in one bootstrap, and Envoy must accept them all. EnvoyRegexOracleTest checks many
  * more patterns against google-re2; this proves that oracle speaks for Envoy.
  */
+@NeedsEnvoy
 class EnvoyAgreesWithEnvoyRegexTest {
 
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().usingTypeRegistry(EnvoyTypes.REGISTRY);

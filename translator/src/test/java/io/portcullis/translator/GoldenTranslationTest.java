@@ -5,7 +5,7 @@
  *
  * After an INTENDED change to the output, regenerate every expected.yaml and review the diff:
  *
- *   mvn -pl translator -am install -Dportcullis.updateGolden=true
+ *   mvn -B -ntp -pl translator -am test -Dtest=GoldenTranslationTest -Dsurefire.failIfNoSpecifiedTests=false -Dportcullis.updateGolden=true
  *   git diff translator/src/test/resources/testdata
  *
  * With that system property set the test rewrites the expected files instead of comparing (and passes).

@@ -15,6 +15,7 @@ import net.jqwik.api.statistics.Statistics;
  * RE2 accepts, with a program no larger than our bound; whatever RE2 refuses, we refuse. The bound is
  * checked without a size limit, so large programs are compared too.
  */
+@NeedsRe2
 class EnvoyRegexOracleTest {
 
     private static final Re2Oracle ORACLE = new Re2Oracle();

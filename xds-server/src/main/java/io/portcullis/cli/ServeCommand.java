@@ -42,7 +42,8 @@ final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(names = "--config-dir", required = true, description = "Directory of Egress/HTTPRouteGroup/MeshConfig YAML manifests, applied live.")
+    @Option(names = "--config-dir", required = true, defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
+            description = "Directory of Egress/HTTPRouteGroup/MeshConfig YAML manifests, applied live (or set PORTCULLIS_CONFIG_DIR).")
     Path configDir;
 
     @Option(names = "--xds-address", defaultValue = "0.0.0.0", description = "Address for ADS gRPC (default: ${DEFAULT-VALUE}).")

@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
                 + "read cleanly (each such file is reported; the others are still translated).")
 final class TranslateCommand implements Callable<Integer> {
 
-    @Option(names = "--config-dir", required = true)
+    @Option(names = "--config-dir", required = true, defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
+            description = "Directory of the manifests to translate (or set PORTCULLIS_CONFIG_DIR).")
     Path configDir;
 
     @Option(names = "--mesh-namespace", defaultValue = MeshConfig.DEFAULT_NAMESPACE)

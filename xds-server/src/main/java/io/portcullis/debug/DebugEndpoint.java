@@ -144,8 +144,11 @@ public final class DebugEndpoint implements AutoCloseable {
 
     public void start() {
         server.start();
-        LOG.info("debug endpoint listening on {}://{}/debug/sidecars ({})", access.tls().isPresent() ? "https" : "http",
-                address(), access.authenticates() ? (access.bearerToken().isPresent() ? "bearer token" : "")
+        // Not address().toString(): an InetSocketAddress prints as "hostname/ip:port", "/127.0.0.1:15080"
+        // without a hostname, which made the logged URL http:///127.0.0.1:15080.
+        String host = address().getAddress().getHostAddress();
+        LOG.info("debug endpoint listening on {}://{}:{}/debug/sidecars ({})", access.tls().isPresent() ? "https" : "http",
+                host.contains(":") ? "[" + host + "]" : host, address().getPort(), access.authenticates() ? (access.bearerToken().isPresent() ? "bearer token" : "")
                         + (access.bearerToken().isPresent() && access.tls().isPresent() ? " and " : "")
                         + (access.tls().isPresent() ? "client certificates " + access.clients() : "") : "unauthenticated, loopback");
     }

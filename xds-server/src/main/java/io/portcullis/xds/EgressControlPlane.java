@@ -42,6 +42,12 @@ public final class EgressControlPlane {
     /** Every HTTP route table name ever served to an identity; see SidecarResources#withRetiredRoutes. */
     private final Map<ServiceAccountRef, Set<String>> routeNamesServed = new TreeMap<>();
     private final Map<ServiceAccountRef, IdentityAcceptance> acceptance = new TreeMap<>();
+    /**
+     * How often each identity's model was recomputed. Only tests read it: an unchanged recomputation
+     * keeps the served snapshot object, so recomputing every identity on each change is otherwise
+     * invisible from outside (just slow with many identities).
+     */
+    private final Map<ServiceAccountRef, Integer> recomputations = new TreeMap<>();
     private ValidatedPolicies policies;
     private List<String> sourceProblems = List.of();
 
@@ -110,10 +116,6 @@ public final class EgressControlPlane {
 
     public synchronized List<String> sourceProblems() {
         return sourceProblems;
-    }
-
-    public synchronized ValidatedPolicies policies() {
-        return policies;
     }
 
     /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. */
@@ -187,12 +189,18 @@ public final class EgressControlPlane {
         return acceptance.values().stream().map(IdentityAcceptance::lockdown).filter(Objects::nonNull).toList();
     }
 
+    /** How many times {@code identity}'s served config was recomputed (for tests; see the field). */
+    synchronized int recomputations(ServiceAccountRef identity) {
+        return recomputations.getOrDefault(identity, 0);
+    }
+
     private synchronized boolean holdsRejected(ServiceAccountRef identity, String version) {
         IdentityAcceptance record = acceptance.get(identity);
         return record != null && record.rejectedSinceInputChanged(version);
     }
 
     private void refresh(ServiceAccountRef identity) {
+        recomputations.merge(identity, 1, Integer::sum);
         IdentityAcceptance record = acceptance.computeIfAbsent(identity, id -> new IdentityAcceptance());
         Map<ResourceKey, EgressRule> rules = new TreeMap<>();
         policies.rulesFor(identity).forEach(rule -> rules.put(rule.origin(), rule));

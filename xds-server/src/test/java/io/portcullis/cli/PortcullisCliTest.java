@@ -9,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * The real {@code portcullis} program (its {@code main}, in a JVM of its own) on hostile input: what
@@ -54,11 +56,17 @@ class PortcullisCliTest {
     }
 
     private static Run portcullis(String... args) throws IOException, InterruptedException {
+        return portcullis(Map.of(), args);
+    }
+
+    /** {@code portcullis args} with {@code environment} added to this JVM's. */
+    private static Run portcullis(Map<String, String> environment, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), PortcullisCommand.class.getName()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        builder.environment().putAll(environment);
+        Process process = builder.start();
         var stdout = process.getInputStream().readAllBytes();
         var stderr = process.getErrorStream().readAllBytes();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("portcullis exits").isTrue();
@@ -134,6 +142,45 @@ class PortcullisCliTest {
         assertThat(patch.exitCode()).isEqualTo(1);
         assertThat(patch.stderr()).startsWith("error: " + applied + " cannot be patched, it does not read cleanly:")
                 .contains("not valid UTF-8").contains("fix the file, or delete it and apply the resource again");
+    }
+
+    @Test
+    void everyCommandTakesItsConfigDirFromPortcullisConfigDirWhenTheOptionIsAbsent() throws Exception {
+        Path config = dir.resolve("config");
+        Path manifest = Files.writeString(dir.resolve("egress.yaml"), EGRESS);
+        Map<String, String> env = Map.of("PORTCULLIS_CONFIG_DIR", config.toString());
+
+        Run apply = portcullis(env, "apply", "-f", manifest.toString()).hasNoStackTrace();
+        assertThat(apply.exitCode()).as(apply.stderr()).isZero();
+        assertThat(config.resolve("egress.curl.httpbin-80.yaml")).exists();
+
+        Run patch = portcullis(env, "patch", "egress", "httpbin-80", "-n", "curl",
+                "-p", "{\"spec\":{\"hosts\":[\"patched.example\"]}}").hasNoStackTrace();
+        assertThat(patch.exitCode()).as(patch.stderr()).isZero();
+
+        Run translate = portcullis(env, "translate").hasNoStackTrace();
+        assertThat(translate.exitCode()).as(translate.stderr()).isZero();
+        assertThat(translate.stdout()).contains("patched.example");
+
+        // serve gets past option parsing to its first check of the other options, which refuses (so it never listens).
+        Run serve = portcullis(env, "serve", "--insecure-plaintext-xds", "--xds-address", "0.0.0.0").hasNoStackTrace();
+        assertThat(serve.exitCode()).isEqualTo(2);
+        assertThat(serve.stderr()).doesNotContain("Missing required option").contains("--insecure-plaintext-xds lets any client");
+
+        Run delete = portcullis(env, "delete", "egress", "httpbin-80", "-n", "curl").hasNoStackTrace();
+        assertThat(delete.exitCode()).as(delete.stderr()).isZero();
+        assertThat(config.resolve("egress.curl.httpbin-80.yaml")).doesNotExist();
+    }
+
+    @Test
+    void everyCommandWithAConfigDirOptionDefaultsItToPortcullisConfigDir() {
+        var withConfigDir = new CommandLine(new PortcullisCommand()).getSubcommands().values().stream()
+                .filter(c -> c.getCommandSpec().findOption("--config-dir") != null).toList();
+
+        assertThat(withConfigDir).extracting(CommandLine::getCommandName)
+                .contains("serve", "translate", "apply", "patch", "delete");
+        assertThat(withConfigDir).allSatisfy(c -> assertThat(c.getCommandSpec().findOption("--config-dir").defaultValueString(false))
+                .as(c.getCommandName()).isEqualTo("${env:PORTCULLIS_CONFIG_DIR}"));
     }
 
     @Test

@@ -3,6 +3,9 @@ package io.portcullis.debug;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.IssuedCertificate;
 import io.portcullis.identity.JdkServerTls;
@@ -30,6 +33,7 @@ import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** The debug endpoint shows every identity's config: who may read it, on which addresses. */
 class DebugEndpointAccessTest {
@@ -68,6 +72,27 @@ class DebugEndpointAccessTest {
         endpoint.start();
 
         assertThat(get(HttpClient.newHttpClient(), "http", null).statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theUrlItLogsAtStartIsWellFormedAndAnswers() throws Exception {
+        ListAppender<ILoggingEvent> log = new ListAppender<>();
+        log.start();
+        Logger logger = (Logger) LoggerFactory.getLogger(DebugEndpoint.class);
+        logger.addAppender(log);
+        try {
+            endpoint = new DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry);
+            endpoint.start();
+        } finally {
+            logger.detachAppender(log);
+        }
+
+        String line = log.list.stream().map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.startsWith("debug endpoint listening on ")).findFirst().orElseThrow();
+        String url = line.substring("debug endpoint listening on ".length()).split(" ")[0];
+        assertThat(url).isEqualTo("http://127.0.0.1:" + endpoint.address().getPort() + "/debug/sidecars");
+        assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
     }
 
     @Test

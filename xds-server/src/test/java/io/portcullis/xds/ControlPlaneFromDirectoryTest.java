@@ -87,10 +87,17 @@ class ControlPlaneFromDirectoryTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> controlPlane.served(CURL).orElseThrow().model().ports().size() == 1);
         var otherBefore = controlPlane.served(OTHER).orElseThrow();
         var curlBefore = controlPlane.served(CURL).orElseThrow();
+        int otherRecomputations = controlPlane.recomputations(OTHER);
+        int curlRecomputations = controlPlane.recomputations(CURL);
 
         store.apply(egress("second", "https", "httpbin.org"), "test", null);
         await().atMost(Duration.ofSeconds(10)).until(() -> controlPlane.served(CURL).orElseThrow() != curlBefore);
 
+        assertThat(controlPlane.recomputations(CURL)).as("the identity the new Egress names is recomputed")
+                .isGreaterThan(curlRecomputations);
+        // The snapshot object alone cannot tell: a recomputation that yields the same model keeps it.
+        assertThat(controlPlane.recomputations(OTHER)).as("the identity no policy change names is not recomputed")
+                .isEqualTo(otherRecomputations);
         assertThat(controlPlane.served(OTHER).orElseThrow()).as("untouched identity keeps its snapshot object")
                 .isSameAs(otherBefore);
         assertThat(controlPlane.cache().getSnapshot(CURL).version(io.envoyproxy.controlplane.cache.Resources.V3.LISTENER_TYPE_URL))

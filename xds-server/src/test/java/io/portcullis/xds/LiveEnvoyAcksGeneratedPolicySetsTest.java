@@ -1,5 +1,6 @@
 package io.portcullis.xds;
 
+import io.portcullis.translator.NeedsEnvoy;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -58,6 +59,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * {@code /tmp/portcullis-lab.lock} (as the network lab's users do; run it by hand under
  * {@code flock /tmp/portcullis-lab.lock}). A missing Envoy fails the test.
  */
+@NeedsEnvoy
 class LiveEnvoyAcksGeneratedPolicySetsTest {
 
     static final Path LAB_LOCK = Path.of("/tmp/portcullis-lab.lock");
