@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.portcullis.bootstrap.SidecarContract;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import java.util.Map;
  */
 final class Sidecar implements AutoCloseable {
 
-    static final int PROXY_UID = 1337;
+    static final int PROXY_UID = SidecarContract.DEFAULT_PROXY_UID;
 
     private final Process process;
     final Path log;
