@@ -5,9 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -62,15 +60,10 @@ class ControlPlaneFailoverIT {
 
     @BeforeAll
     void startLabControlPlaneAndCurlSidecar() throws Exception {
-        assertThat(ProcessRun.run("id", "-u").stdout().trim())
-                .as("the end-to-end test builds network namespaces and iptables rules: run it as root").isEqualTo("0");
-        // World-readable, outside any private home: the sidecars run as UID 1337 and read their bootstrap here.
-        workDir = Files.createTempDirectory(Path.of("/tmp"), "portcullis-failover-");
-        Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        lab = new NetworkLab(Path.of(System.getProperty("portcullis.netlab", "netlab/netlab.sh")), workDir.resolve("lab")).up();
-        Path jar = Path.of(System.getProperty("portcullis.jar", "../xds-server/target/portcullis.jar"));
-        assertThat(jar).as("the packaged CLI; build it with mvn package").exists();
-        cli = new PortcullisCli(jar, workDir.resolve("config"));
+        LabWorkspace workspace = LabWorkspace.open("failover");
+        workDir = workspace.workDir();
+        lab = workspace.lab();
+        cli = workspace.cli();
         a = startControlPlane("a", PORT_A);
         cli.patchMeshConfig(Manifests.ENABLE_EGRESS_POLICY);
         // The guide's Egress: curl/curl may reach httpbin.org on port 80 over HTTP, and nothing else.
@@ -197,12 +190,7 @@ class ControlPlaneFailoverIT {
         ControlPlaneProcess controlPlane = new ControlPlaneProcess(cli, workDir.resolve("control-plane-" + name + "-"
                 + (++restarts) + ".log"), xdsPort);
         everyControlPlane.add(controlPlane);
-        await("control plane " + name + " healthy").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
-                .until(() -> {
-                    assertThat(controlPlane.alive()).as("control plane exited:%n%s", controlPlane.logText()).isTrue();
-                    return controlPlane.healthy();
-                });
-        return controlPlane;
+        return controlPlane.awaitHealthy();
     }
 
     /** Both control planes serve each identity the same version and the same resources. */

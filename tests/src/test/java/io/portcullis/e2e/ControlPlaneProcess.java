@@ -1,5 +1,8 @@
 package io.portcullis.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -8,7 +11,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,6 +47,16 @@ final class ControlPlaneProcess implements AutoCloseable {
     /** Where sidecars reach it, as {@code portcullis bootstrap --xds-host} takes it. */
     String xdsEndpoint() {
         return NetworkLab.HOST_ADDRESS + ":" + xdsPort;
+    }
+
+    /** Waits (polling, generous deadline) until /healthz answers; fails at once, with the log, if the process exits. */
+    ControlPlaneProcess awaitHealthy() {
+        await("control plane healthy (" + log.getFileName() + ")").atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50)).until(() -> {
+                    assertThat(alive()).as("control plane exited:%n%s", logText()).isTrue();
+                    return healthy();
+                });
+        return this;
     }
 
     boolean healthy() {

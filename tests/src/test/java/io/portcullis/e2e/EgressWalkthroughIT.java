@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,21 +47,11 @@ class EgressWalkthroughIT {
 
     @BeforeAll
     void startEverything() throws Exception {
-        assertThat(ProcessRun.run("id", "-u").stdout().trim())
-                .as("the end-to-end test builds network namespaces and iptables rules: run it as root").isEqualTo("0");
-        // World-readable, outside any private home: the sidecars run as UID 1337 and read their bootstrap here.
-        workDir = Files.createTempDirectory(Path.of("/tmp"), "portcullis-e2e-");
-        Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        lab = new NetworkLab(Path.of(System.getProperty("portcullis.netlab", "netlab/netlab.sh")), workDir.resolve("lab")).up();
-        Path jar = Path.of(System.getProperty("portcullis.jar", "../xds-server/target/portcullis.jar"));
-        assertThat(jar).as("the packaged CLI; build it with mvn package").exists();
-        cli = new PortcullisCli(jar, workDir.resolve("config"));
-        controlPlane = new ControlPlaneProcess(cli, workDir.resolve("control-plane.log"));
-        await("control plane healthy").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    assertThat(controlPlane.alive()).as("control plane exited:%n%s", controlPlane.logText()).isTrue();
-                    return controlPlane.healthy();
-                });
+        LabWorkspace workspace = LabWorkspace.open("e2e");
+        workDir = workspace.workDir();
+        lab = workspace.lab();
+        cli = workspace.cli();
+        controlPlane = new ControlPlaneProcess(cli, workDir.resolve("control-plane.log")).awaitHealthy();
 
         curlPod = new Pod("pcl-curl", "curl", "curl", "curl-54ccc6954c-9rlvp", lab.caCertificate());
         otherPod = new Pod("pcl-other", "curl", "sleep", "sleep-7b9c5d6f4-x2k4q", lab.caCertificate());

@@ -5,9 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
@@ -42,20 +40,11 @@ class NackFailsClosedIT {
 
     @BeforeAll
     void start() throws Exception {
-        assertThat(ProcessRun.run("id", "-u").stdout().trim())
-                .as("the end-to-end test builds network namespaces and iptables rules: run it as root").isEqualTo("0");
-        workDir = Files.createTempDirectory(Path.of("/tmp"), "portcullis-nack-");
-        Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        lab = new NetworkLab(Path.of(System.getProperty("portcullis.netlab", "netlab/netlab.sh")), workDir.resolve("lab")).up();
-        Path jar = Path.of(System.getProperty("portcullis.jar", "../xds-server/target/portcullis.jar"));
-        assertThat(jar).as("the packaged CLI; build it with mvn package").exists();
-        cli = new PortcullisCli(jar, workDir.resolve("config"));
-        controlPlane = new ControlPlaneProcess(cli, workDir.resolve("control-plane.log"));
-        await("control plane healthy").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    assertThat(controlPlane.alive()).as("control plane exited:%n%s", controlPlane.logText()).isTrue();
-                    return controlPlane.healthy();
-                });
+        LabWorkspace workspace = LabWorkspace.open("nack");
+        workDir = workspace.workDir();
+        lab = workspace.lab();
+        cli = workspace.cli();
+        controlPlane = new ControlPlaneProcess(cli, workDir.resolve("control-plane.log")).awaitHealthy();
         curlPod = new Pod("pcl-curl", "curl", "curl", "curl-54ccc6954c-9rlvp", lab.caCertificate());
         sidecar = Sidecar.start(cli, curlPod, workDir, Map.of("re2.max_program_size.error_level", 100));
     }

@@ -9,9 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.math.BigInteger;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,13 +51,10 @@ class SidecarIdentityIT {
 
     @BeforeAll
     void startLabControlPlaneAndAGenuineSidecar() throws Exception {
-        assertThat(ProcessRun.run("id", "-u").stdout().trim()).as("needs root (network namespaces, iptables)").isEqualTo("0");
-        workDir = Files.createTempDirectory(Path.of("/tmp"), "portcullis-identity-");
-        Files.setPosixFilePermissions(workDir, PosixFilePermissions.fromString("rwxr-xr-x"));
-        lab = new NetworkLab(Path.of(System.getProperty("portcullis.netlab", "netlab/netlab.sh")), workDir.resolve("lab")).up();
-        Path jar = Path.of(System.getProperty("portcullis.jar", "../xds-server/target/portcullis.jar"));
-        assertThat(jar).as("the packaged CLI; build it with mvn package").exists();
-        cli = new PortcullisCli(jar, workDir.resolve("config"));
+        LabWorkspace workspace = LabWorkspace.open("identity");
+        workDir = workspace.workDir();
+        lab = workspace.lab();
+        cli = workspace.cli();
         controlPlane = startControlPlane("control-plane.log");
         cli.patchMeshConfig(Manifests.ENABLE_EGRESS_POLICY);
         cli.apply(Manifests.HTTPBIN_80); // lets curl/curl reach httpbin.org:80
@@ -187,12 +182,7 @@ class SidecarIdentityIT {
     }
 
     private ControlPlaneProcess startControlPlane(String logName) throws IOException {
-        ControlPlaneProcess process = new ControlPlaneProcess(cli, workDir.resolve(logName));
-        await("control plane healthy").atMost(TRIES).pollInterval(Duration.ofMillis(200)).until(() -> {
-            assertThat(process.alive()).as("control plane exited:%n%s", process.logText()).isTrue();
-            return process.healthy();
-        });
-        return process;
+        return new ControlPlaneProcess(cli, workDir.resolve(logName)).awaitHealthy();
     }
 
     private void assertNoConfig(Pod pod) throws IOException {
