@@ -21,16 +21,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(Egress.PLURAL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class Egress extends CustomResource<EgressSpec, Void> implements Namespaced {
-  public static final String GROUP = "policy.flomesh.io";
-  public static final String VERSION = "v1alpha1";
-  public static final String KIND = "Egress";
-  public static final String PLURAL = "egresses";
+    public static final String GROUP = "policy.flomesh.io";
+    public static final String VERSION = "v1alpha1";
+    public static final String KIND = "Egress";
+    public static final String PLURAL = "egresses";
 
-  public Egress() {}
+    public Egress() {}
 
-  public Egress(String namespace, String name, EgressSpec spec) {
-    getMetadata().setNamespace(namespace);
-    getMetadata().setName(name);
-    setSpec(spec);
-  }
+    public Egress(String namespace, String name, EgressSpec spec) {
+        getMetadata().setNamespace(namespace);
+        getMetadata().setName(name);
+        setSpec(spec);
+    }
 }

@@ -15,8 +15,11 @@ import io.fabric8.generator.annotation.Required;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"apiGroup", "kind", "name"})
 public record EgressMatch(
-    @JsonPropertyDescription("API group (FSM docs use group/version) of the referenced resource.")
+        @JsonPropertyDescription("API group (FSM docs use group/version) of the referenced resource.")
         String apiGroup,
-    @Required @JsonPropertyDescription("Kind of the referenced resource, e.g. HTTPRouteGroup.")
+
+        @Required @JsonPropertyDescription("Kind of the referenced resource, e.g. HTTPRouteGroup.")
         String kind,
-    @Required @JsonPropertyDescription("Name of the referenced resource.") String name) {}
+
+        @Required @JsonPropertyDescription("Name of the referenced resource.")
+        String name) {}

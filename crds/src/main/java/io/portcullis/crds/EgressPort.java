@@ -16,9 +16,8 @@ import io.fabric8.generator.annotation.Required;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"number", "protocol"})
 public record EgressPort(
-    @Required @Min(1) @Max(65535) @JsonPropertyDescription("Destination port number.")
+        @Required @Min(1) @Max(65535) @JsonPropertyDescription("Destination port number.")
         Integer number,
-    @Required
-        @JsonPropertyDescription(
-            "Protocol served by the port: http, https, tcp or tcp-server-first.")
+
+        @Required @JsonPropertyDescription("Protocol served by the port: http, https, tcp or tcp-server-first.")
         String protocol) {}

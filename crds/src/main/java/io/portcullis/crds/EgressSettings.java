@@ -9,16 +9,16 @@ package io.portcullis.crds;
  */
 public record EgressSettings(boolean policyEnforced, boolean passthrough) {
 
-  /**
-   * Settings used when there is no MeshConfig or it leaves a flag out: enforcement ON, passthrough
-   * OFF. Secure by default: an absent or incomplete MeshConfig must never widen what workloads
-   * can reach (fail closed); opening egress up requires an explicit {@code enableEgress: true} or
-   * {@code enableEgressPolicy: false}.
-   */
-  public static final EgressSettings DEFAULTS = new EgressSettings(true, false);
+    /**
+     * Settings used when there is no MeshConfig or it leaves a flag out: enforcement ON, passthrough
+     * OFF. Secure by default: an absent or incomplete MeshConfig must never widen what workloads
+     * can reach (fail closed); opening egress up requires an explicit {@code enableEgress: true} or
+     * {@code enableEgressPolicy: false}.
+     */
+    public static final EgressSettings DEFAULTS = new EgressSettings(true, false);
 
-  /** The settings of the mesh-wide MeshConfig; {@link #DEFAULTS} when there is none. */
-  public static EgressSettings of(MeshConfig meshConfig) {
-    return meshConfig == null ? DEFAULTS : meshConfig.egressSettings();
-  }
+    /** The settings of the mesh-wide MeshConfig; {@link #DEFAULTS} when there is none. */
+    public static EgressSettings of(MeshConfig meshConfig) {
+        return meshConfig == null ? DEFAULTS : meshConfig.egressSettings();
+    }
 }

@@ -17,17 +17,24 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"kind", "name", "namespace", "mtls"})
 public record EgressSource(
-    @Required @JsonPropertyDescription("Kind of the source, e.g. ServiceAccount.") String kind,
-    @Required @JsonPropertyDescription("Name of the source.") String name,
-    @Required @JsonPropertyDescription("Namespace of the source.") String namespace,
-    @JsonPropertyDescription("FSM egress mTLS settings (issuer, cert); accepted for compatibility, not used by Portcullis.")
+        @Required @JsonPropertyDescription("Kind of the source, e.g. ServiceAccount.")
+        String kind,
+
+        @Required @JsonPropertyDescription("Name of the source.")
+        String name,
+
+        @Required @JsonPropertyDescription("Namespace of the source.")
+        String namespace,
+
+        @JsonPropertyDescription(
+                "FSM egress mTLS settings (issuer, cert); accepted for compatibility, not used by Portcullis.")
         Map<String, Object> mtls) {
 
-  public EgressSource {
-    mtls = mtls == null ? null : Copies.extra(mtls);
-  }
+    public EgressSource {
+        mtls = mtls == null ? null : Copies.extra(mtls);
+    }
 
-  public EgressSource(String kind, String name, String namespace) {
-    this(kind, name, namespace, null);
-  }
+    public EgressSource(String kind, String name, String namespace) {
+        this(kind, name, namespace, null);
+    }
 }

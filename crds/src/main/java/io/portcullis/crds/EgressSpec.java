@@ -15,24 +15,28 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"sources", "hosts", "ipAddresses", "ports", "matches"})
 public record EgressSpec(
-    @Required @JsonPropertyDescription("Sources (e.g. ServiceAccounts) the policy applies to.")
+        @Required @JsonPropertyDescription("Sources (e.g. ServiceAccounts) the policy applies to.")
         List<EgressSource> sources,
-    @JsonPropertyDescription(
-            "External hosts allowed: matched against the HTTP Host/authority header for HTTP and the"
-                + " TLS SNI for HTTPS; ignored for other protocols.")
+
+        @JsonPropertyDescription(
+                "External hosts allowed: matched against the HTTP Host/authority header for HTTP and the"
+                        + " TLS SNI for HTTPS; ignored for other protocols.")
         List<String> hosts,
-    @JsonPropertyDescription("External destination IP ranges (CIDR) allowed.")
+
+        @JsonPropertyDescription("External destination IP ranges (CIDR) allowed.")
         List<String> ipAddresses,
-    @Required @JsonPropertyDescription("Destination ports (number and protocol) the policy applies to.")
+
+        @Required @JsonPropertyDescription("Destination ports (number and protocol) the policy applies to.")
         List<EgressPort> ports,
-    @JsonPropertyDescription("References to SMI HTTPRouteGroups for finer-grained HTTP matching.")
+
+        @JsonPropertyDescription("References to SMI HTTPRouteGroups for finer-grained HTTP matching.")
         List<EgressMatch> matches) {
 
-  public EgressSpec {
-    sources = Copies.list(sources, "sources");
-    hosts = Copies.list(hosts, "hosts");
-    ipAddresses = Copies.list(ipAddresses, "ipAddresses");
-    ports = Copies.list(ports, "ports");
-    matches = Copies.list(matches, "matches");
-  }
+    public EgressSpec {
+        sources = Copies.list(sources, "sources");
+        hosts = Copies.list(hosts, "hosts");
+        ipAddresses = Copies.list(ipAddresses, "ipAddresses");
+        ports = Copies.list(ports, "ports");
+        matches = Copies.list(matches, "matches");
+    }
 }

@@ -15,21 +15,23 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @PreserveUnknownFields
 public record FeatureFlags(
-    @JsonPropertyDescription("Whether Egress policies are enforced.") Boolean enableEgressPolicy,
-    @JsonAnySetter @JsonIgnore Map<String, Object> otherFields) {
+        @JsonPropertyDescription("Whether Egress policies are enforced.")
+        Boolean enableEgressPolicy,
 
-  public FeatureFlags {
-    otherFields = Copies.extra(otherFields);
-  }
+        @JsonAnySetter @JsonIgnore Map<String, Object> otherFields) {
 
-  public FeatureFlags(Boolean enableEgressPolicy) {
-    this(enableEgressPolicy, Map.of());
-  }
+    public FeatureFlags {
+        otherFields = Copies.extra(otherFields);
+    }
 
-  @Override
-  @JsonAnyGetter
-  @JsonIgnore // not a property of its own: its entries are written inline
-  public Map<String, Object> otherFields() {
-    return otherFields;
-  }
+    public FeatureFlags(Boolean enableEgressPolicy) {
+        this(enableEgressPolicy, Map.of());
+    }
+
+    @Override
+    @JsonAnyGetter
+    @JsonIgnore // not a property of its own: its entries are written inline
+    public Map<String, Object> otherFields() {
+        return otherFields;
+    }
 }

@@ -23,16 +23,16 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("htr")
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, Void> implements Namespaced {
-  public static final String GROUP = "specs.smi-spec.io";
-  public static final String VERSION = "v1alpha4";
-  public static final String KIND = "HTTPRouteGroup";
-  public static final String PLURAL = "httproutegroups";
+    public static final String GROUP = "specs.smi-spec.io";
+    public static final String VERSION = "v1alpha4";
+    public static final String KIND = "HTTPRouteGroup";
+    public static final String PLURAL = "httproutegroups";
 
-  public HTTPRouteGroup() {}
+    public HTTPRouteGroup() {}
 
-  public HTTPRouteGroup(String namespace, String name, HTTPRouteGroupSpec spec) {
-    getMetadata().setNamespace(namespace);
-    getMetadata().setName(name);
-    setSpec(spec);
-  }
+    public HTTPRouteGroup(String namespace, String name, HTTPRouteGroupSpec spec) {
+        getMetadata().setNamespace(namespace);
+        getMetadata().setName(name);
+        setSpec(spec);
+    }
 }

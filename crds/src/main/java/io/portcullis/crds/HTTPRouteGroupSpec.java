@@ -14,10 +14,10 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record HTTPRouteGroupSpec(
-    @Required @JsonPropertyDescription("Named HTTP match conditions of this route group.")
+        @Required @JsonPropertyDescription("Named HTTP match conditions of this route group.")
         List<HttpMatch> matches) {
 
-  public HTTPRouteGroupSpec {
-    matches = Copies.list(matches, "matches");
-  }
+    public HTTPRouteGroupSpec {
+        matches = Copies.list(matches, "matches");
+    }
 }

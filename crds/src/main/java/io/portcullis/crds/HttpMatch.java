@@ -22,16 +22,21 @@ import java.util.Map;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"name", "pathRegex", "methods", "headers"})
 public record HttpMatch(
-    @Required @JsonPropertyDescription("Name of the match, referenced by policies.") String name,
-    @JsonPropertyDescription("Regular expression the request path must match.") String pathRegex,
-    @JsonPropertyDescription("HTTP methods (RFC 7231) matched; '*' matches all.")
+        @Required @JsonPropertyDescription("Name of the match, referenced by policies.")
+        String name,
+
+        @JsonPropertyDescription("Regular expression the request path must match.")
+        String pathRegex,
+
+        @JsonPropertyDescription("HTTP methods (RFC 7231) matched; '*' matches all.")
         List<String> methods,
-    @JsonPropertyDescription("Header name to value regular expression; all must match.")
+
+        @JsonPropertyDescription("Header name to value regular expression; all must match.")
         @JsonDeserialize(using = HttpHeadersDeserializer.class)
         Map<String, String> headers) {
 
-  public HttpMatch {
-    methods = Copies.list(methods, "methods");
-    headers = Copies.orderedMap(headers, "headers");
-  }
+    public HttpMatch {
+        methods = Copies.list(methods, "methods");
+        headers = Copies.orderedMap(headers, "headers");
+    }
 }

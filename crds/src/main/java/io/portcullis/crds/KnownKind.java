@@ -10,85 +10,84 @@ import java.util.Optional;
  * reader, the directory store's kubectl-like commands and the policy validator share.
  */
 public record KnownKind(
-    Class<? extends HasMetadata> type,
-    String kind,
-    String plural,
-    String group,
-    String version,
-    boolean strictFields,
-    boolean specRequired,
-    String specHint) {
+        Class<? extends HasMetadata> type,
+        String kind,
+        String plural,
+        String group,
+        String version,
+        boolean strictFields,
+        boolean specRequired,
+        String specHint) {
 
-  static final List<KnownKind> ALL =
-      List.of(
-          new KnownKind(
-              Egress.class,
-              Egress.KIND,
-              Egress.PLURAL,
-              Egress.GROUP,
-              Egress.VERSION,
-              true,
-              true,
-              "an Egress needs spec.sources and spec.ports"),
-          new KnownKind(
-              HTTPRouteGroup.class,
-              HTTPRouteGroup.KIND,
-              HTTPRouteGroup.PLURAL,
-              HTTPRouteGroup.GROUP,
-              HTTPRouteGroup.VERSION,
-              true,
-              true,
-              "an HTTPRouteGroup needs spec.matches"),
-          // FSM's MeshConfig has many more fields than we model: they are kept, never rejected.
-          new KnownKind(
-              MeshConfig.class,
-              MeshConfig.KIND,
-              MeshConfig.PLURAL,
-              MeshConfig.GROUP,
-              MeshConfig.VERSION,
-              false,
-              false,
-              ""));
+    static final List<KnownKind> ALL = List.of(
+            new KnownKind(
+                    Egress.class,
+                    Egress.KIND,
+                    Egress.PLURAL,
+                    Egress.GROUP,
+                    Egress.VERSION,
+                    true,
+                    true,
+                    "an Egress needs spec.sources and spec.ports"),
+            new KnownKind(
+                    HTTPRouteGroup.class,
+                    HTTPRouteGroup.KIND,
+                    HTTPRouteGroup.PLURAL,
+                    HTTPRouteGroup.GROUP,
+                    HTTPRouteGroup.VERSION,
+                    true,
+                    true,
+                    "an HTTPRouteGroup needs spec.matches"),
+            // FSM's MeshConfig has many more fields than we model: they are kept, never rejected.
+            new KnownKind(
+                    MeshConfig.class,
+                    MeshConfig.KIND,
+                    MeshConfig.PLURAL,
+                    MeshConfig.GROUP,
+                    MeshConfig.VERSION,
+                    false,
+                    false,
+                    ""));
 
-  public String apiVersion() {
-    return group + "/" + version;
-  }
-
-  static Optional<KnownKind> byKind(String kind) {
-    return ALL.stream().filter(k -> k.kind.equals(kind)).findFirst();
-  }
-
-  /**
-   * The kind kubectl would take {@code name} for (case-insensitive): singular or plural, short or
-   * qualified by its group, as in {@code egress}, {@code egresses.policy.flomesh.io}.
-   */
-  public static Optional<KnownKind> byKubectlName(String name) {
-    String lower = name.toLowerCase(Locale.ROOT);
-    return ALL.stream().filter(k -> k.kubectlNames().contains(lower)).findFirst();
-  }
-
-  /** The lower-case singular names, for a message listing what may be named: egress, httproutegroup, meshconfig. */
-  public static List<String> kubectlKinds() {
-    return ALL.stream().map(k -> k.kind.toLowerCase(Locale.ROOT)).toList();
-  }
-
-  private List<String> kubectlNames() {
-    String singular = kind.toLowerCase(Locale.ROOT);
-    return List.of(singular, plural, singular + "." + group, plural + "." + group);
-  }
-
-  public static Optional<KnownKind> byType(Class<?> type) {
-    return ALL.stream().filter(k -> k.type.equals(type)).findFirst();
-  }
-
-  static String summary() {
-    StringBuilder sb = new StringBuilder();
-    for (KnownKind k : ALL) {
-      if (!sb.isEmpty()) {
-        sb.append(", ");
-      }
-      sb.append(k.kind).append(" (").append(k.apiVersion()).append(')');
+    public String apiVersion() {
+        return group + "/" + version;
     }
-    return sb.toString();
-  }
+
+    static Optional<KnownKind> byKind(String kind) {
+        return ALL.stream().filter(k -> k.kind.equals(kind)).findFirst();
+    }
+
+    /**
+     * The kind kubectl would take {@code name} for (case-insensitive): singular or plural, short or
+     * qualified by its group, as in {@code egress}, {@code egresses.policy.flomesh.io}.
+     */
+    public static Optional<KnownKind> byKubectlName(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        return ALL.stream().filter(k -> k.kubectlNames().contains(lower)).findFirst();
+    }
+
+    /** The lower-case singular names, for a message listing what may be named: egress, httproutegroup, meshconfig. */
+    public static List<String> kubectlKinds() {
+        return ALL.stream().map(k -> k.kind.toLowerCase(Locale.ROOT)).toList();
+    }
+
+    private List<String> kubectlNames() {
+        String singular = kind.toLowerCase(Locale.ROOT);
+        return List.of(singular, plural, singular + "." + group, plural + "." + group);
+    }
+
+    public static Optional<KnownKind> byType(Class<?> type) {
+        return ALL.stream().filter(k -> k.type.equals(type)).findFirst();
+    }
+
+    static String summary() {
+        StringBuilder sb = new StringBuilder();
+        for (KnownKind k : ALL) {
+            if (!sb.isEmpty()) {
+                sb.append(", ");
+            }
+            sb.append(k.kind).append(" (").append(k.apiVersion()).append(')');
+        }
+        return sb.toString();
+    }
 }

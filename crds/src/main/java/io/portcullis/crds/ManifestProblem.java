@@ -16,19 +16,19 @@ package io.portcullis.crds;
  */
 public record ManifestProblem(String origin, int documentIndex, String resource, String message) {
 
-  /** {@link #documentIndex()} of a problem that concerns the whole text, not one document. */
-  public static final int WHOLE_TEXT = -1;
+    /** {@link #documentIndex()} of a problem that concerns the whole text, not one document. */
+    public static final int WHOLE_TEXT = -1;
 
-  /**
-   * One-line human form, e.g. {@code egress.yaml: document 2 (Egress curl/x): message}, or {@code
-   * egress.yaml: message} for a problem with the whole text.
-   */
-  @Override
-  public String toString() {
-    return origin
-        + (documentIndex == WHOLE_TEXT ? "" : ": document " + (documentIndex + 1))
-        + (resource == null ? "" : " (" + resource + ")")
-        + ": "
-        + message;
-  }
+    /**
+     * One-line human form, e.g. {@code egress.yaml: document 2 (Egress curl/x): message}, or {@code
+     * egress.yaml: message} for a problem with the whole text.
+     */
+    @Override
+    public String toString() {
+        return origin
+                + (documentIndex == WHOLE_TEXT ? "" : ": document " + (documentIndex + 1))
+                + (resource == null ? "" : " (" + resource + ")")
+                + ": "
+                + message;
+    }
 }

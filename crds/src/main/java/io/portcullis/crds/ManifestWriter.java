@@ -12,35 +12,38 @@ import java.util.Collection;
  */
 public final class ManifestWriter {
 
-  public ManifestWriter() {}
+    public ManifestWriter() {}
 
-  /** One resource as a single YAML document (no leading {@code ---}), ending with a newline. */
-  public String write(HasMetadata resource) {
-    try {
-      return Yaml.LENIENT.writeValueAsString(resource);
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException("cannot serialize " + describe(resource), e);
+    /** One resource as a single YAML document (no leading {@code ---}), ending with a newline. */
+    public String write(HasMetadata resource) {
+        try {
+            return Yaml.LENIENT.writeValueAsString(resource);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException("cannot serialize " + describe(resource), e);
+        }
     }
-  }
 
-  /** Several resources as one multi-document YAML stream separated by {@code ---} lines. */
-  public String writeAll(Collection<? extends HasMetadata> resources) {
-    StringBuilder sb = new StringBuilder();
-    for (HasMetadata r : resources) {
-      if (!sb.isEmpty()) {
-        sb.append("---\n");
-      }
-      sb.append(write(r));
+    /** Several resources as one multi-document YAML stream separated by {@code ---} lines. */
+    public String writeAll(Collection<? extends HasMetadata> resources) {
+        StringBuilder sb = new StringBuilder();
+        for (HasMetadata r : resources) {
+            if (!sb.isEmpty()) {
+                sb.append("---\n");
+            }
+            sb.append(write(r));
+        }
+        return sb.toString();
     }
-    return sb.toString();
-  }
 
-  private static String describe(HasMetadata r) {
-    return r.getKind()
-        + " "
-        + (r.getMetadata() == null
-            ? "?"
-            : ManifestReader.label("", r.getMetadata().getNamespace(), r.getMetadata().getName())
-                .strip());
-  }
+    private static String describe(HasMetadata r) {
+        return r.getKind()
+                + " "
+                + (r.getMetadata() == null
+                        ? "?"
+                        : ManifestReader.label(
+                                        "",
+                                        r.getMetadata().getNamespace(),
+                                        r.getMetadata().getName())
+                                .strip());
+    }
 }

@@ -26,27 +26,27 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @ShortNames("meshconfig")
 @JsonIgnoreProperties(ignoreUnknown = true)
 public class MeshConfig extends CustomResource<MeshConfigSpec, Void> implements Namespaced {
-  public static final String GROUP = "config.flomesh.io";
-  public static final String VERSION = "v1alpha3";
-  public static final String KIND = "MeshConfig";
-  public static final String PLURAL = "meshconfigs";
-  /** Name of the mesh-wide MeshConfig FSM reads ({@code kubectl patch meshconfig fsm-mesh-config}). */
-  public static final String DEFAULT_NAME = "fsm-mesh-config";
-  /** Namespace FSM is installed into by default. */
-  public static final String DEFAULT_NAMESPACE = "fsm-system";
+    public static final String GROUP = "config.flomesh.io";
+    public static final String VERSION = "v1alpha3";
+    public static final String KIND = "MeshConfig";
+    public static final String PLURAL = "meshconfigs";
+    /** Name of the mesh-wide MeshConfig FSM reads ({@code kubectl patch meshconfig fsm-mesh-config}). */
+    public static final String DEFAULT_NAME = "fsm-mesh-config";
+    /** Namespace FSM is installed into by default. */
+    public static final String DEFAULT_NAMESPACE = "fsm-system";
 
-  public MeshConfig() {}
+    public MeshConfig() {}
 
-  public MeshConfig(String namespace, String name, MeshConfigSpec spec) {
-    getMetadata().setNamespace(namespace);
-    getMetadata().setName(name);
-    setSpec(spec);
-  }
+    public MeshConfig(String namespace, String name, MeshConfigSpec spec) {
+        getMetadata().setNamespace(namespace);
+        getMetadata().setName(name);
+        setSpec(spec);
+    }
 
-  /** Egress settings of this MeshConfig; secure defaults when the spec or the flags are absent. */
-  @JsonIgnore
-  public EgressSettings egressSettings() {
-    MeshConfigSpec spec = getSpec();
-    return spec == null ? EgressSettings.DEFAULTS : spec.egressSettings();
-  }
+    /** Egress settings of this MeshConfig; secure defaults when the spec or the flags are absent. */
+    @JsonIgnore
+    public EgressSettings egressSettings() {
+        MeshConfigSpec spec = getSpec();
+        return spec == null ? EgressSettings.DEFAULTS : spec.egressSettings();
+    }
 }

@@ -22,45 +22,47 @@ import java.util.Map;
 @JsonPropertyOrder({"featureFlags", "traffic"})
 @PreserveUnknownFields
 public record MeshConfigSpec(
-    @JsonPropertyDescription("Feature flags of the mesh.") FeatureFlags featureFlags,
-    @JsonPropertyDescription("Traffic management configuration of the mesh.") Traffic traffic,
-    @JsonAnySetter @JsonIgnore Map<String, Object> otherFields) {
+        @JsonPropertyDescription("Feature flags of the mesh.")
+        FeatureFlags featureFlags,
 
-  public MeshConfigSpec {
-    otherFields = Copies.extra(otherFields);
-  }
+        @JsonPropertyDescription("Traffic management configuration of the mesh.")
+        Traffic traffic,
 
-  public MeshConfigSpec(FeatureFlags featureFlags, Traffic traffic) {
-    this(featureFlags, traffic, Map.of());
-  }
+        @JsonAnySetter @JsonIgnore Map<String, Object> otherFields) {
 
-  @Override
-  @JsonAnyGetter
-  @JsonIgnore // not a property of its own: its entries are written inline
-  public Map<String, Object> otherFields() {
-    return otherFields;
-  }
+    public MeshConfigSpec {
+        otherFields = Copies.extra(otherFields);
+    }
 
-  /**
-   * Effective egress settings, with secure defaults for absent values:
-   *
-   * <ul>
-   *   <li>{@code featureFlags.enableEgressPolicy} absent: policy enforcement ON. A MeshConfig that
-   *       forgot the flag must not silently turn off the Egress policies the operator wrote.
-   *   <li>{@code traffic.enableEgress} absent: passthrough OFF. Passthrough lets every workload
-   *       reach any external destination, bypassing the policies; it has to be asked for
-   *       explicitly, never obtained by omission (fail closed).
-   * </ul>
-   */
-  public EgressSettings egressSettings() {
-    boolean enforced =
-        featureFlags == null || featureFlags.enableEgressPolicy() == null
-            ? EgressSettings.DEFAULTS.policyEnforced()
-            : featureFlags.enableEgressPolicy();
-    boolean passthrough =
-        traffic == null || traffic.enableEgress() == null
-            ? EgressSettings.DEFAULTS.passthrough()
-            : traffic.enableEgress();
-    return new EgressSettings(enforced, passthrough);
-  }
+    public MeshConfigSpec(FeatureFlags featureFlags, Traffic traffic) {
+        this(featureFlags, traffic, Map.of());
+    }
+
+    @Override
+    @JsonAnyGetter
+    @JsonIgnore // not a property of its own: its entries are written inline
+    public Map<String, Object> otherFields() {
+        return otherFields;
+    }
+
+    /**
+     * Effective egress settings, with secure defaults for absent values:
+     *
+     * <ul>
+     *   <li>{@code featureFlags.enableEgressPolicy} absent: policy enforcement ON. A MeshConfig that
+     *       forgot the flag must not silently turn off the Egress policies the operator wrote.
+     *   <li>{@code traffic.enableEgress} absent: passthrough OFF. Passthrough lets every workload
+     *       reach any external destination, bypassing the policies; it has to be asked for
+     *       explicitly, never obtained by omission (fail closed).
+     * </ul>
+     */
+    public EgressSettings egressSettings() {
+        boolean enforced = featureFlags == null || featureFlags.enableEgressPolicy() == null
+                ? EgressSettings.DEFAULTS.policyEnforced()
+                : featureFlags.enableEgressPolicy();
+        boolean passthrough = traffic == null || traffic.enableEgress() == null
+                ? EgressSettings.DEFAULTS.passthrough()
+                : traffic.enableEgress();
+        return new EgressSettings(enforced, passthrough);
+    }
 }

@@ -9,32 +9,32 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
  */
 public final class Namespaces {
 
-  /** The namespace kubectl applies a namespaced resource to when none is given. */
-  public static final String DEFAULT = "default";
+    /** The namespace kubectl applies a namespaced resource to when none is given. */
+    public static final String DEFAULT = "default";
 
-  private Namespaces() {}
+    private Namespaces() {}
 
-  /**
-   * @param type the resource's kind
-   * @param meshNamespace the namespace of the mesh-wide MeshConfig
-   * @param given the namespaces given, most specific first (metadata.namespace, then {@code -n}); each
-   *     may be null or empty
-   * @return the first namespace given, else the kind's default
-   */
-  public static String effective(Class<?> type, String meshNamespace, String... given) {
-    for (String namespace : given) {
-      if (namespace != null && !namespace.isEmpty()) {
-        return namespace;
-      }
+    /**
+     * @param type the resource's kind
+     * @param meshNamespace the namespace of the mesh-wide MeshConfig
+     * @param given the namespaces given, most specific first (metadata.namespace, then {@code -n}); each
+     *     may be null or empty
+     * @return the first namespace given, else the kind's default
+     */
+    public static String effective(Class<?> type, String meshNamespace, String... given) {
+        for (String namespace : given) {
+            if (namespace != null && !namespace.isEmpty()) {
+                return namespace;
+            }
+        }
+        return MeshConfig.class.isAssignableFrom(type) ? meshNamespace : DEFAULT;
     }
-    return MeshConfig.class.isAssignableFrom(type) ? meshNamespace : DEFAULT;
-  }
 
-  /** Sets the resource's namespace to {@link #effective} of its own and then {@code fallback}. */
-  public static void fillIn(HasMetadata resource, String meshNamespace, String... fallback) {
-    String[] given = new String[fallback.length + 1];
-    given[0] = resource.getMetadata().getNamespace();
-    System.arraycopy(fallback, 0, given, 1, fallback.length);
-    resource.getMetadata().setNamespace(effective(resource.getClass(), meshNamespace, given));
-  }
+    /** Sets the resource's namespace to {@link #effective} of its own and then {@code fallback}. */
+    public static void fillIn(HasMetadata resource, String meshNamespace, String... fallback) {
+        String[] given = new String[fallback.length + 1];
+        given[0] = resource.getMetadata().getNamespace();
+        System.arraycopy(fallback, 0, given, 1, fallback.length);
+        resource.getMetadata().setNamespace(effective(resource.getClass(), meshNamespace, given));
+    }
 }

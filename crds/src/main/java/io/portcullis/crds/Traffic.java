@@ -15,24 +15,24 @@ import java.util.Map;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @PreserveUnknownFields
 public record Traffic(
-    @JsonPropertyDescription(
-            "Mesh-wide egress passthrough: any external destination is reachable, bypassing"
-                + " Egress policies.")
+        @JsonPropertyDescription(
+                "Mesh-wide egress passthrough: any external destination is reachable, bypassing" + " Egress policies.")
         Boolean enableEgress,
-    @JsonAnySetter @JsonIgnore Map<String, Object> otherFields) {
 
-  public Traffic {
-    otherFields = Copies.extra(otherFields);
-  }
+        @JsonAnySetter @JsonIgnore Map<String, Object> otherFields) {
 
-  public Traffic(Boolean enableEgress) {
-    this(enableEgress, Map.of());
-  }
+    public Traffic {
+        otherFields = Copies.extra(otherFields);
+    }
 
-  @Override
-  @JsonAnyGetter
-  @JsonIgnore // not a property of its own: its entries are written inline
-  public Map<String, Object> otherFields() {
-    return otherFields;
-  }
+    public Traffic(Boolean enableEgress) {
+        this(enableEgress, Map.of());
+    }
+
+    @Override
+    @JsonAnyGetter
+    @JsonIgnore // not a property of its own: its entries are written inline
+    public Map<String, Object> otherFields() {
+        return otherFields;
+    }
 }

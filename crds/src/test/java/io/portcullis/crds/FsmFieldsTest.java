@@ -7,8 +7,7 @@ import org.junit.jupiter.api.Test;
 /** Fields of FSM's Egress that Portcullis does not use still load, and are written back as they were. */
 class FsmFieldsTest {
 
-  private static final String WITH_MTLS =
-      """
+    private static final String WITH_MTLS = """
       kind: Egress
       apiVersion: policy.flomesh.io/v1alpha1
       metadata:
@@ -30,16 +29,22 @@ class FsmFieldsTest {
         ports: [{number: 443, protocol: https}]
       """;
 
-  @Test
-  void sourceMtlsOfFsmLoadsAndRoundTrips() {
-    ManifestSet set = new ManifestReader().read(WITH_MTLS, "fsm.yaml");
-    assertThat(set.problems()).isEmpty();
-    Egress egress = set.resourcesOf(Egress.class).get(0);
-    assertThat(egress.getSpec().sources().get(0).mtls()).containsKey("issuer").containsKey("cert");
+    @Test
+    void sourceMtlsOfFsmLoadsAndRoundTrips() {
+        ManifestSet set = new ManifestReader().read(WITH_MTLS, "fsm.yaml");
+        assertThat(set.problems()).isEmpty();
+        Egress egress = set.resourcesOf(Egress.class).get(0);
+        assertThat(egress.getSpec().sources().get(0).mtls())
+                .containsKey("issuer")
+                .containsKey("cert");
 
-    String written = new ManifestWriter().write(egress);
-    assertThat(written).contains("issuer: other").contains("egress-mtls-secret");
-    assertThat(new ManifestReader().read(written, "again").resourcesOf(Egress.class).get(0).getSpec())
-        .isEqualTo(egress.getSpec());
-  }
+        String written = new ManifestWriter().write(egress);
+        assertThat(written).contains("issuer: other").contains("egress-mtls-secret");
+        assertThat(new ManifestReader()
+                        .read(written, "again")
+                        .resourcesOf(Egress.class)
+                        .get(0)
+                        .getSpec())
+                .isEqualTo(egress.getSpec());
+    }
 }

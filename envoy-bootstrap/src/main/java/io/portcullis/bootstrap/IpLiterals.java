@@ -15,24 +15,24 @@ import java.util.regex.Pattern;
  */
 public final class IpLiterals {
 
-  private static final Pattern IPV4 =
-      Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
-  private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-fA-F:.]+");
+    private static final Pattern IPV4 =
+            Pattern.compile("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+    private static final Pattern IPV6_CHARS = Pattern.compile("[0-9a-fA-F:.]+");
 
-  private IpLiterals() {}
+    private IpLiterals() {}
 
-  /** The address if {@code text} is an IPv4 or IPv6 literal (no brackets, no zone), else empty. */
-  public static Optional<InetAddress> parse(String text) {
-    boolean v4 = IPV4.matcher(text).matches();
-    boolean v6 = text.contains(":") && IPV6_CHARS.matcher(text).matches();
-    if (!v4 && !v6) {
-      return Optional.empty();
+    /** The address if {@code text} is an IPv4 or IPv6 literal (no brackets, no zone), else empty. */
+    public static Optional<InetAddress> parse(String text) {
+        boolean v4 = IPV4.matcher(text).matches();
+        boolean v6 = text.contains(":") && IPV6_CHARS.matcher(text).matches();
+        if (!v4 && !v6) {
+            return Optional.empty();
+        }
+        try {
+            // Safe: with the shape checked above, getByName parses a literal and never does a lookup.
+            return Optional.of(InetAddress.getByName(text));
+        } catch (UnknownHostException e) {
+            return Optional.empty();
+        }
     }
-    try {
-      // Safe: with the shape checked above, getByName parses a literal and never does a lookup.
-      return Optional.of(InetAddress.getByName(text));
-    } catch (UnknownHostException e) {
-      return Optional.empty();
-    }
-  }
 }

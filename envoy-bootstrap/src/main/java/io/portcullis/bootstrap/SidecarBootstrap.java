@@ -62,284 +62,299 @@ import java.util.TreeSet;
  *     Empty only for plaintext xDS, which {@code portcullis serve} refuses off loopback.
  */
 public record SidecarBootstrap(
-    SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress,
-    Optional<CertificateDirectory> xdsCertificates) {
+        SidecarNodeId node,
+        List<XdsEndpoint> xdsEndpoints,
+        int adminPort,
+        String adminAddress,
+        Optional<CertificateDirectory> xdsCertificates) {
 
-  /** Referenced by the ADS config; the xDS server must not hand out a cluster with this name. */
-  public static final String XDS_CLUSTER = "xds_cluster";
+    /** Referenced by the ADS config; the xDS server must not hand out a cluster with this name. */
+    public static final String XDS_CLUSTER = "xds_cluster";
 
-  public static final String DEFAULT_ADMIN_ADDRESS = "127.0.0.1";
-  public static final int DEFAULT_ADMIN_PORT = 15000;
+    public static final String DEFAULT_ADMIN_ADDRESS = "127.0.0.1";
+    public static final int DEFAULT_ADMIN_PORT = 15000;
 
-  /**
-   * Node metadata keys; informational only: the xDS server reads the node id, and only after checking
-   * it against the client certificate.
-   */
-  public static final String META_NAMESPACE = "namespace";
-  public static final String META_SERVICE_ACCOUNT = "service_account";
-  public static final String META_POD_NAME = "pod_name";
+    /**
+     * Node metadata keys; informational only: the xDS server reads the node id, and only after checking
+     * it against the client certificate.
+     */
+    public static final String META_NAMESPACE = "namespace";
 
-  // Short so that a sidecar started before the xDS server is reachable retries quickly, and so
-  // that a control plane whose host vanished (no RST) costs at most a second before the next one.
-  private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(1).build();
+    public static final String META_SERVICE_ACCOUNT = "service_account";
+    public static final String META_POD_NAME = "pod_name";
 
-  // How soon Envoy re-opens the ADS stream after it broke. Envoy's default for xDS streams is
-  // 0.5 s doubling up to 30 s (jittered): after a control-plane restart, sidecars took up to
-  // 28.6 s to come back, and a policy change made meanwhile waited that long. Capped at 1 s they
-  // reconnect in 1-2 s. Fail-static makes waiting safe (Envoy keeps enforcing its last config), so
-  // the cost is only one connection attempt per sidecar per second while no control plane is up.
-  private static final RetryPolicy ADS_RECONNECT = RetryPolicy.newBuilder()
-      .setRetryBackOff(BackoffStrategy.newBuilder()
-          .setBaseInterval(Duration.newBuilder().setNanos(250_000_000))
-          .setMaxInterval(Duration.newBuilder().setSeconds(1)))
-      .build();
+    // Short so that a sidecar started before the xDS server is reachable retries quickly, and so
+    // that a control plane whose host vanished (no RST) costs at most a second before the next one.
+    private static final Duration CONNECT_TIMEOUT =
+            Duration.newBuilder().setSeconds(1).build();
 
-  // Kernel defaults (2h idle) are far longer than the idle timeouts of cloud NATs and load
-  // balancers (~350s), which would silently drop the long-lived ADS stream; probe after 5 minutes.
-  private static final TcpKeepalive KEEPALIVE = TcpKeepalive.newBuilder()
-      .setKeepaliveTime(UInt32Value.of(300))
-      .setKeepaliveInterval(UInt32Value.of(30))
-      .setKeepaliveProbes(UInt32Value.of(3))
-      .build();
+    // How soon Envoy re-opens the ADS stream after it broke. Envoy's default for xDS streams is
+    // 0.5 s doubling up to 30 s (jittered): after a control-plane restart, sidecars took up to
+    // 28.6 s to come back, and a policy change made meanwhile waited that long. Capped at 1 s they
+    // reconnect in 1-2 s. Fail-static makes waiting safe (Envoy keeps enforcing its last config), so
+    // the cost is only one connection attempt per sidecar per second while no control plane is up.
+    private static final RetryPolicy ADS_RECONNECT = RetryPolicy.newBuilder()
+            .setRetryBackOff(BackoffStrategy.newBuilder()
+                    .setBaseInterval(Duration.newBuilder().setNanos(250_000_000))
+                    .setMaxInterval(Duration.newBuilder().setSeconds(1)))
+            .build();
 
-  private static final JsonFormat.Printer JSON = JsonFormat.printer()
-      .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
-          .add(HttpProtocolOptions.getDescriptor())
-          .add(UpstreamTlsContext.getDescriptor())
-          .build())
-      // snake_case as in Envoy's documentation and examples; Envoy accepts either.
-      .preservingProtoFieldNames();
+    // Kernel defaults (2h idle) are far longer than the idle timeouts of cloud NATs and load
+    // balancers (~350s), which would silently drop the long-lived ADS stream; probe after 5 minutes.
+    private static final TcpKeepalive KEEPALIVE = TcpKeepalive.newBuilder()
+            .setKeepaliveTime(UInt32Value.of(300))
+            .setKeepaliveInterval(UInt32Value.of(30))
+            .setKeepaliveProbes(UInt32Value.of(3))
+            .build();
 
-  // Every string value is quoted: unquoted, a namespace named "on" or a pod named "1e3" would be
-  // read back by Envoy's YAML loader as a bool or a number inside the node metadata.
-  private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
-      .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-      .disable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-      .build());
+    private static final JsonFormat.Printer JSON = JsonFormat.printer()
+            .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
+                    .add(HttpProtocolOptions.getDescriptor())
+                    .add(UpstreamTlsContext.getDescriptor())
+                    .build())
+            // snake_case as in Envoy's documentation and examples; Envoy accepts either.
+            .preservingProtoFieldNames();
 
-  public SidecarBootstrap {
-    Objects.requireNonNull(node, "node must not be null");
-    xdsEndpoints = List.copyOf(Objects.requireNonNull(xdsEndpoints, "xdsEndpoints must not be null"));
-    Objects.requireNonNull(xdsCertificates, "xdsCertificates must not be null (use Optional.empty())");
-    Objects.requireNonNull(adminAddress, "adminAddress must not be null");
-    if (xdsEndpoints.isEmpty()) {
-      throw new IllegalArgumentException("at least one xDS endpoint is needed");
+    // Every string value is quoted: unquoted, a namespace named "on" or a pod named "1e3" would be
+    // read back by Envoy's YAML loader as a bool or a number inside the node metadata.
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .disable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            .build());
+
+    public SidecarBootstrap {
+        Objects.requireNonNull(node, "node must not be null");
+        xdsEndpoints = List.copyOf(Objects.requireNonNull(xdsEndpoints, "xdsEndpoints must not be null"));
+        Objects.requireNonNull(xdsCertificates, "xdsCertificates must not be null (use Optional.empty())");
+        Objects.requireNonNull(adminAddress, "adminAddress must not be null");
+        if (xdsEndpoints.isEmpty()) {
+            throw new IllegalArgumentException("at least one xDS endpoint is needed");
+        }
+        var seen = new HashSet<XdsEndpoint>();
+        for (XdsEndpoint endpoint : xdsEndpoints) {
+            if (!seen.add(endpoint)) {
+                // Listed twice, it would take two round-robin turns, so failover would retry the same host.
+                throw new IllegalArgumentException("xDS endpoint " + endpoint + " is listed twice");
+            }
+        }
+        requirePort("adminPort", adminPort);
+        var admin = IpLiterals.parse(adminAddress)
+                .orElseThrow(() -> new IllegalArgumentException(
+                        "adminAddress '" + adminAddress + "' must be a loopback IP literal such as 127.0.0.1 or ::1"));
+        if (!admin.isLoopbackAddress()) {
+            throw new IllegalArgumentException("adminAddress '" + adminAddress
+                    + "' is not loopback: Envoy's admin API must never be reachable from outside the pod");
+        }
     }
-    var seen = new HashSet<XdsEndpoint>();
-    for (XdsEndpoint endpoint : xdsEndpoints) {
-      if (!seen.add(endpoint)) {
-        // Listed twice, it would take two round-robin turns, so failover would retry the same host.
-        throw new IllegalArgumentException("xDS endpoint " + endpoint + " is listed twice");
-      }
+
+    /** Several control planes, plaintext xDS. */
+    public SidecarBootstrap(SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress) {
+        this(node, xdsEndpoints, adminPort, adminAddress, Optional.empty());
     }
-    requirePort("adminPort", adminPort);
-    var admin = IpLiterals.parse(adminAddress).orElseThrow(() -> new IllegalArgumentException(
-        "adminAddress '" + adminAddress + "' must be a loopback IP literal such as 127.0.0.1 or ::1"));
-    if (!admin.isLoopbackAddress()) {
-      throw new IllegalArgumentException("adminAddress '" + adminAddress
-          + "' is not loopback: Envoy's admin API must never be reachable from outside the pod");
+
+    /** One control plane, plaintext xDS. */
+    public SidecarBootstrap(SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
+        this(node, List.of(new XdsEndpoint(xdsHost, xdsPort)), adminPort, adminAddress);
     }
-  }
 
-  /** Several control planes, plaintext xDS. */
-  public SidecarBootstrap(SidecarNodeId node, List<XdsEndpoint> xdsEndpoints, int adminPort, String adminAddress) {
-    this(node, xdsEndpoints, adminPort, adminAddress, Optional.empty());
-  }
-
-  /** One control plane, plaintext xDS. */
-  public SidecarBootstrap(SidecarNodeId node, String xdsHost, int xdsPort, int adminPort, String adminAddress) {
-    this(node, List.of(new XdsEndpoint(xdsHost, xdsPort)), adminPort, adminAddress);
-  }
-
-  /** One control plane, admin on 127.0.0.1:15000. */
-  public static SidecarBootstrap of(SidecarNodeId node, String xdsHost, int xdsPort) {
-    return new SidecarBootstrap(node, xdsHost, xdsPort, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
-  }
-
-  /** Several control planes, admin on 127.0.0.1:15000. */
-  public static SidecarBootstrap of(SidecarNodeId node, List<XdsEndpoint> xdsEndpoints) {
-    return new SidecarBootstrap(node, xdsEndpoints, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
-  }
-
-  /** True when the xDS cluster is STATIC (IP literals only), false when it is STRICT_DNS. */
-  public boolean xdsHostsAreIpLiterals() {
-    return xdsEndpoints.stream().allMatch(XdsEndpoint::isIpLiteral);
-  }
-
-  /** The same bootstrap, talking to the xDS servers over mutual TLS with the certificates in {@code dir}. */
-  public SidecarBootstrap withXdsCertificates(CertificateDirectory dir) {
-    return new SidecarBootstrap(node, xdsEndpoints, adminPort, adminAddress, Optional.of(dir));
-  }
-
-  public Bootstrap toProto() {
-    return Bootstrap.newBuilder()
-        .setNode(nodeProto())
-        .setDynamicResources(dynamicResources())
-        .setStaticResources(Bootstrap.StaticResources.newBuilder().addClusters(xdsCluster()))
-        .setAdmin(Admin.newBuilder().setAddress(socket(adminAddress, adminPort)))
-        .setLayeredRuntime(runtime())
-        .build();
-  }
-
-  /**
-   * The runtime settings of {@link SidecarContract}, as one static layer. Public so that tests which
-   * build their own bootstrap validate xDS under the same limits as a real sidecar.
-   */
-  public static LayeredRuntime runtime() {
-    return LayeredRuntime.newBuilder()
-        .addLayers(RuntimeLayer.newBuilder()
-            .setName("portcullis_sidecar_contract")
-            .setStaticLayer(Struct.newBuilder()
-                .putFields(SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
-                    Value.newBuilder().setNumberValue(SidecarContract.REGEX_MAX_PROGRAM_SIZE).build())))
-        .build();
-  }
-
-  public String toJson() {
-    try {
-      return JSON.print(toProto()) + "\n";
-    } catch (InvalidProtocolBufferException e) {
-      // Only possible if an Any's type were missing from the registry: a bug here, not bad input.
-      throw new IllegalStateException("cannot print bootstrap as JSON", e);
+    /** One control plane, admin on 127.0.0.1:15000. */
+    public static SidecarBootstrap of(SidecarNodeId node, String xdsHost, int xdsPort) {
+        return new SidecarBootstrap(node, xdsHost, xdsPort, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
     }
-  }
 
-  public String toYaml() {
-    try {
-      return YAML.writeValueAsString(YAML.readTree(toJson()));
-    } catch (JsonProcessingException e) {
-      throw new UncheckedIOException("cannot convert bootstrap JSON to YAML", e);
+    /** Several control planes, admin on 127.0.0.1:15000. */
+    public static SidecarBootstrap of(SidecarNodeId node, List<XdsEndpoint> xdsEndpoints) {
+        return new SidecarBootstrap(node, xdsEndpoints, DEFAULT_ADMIN_PORT, DEFAULT_ADMIN_ADDRESS);
     }
-  }
 
-  private Node nodeProto() {
-    return Node.newBuilder()
-        .setId(node.nodeId())
-        .setCluster(node.nodeCluster())
-        .setMetadata(Struct.newBuilder()
-            .putFields(META_NAMESPACE, string(node.namespace()))
-            .putFields(META_SERVICE_ACCOUNT, string(node.serviceAccount()))
-            .putFields(META_POD_NAME, string(node.podName())))
-        .build();
-  }
-
-  private static Bootstrap.DynamicResources dynamicResources() {
-    // One ADS stream carries both CDS and LDS so Envoy sees clusters and listeners in a consistent order.
-    ConfigSource viaAds = ConfigSource.newBuilder()
-        .setAds(AggregatedConfigSource.getDefaultInstance())
-        .setResourceApiVersion(ApiVersion.V3)
-        .build();
-    return Bootstrap.DynamicResources.newBuilder()
-        .setAdsConfig(ApiConfigSource.newBuilder()
-            .setApiType(ApiConfigSource.ApiType.GRPC)
-            .setTransportApiVersion(ApiVersion.V3)
-            .addGrpcServices(GrpcService.newBuilder()
-                .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder()
-                    .setClusterName(XDS_CLUSTER)
-                    // Documented as "only supported for xDS gRPC streams": exactly this stream.
-                    .setRetryPolicy(ADS_RECONNECT)))
-            // java-control-plane picks the snapshot from the node of every request, so the node
-            // must be on every request, not only on the first of a stream.
-            .setSetNodeOnFirstMessageOnly(false))
-        .setCdsConfig(viaAds)
-        .setLdsConfig(viaAds)
-        .build();
-  }
-
-  /**
-   * The control planes, each an endpoint of one cluster. Failover needs nothing more: the ADS
-   * stream is one long gRPC call, and when it breaks (the control plane died: its kernel resets
-   * the connection) Envoy opens a new one after {@link #ADS_RECONNECT}'s back-off, and the
-   * cluster's default round-robin load balancer picks the next endpoint for it. A dead endpoint
-   * costs one refused connection (or {@link #CONNECT_TIMEOUT} if its host vanished) and round
-   * robin moves on, so a second endpoint is reached within a back-off or two. Health checks or
-   * outlier detection would only spare that one attempt, and would need a health service on the
-   * control plane or several failures to eject, so there are none. The control planes serve the
-   * same versions for the same config (a digest of the content), so the survivor sends nothing
-   * unless the config changed.
-   */
-  private Cluster xdsCluster() {
-    // STRICT_DNS re-resolves a Service name, following the xDS server when its address changes;
-    // a name resolving to several addresses (headless Service) gives several endpoints.
-    Cluster.DiscoveryType type =
-        xdsHostsAreIpLiterals() ? Cluster.DiscoveryType.STATIC : Cluster.DiscoveryType.STRICT_DNS;
-    LocalityLbEndpoints.Builder endpoints = LocalityLbEndpoints.newBuilder();
-    for (XdsEndpoint xds : xdsEndpoints) {
-      endpoints.addLbEndpoints(LbEndpoint.newBuilder()
-          .setEndpoint(Endpoint.newBuilder().setAddress(socket(xds.host(), xds.port()))));
+    /** True when the xDS cluster is STATIC (IP literals only), false when it is STRICT_DNS. */
+    public boolean xdsHostsAreIpLiterals() {
+        return xdsEndpoints.stream().allMatch(XdsEndpoint::isIpLiteral);
     }
-    // xDS is gRPC, so the upstream connection must speak HTTP/2.
-    HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
-        .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
-            .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
-        .build();
-    Cluster.Builder cluster = Cluster.newBuilder()
-        .setName(XDS_CLUSTER)
-        .setType(type)
-        .setConnectTimeout(CONNECT_TIMEOUT)
-        .setLoadAssignment(ClusterLoadAssignment.newBuilder()
-            .setClusterName(XDS_CLUSTER)
-            .addEndpoints(endpoints))
-        .putTypedExtensionProtocolOptions(
-            "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
-        .setUpstreamConnectionOptions(UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE));
-    xdsCertificates.ifPresent(certs -> cluster.setTransportSocket(TransportSocket.newBuilder()
-        .setName("envoy.transport_sockets.tls")
-        .setTypedConfig(Any.pack(xdsTls(certs)))));
-    return cluster.build();
-  }
 
-  /**
-   * Mutual TLS to the xDS server. The server learns the sidecar's identity from the workload
-   * certificate; the sidecar accepts only a server certificate from the mesh CA that names the
-   * host it dialled, so a stranger on the path cannot feed it config.
-   */
-  private UpstreamTlsContext xdsTls(CertificateDirectory certs) {
-    // One TLS context serves every endpoint of the cluster: a server certificate naming any of the
-    // listed hosts is accepted (Envoy accepts a certificate when any SAN matcher matches).
-    CertificateValidationContext.Builder names = CertificateValidationContext.newBuilder();
-    var hostNames = new TreeSet<String>();
-    var matched = new HashSet<String>();
-    for (XdsEndpoint xds : xdsEndpoints) {
-      String host = xds.host().endsWith(".") ? xds.host().substring(0, xds.host().length() - 1) : xds.host();
-      if (!matched.add(host)) {
-        continue; // the same host on another port
-      }
-      names.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
-          .setSanType(xds.isIpLiteral() ? SubjectAltNameMatcher.SanType.IP_ADDRESS : SubjectAltNameMatcher.SanType.DNS)
-          .setMatcher(StringMatcher.newBuilder().setExact(host)));
-      if (!xds.isIpLiteral()) {
-        hostNames.add(host);
-      }
+    /** The same bootstrap, talking to the xDS servers over mutual TLS with the certificates in {@code dir}. */
+    public SidecarBootstrap withXdsCertificates(CertificateDirectory dir) {
+        return new SidecarBootstrap(node, xdsEndpoints, adminPort, adminAddress, Optional.of(dir));
     }
-    UpstreamTlsContext.Builder tls = UpstreamTlsContext.newBuilder()
-        .setCommonTlsContext(CommonTlsContext.newBuilder()
-            // gRPC servers insist on ALPN h2.
-            .addAlpnProtocols("h2")
-            .addTlsCertificateSdsSecretConfigs(certs.tlsCertificateSds())
-            .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
-                .setDefaultValidationContext(names)
-                .setValidationContextSdsSecretConfig(certs.validationContextSds())));
-    // SNI is one name per cluster: sent when the endpoints share one DNS name (the usual Service).
-    if (hostNames.size() == 1) {
-      tls.setSni(hostNames.first());
+
+    public Bootstrap toProto() {
+        return Bootstrap.newBuilder()
+                .setNode(nodeProto())
+                .setDynamicResources(dynamicResources())
+                .setStaticResources(Bootstrap.StaticResources.newBuilder().addClusters(xdsCluster()))
+                .setAdmin(Admin.newBuilder().setAddress(socket(adminAddress, adminPort)))
+                .setLayeredRuntime(runtime())
+                .build();
     }
-    return tls.build();
-  }
 
-  private static Address socket(String host, int port) {
-    return Address.newBuilder()
-        .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
-        .build();
-  }
-
-  private static Value string(String s) {
-    return Value.newBuilder().setStringValue(s).build();
-  }
-
-  private static void requirePort(String what, int port) {
-    if (port < 1 || port > 65535) {
-      throw new IllegalArgumentException(what + " " + port + " is outside 1-65535");
+    /**
+     * The runtime settings of {@link SidecarContract}, as one static layer. Public so that tests which
+     * build their own bootstrap validate xDS under the same limits as a real sidecar.
+     */
+    public static LayeredRuntime runtime() {
+        return LayeredRuntime.newBuilder()
+                .addLayers(RuntimeLayer.newBuilder()
+                        .setName("portcullis_sidecar_contract")
+                        .setStaticLayer(Struct.newBuilder()
+                                .putFields(
+                                        SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
+                                        Value.newBuilder()
+                                                .setNumberValue(SidecarContract.REGEX_MAX_PROGRAM_SIZE)
+                                                .build())))
+                .build();
     }
-  }
+
+    public String toJson() {
+        try {
+            return JSON.print(toProto()) + "\n";
+        } catch (InvalidProtocolBufferException e) {
+            // Only possible if an Any's type were missing from the registry: a bug here, not bad input.
+            throw new IllegalStateException("cannot print bootstrap as JSON", e);
+        }
+    }
+
+    public String toYaml() {
+        try {
+            return YAML.writeValueAsString(YAML.readTree(toJson()));
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException("cannot convert bootstrap JSON to YAML", e);
+        }
+    }
+
+    private Node nodeProto() {
+        return Node.newBuilder()
+                .setId(node.nodeId())
+                .setCluster(node.nodeCluster())
+                .setMetadata(Struct.newBuilder()
+                        .putFields(META_NAMESPACE, string(node.namespace()))
+                        .putFields(META_SERVICE_ACCOUNT, string(node.serviceAccount()))
+                        .putFields(META_POD_NAME, string(node.podName())))
+                .build();
+    }
+
+    private static Bootstrap.DynamicResources dynamicResources() {
+        // One ADS stream carries both CDS and LDS so Envoy sees clusters and listeners in a consistent order.
+        ConfigSource viaAds = ConfigSource.newBuilder()
+                .setAds(AggregatedConfigSource.getDefaultInstance())
+                .setResourceApiVersion(ApiVersion.V3)
+                .build();
+        return Bootstrap.DynamicResources.newBuilder()
+                .setAdsConfig(ApiConfigSource.newBuilder()
+                        .setApiType(ApiConfigSource.ApiType.GRPC)
+                        .setTransportApiVersion(ApiVersion.V3)
+                        .addGrpcServices(GrpcService.newBuilder()
+                                .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder()
+                                        .setClusterName(XDS_CLUSTER)
+                                        // Documented as "only supported for xDS gRPC streams": exactly this stream.
+                                        .setRetryPolicy(ADS_RECONNECT)))
+                        // java-control-plane picks the snapshot from the node of every request, so the node
+                        // must be on every request, not only on the first of a stream.
+                        .setSetNodeOnFirstMessageOnly(false))
+                .setCdsConfig(viaAds)
+                .setLdsConfig(viaAds)
+                .build();
+    }
+
+    /**
+     * The control planes, each an endpoint of one cluster. Failover needs nothing more: the ADS
+     * stream is one long gRPC call, and when it breaks (the control plane died: its kernel resets
+     * the connection) Envoy opens a new one after {@link #ADS_RECONNECT}'s back-off, and the
+     * cluster's default round-robin load balancer picks the next endpoint for it. A dead endpoint
+     * costs one refused connection (or {@link #CONNECT_TIMEOUT} if its host vanished) and round
+     * robin moves on, so a second endpoint is reached within a back-off or two. Health checks or
+     * outlier detection would only spare that one attempt, and would need a health service on the
+     * control plane or several failures to eject, so there are none. The control planes serve the
+     * same versions for the same config (a digest of the content), so the survivor sends nothing
+     * unless the config changed.
+     */
+    private Cluster xdsCluster() {
+        // STRICT_DNS re-resolves a Service name, following the xDS server when its address changes;
+        // a name resolving to several addresses (headless Service) gives several endpoints.
+        Cluster.DiscoveryType type =
+                xdsHostsAreIpLiterals() ? Cluster.DiscoveryType.STATIC : Cluster.DiscoveryType.STRICT_DNS;
+        LocalityLbEndpoints.Builder endpoints = LocalityLbEndpoints.newBuilder();
+        for (XdsEndpoint xds : xdsEndpoints) {
+            endpoints.addLbEndpoints(LbEndpoint.newBuilder()
+                    .setEndpoint(Endpoint.newBuilder().setAddress(socket(xds.host(), xds.port()))));
+        }
+        // xDS is gRPC, so the upstream connection must speak HTTP/2.
+        HttpProtocolOptions http2 = HttpProtocolOptions.newBuilder()
+                .setExplicitHttpConfig(HttpProtocolOptions.ExplicitHttpConfig.newBuilder()
+                        .setHttp2ProtocolOptions(Http2ProtocolOptions.getDefaultInstance()))
+                .build();
+        Cluster.Builder cluster = Cluster.newBuilder()
+                .setName(XDS_CLUSTER)
+                .setType(type)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .setLoadAssignment(ClusterLoadAssignment.newBuilder()
+                        .setClusterName(XDS_CLUSTER)
+                        .addEndpoints(endpoints))
+                .putTypedExtensionProtocolOptions(
+                        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions", Any.pack(http2))
+                .setUpstreamConnectionOptions(
+                        UpstreamConnectionOptions.newBuilder().setTcpKeepalive(KEEPALIVE));
+        xdsCertificates.ifPresent(certs -> cluster.setTransportSocket(TransportSocket.newBuilder()
+                .setName("envoy.transport_sockets.tls")
+                .setTypedConfig(Any.pack(xdsTls(certs)))));
+        return cluster.build();
+    }
+
+    /**
+     * Mutual TLS to the xDS server. The server learns the sidecar's identity from the workload
+     * certificate; the sidecar accepts only a server certificate from the mesh CA that names the
+     * host it dialled, so a stranger on the path cannot feed it config.
+     */
+    private UpstreamTlsContext xdsTls(CertificateDirectory certs) {
+        // One TLS context serves every endpoint of the cluster: a server certificate naming any of the
+        // listed hosts is accepted (Envoy accepts a certificate when any SAN matcher matches).
+        CertificateValidationContext.Builder names = CertificateValidationContext.newBuilder();
+        var hostNames = new TreeSet<String>();
+        var matched = new HashSet<String>();
+        for (XdsEndpoint xds : xdsEndpoints) {
+            String host = xds.host().endsWith(".")
+                    ? xds.host().substring(0, xds.host().length() - 1)
+                    : xds.host();
+            if (!matched.add(host)) {
+                continue; // the same host on another port
+            }
+            names.addMatchTypedSubjectAltNames(SubjectAltNameMatcher.newBuilder()
+                    .setSanType(
+                            xds.isIpLiteral()
+                                    ? SubjectAltNameMatcher.SanType.IP_ADDRESS
+                                    : SubjectAltNameMatcher.SanType.DNS)
+                    .setMatcher(StringMatcher.newBuilder().setExact(host)));
+            if (!xds.isIpLiteral()) {
+                hostNames.add(host);
+            }
+        }
+        UpstreamTlsContext.Builder tls = UpstreamTlsContext.newBuilder()
+                .setCommonTlsContext(CommonTlsContext.newBuilder()
+                        // gRPC servers insist on ALPN h2.
+                        .addAlpnProtocols("h2")
+                        .addTlsCertificateSdsSecretConfigs(certs.tlsCertificateSds())
+                        .setCombinedValidationContext(CommonTlsContext.CombinedCertificateValidationContext.newBuilder()
+                                .setDefaultValidationContext(names)
+                                .setValidationContextSdsSecretConfig(certs.validationContextSds())));
+        // SNI is one name per cluster: sent when the endpoints share one DNS name (the usual Service).
+        if (hostNames.size() == 1) {
+            tls.setSni(hostNames.first());
+        }
+        return tls.build();
+    }
+
+    private static Address socket(String host, int port) {
+        return Address.newBuilder()
+                .setSocketAddress(SocketAddress.newBuilder().setAddress(host).setPortValue(port))
+                .build();
+    }
+
+    private static Value string(String s) {
+        return Value.newBuilder().setStringValue(s).build();
+    }
+
+    private static void requirePort(String what, int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException(what + " " + port + " is outside 1-65535");
+        }
+    }
 }

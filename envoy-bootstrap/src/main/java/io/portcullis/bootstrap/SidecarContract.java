@@ -6,28 +6,27 @@ package io.portcullis.bootstrap;
  */
 public final class SidecarContract {
 
-  /**
-   * The port of the outbound listener every sidecar is served over xDS, and so the port the
-   * interception rules redirect the app's outbound TCP to. One port for every sidecar: rules for any
-   * other port would send the app's connections to a port no listener binds.
-   */
-  public static final int OUTBOUND_PORT = 15001;
+    /**
+     * The port of the outbound listener every sidecar is served over xDS, and so the port the
+     * interception rules redirect the app's outbound TCP to. One port for every sidecar: rules for any
+     * other port would send the app's connections to a port no listener binds.
+     */
+    public static final int OUTBOUND_PORT = 15001;
 
-  /** The UID the sidecar's Envoy runs as unless configured otherwise; its traffic is not intercepted. */
-  public static final int DEFAULT_PROXY_UID = 1337;
+    /** The UID the sidecar's Envoy runs as unless configured otherwise; its traffic is not intercepted. */
+    public static final int DEFAULT_PROXY_UID = 1337;
 
-  /** Envoy's runtime key for the largest RE2 program a safe_regex may compile to (Envoy refuses larger). */
-  public static final String REGEX_PROGRAM_SIZE_RUNTIME_KEY = "re2.max_program_size.error_level";
+    /** Envoy's runtime key for the largest RE2 program a safe_regex may compile to (Envoy refuses larger). */
+    public static final String REGEX_PROGRAM_SIZE_RUNTIME_KEY = "re2.max_program_size.error_level";
 
-  /**
-   * The largest RE2 program size (instructions, as RE2::ProgramSize() counts them) a policy regex may
-   * compile to. Envoy's default of 100 refuses ordinary API paths: /v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}
-   * is 661. 1024 admits such realistic paths
-   * while still bounding the memory and matching time of every regex a policy author can write
-   * (RE2 matching is linear in program size times input length).
-   */
-  public static final int REGEX_MAX_PROGRAM_SIZE = 1024;
+    /**
+     * The largest RE2 program size (instructions, as RE2::ProgramSize() counts them) a policy regex may
+     * compile to. Envoy's default of 100 refuses ordinary API paths: /v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}
+     * is 661. 1024 admits such realistic paths
+     * while still bounding the memory and matching time of every regex a policy author can write
+     * (RE2 matching is linear in program size times input length).
+     */
+    public static final int REGEX_MAX_PROGRAM_SIZE = 1024;
 
-  private SidecarContract() {
-  }
+    private SidecarContract() {}
 }

@@ -106,8 +106,10 @@ class ControlPlaneFailoverIT {
             long healthy = System.nanoTime();
             awaitUpToDate(curlPod, a, RESYNCED_WITHIN);
             long synced = System.nanoTime();
-            say(String.format("   curl's sidecar resynced with the restarted A %d ms after it was started"
-                    + " (%d ms after it answered /healthz)", millis(restart, synced), millis(healthy, synced)));
+            say(String.format(
+                    "   curl's sidecar resynced with the restarted A %d ms after it was started"
+                            + " (%d ms after it answered /healthz)",
+                    millis(restart, synced), millis(healthy, synced)));
             awaitRequests(loop, "A restarted", 6);
         }
         assertNoDecisionLost(loop);
@@ -134,7 +136,8 @@ class ControlPlaneFailoverIT {
         say("   sleep's sidecar lists A and B, and connected to " + name(first));
 
         ControlPlaneProcess survivor = failOver(first, second, List.of(ALLOWED_HTTP, DENIED_HOST, DENIED_HTTPS));
-        say("2. a policy change made while only " + name(survivor) + " is up: allow https://httpbin.org for curl/sleep");
+        say("2. a policy change made while only " + name(survivor)
+                + " is up: allow https://httpbin.org for curl/sleep");
         cli.apply(egress("sleep-httpbin-443", 443, "https"));
         awaitCurl(otherPod, HTTPBIN_443, true);
         awaitUpToDate(otherPod, survivor, RESYNCED_WITHIN);
@@ -158,8 +161,9 @@ class ControlPlaneFailoverIT {
      * SIGKILLs the control plane {@link #otherPod}'s sidecar is connected to, with traffic flowing, and
      * waits until the survivor has it up to date. Returns the survivor.
      */
-    private ControlPlaneProcess failOver(ControlPlaneProcess connected, ControlPlaneProcess survivor,
-                                         List<DecisionLoop.Request> requests) throws Exception {
+    private ControlPlaneProcess failOver(
+            ControlPlaneProcess connected, ControlPlaneProcess survivor, List<DecisionLoop.Request> requests)
+            throws Exception {
         assertThat(connectedTo(otherPod)).as("connected before the kill").containsExactly(connected);
         String up = name(connected) + " serving, " + name(survivor) + " up";
         String killed = name(connected) + " SIGKILLed, " + name(survivor) + " up";
@@ -170,7 +174,8 @@ class ControlPlaneFailoverIT {
             connected.kill();
             loop.enter(killed);
             awaitUpToDate(otherPod, survivor, RESYNCED_WITHIN);
-            say(String.format("   sleep's sidecar failed over to %s and is up to date %d ms after %s was SIGKILLed",
+            say(String.format(
+                    "   sleep's sidecar failed over to %s and is up to date %d ms after %s was SIGKILLed",
                     name(survivor), millis(kill, System.nanoTime()), name(connected)));
             awaitRequests(loop, killed, 9);
         }
@@ -180,35 +185,44 @@ class ControlPlaneFailoverIT {
 
     private void assertNoDecisionLost(DecisionLoop loop) throws IOException {
         say("   decisions per phase:\n" + loop.report().stripTrailing());
-        assertThat(loop.wrongDecisions()).as("every allowed request passes and every denied one is refused").isEmpty();
+        assertThat(loop.wrongDecisions())
+                .as("every allowed request passes and every denied one is refused")
+                .isEmpty();
         String accessLog = lab.httpbinAccessLog();
-        assertThat(accessLog).as("allowed requests reached httpbin.org (so its log is read)").contains(loop.allowedProbe());
+        assertThat(accessLog)
+                .as("allowed requests reached httpbin.org (so its log is read)")
+                .contains(loop.allowedProbe());
         assertThat(accessLog).as("a denied request reached httpbin.org").doesNotContain(loop.deniedProbe());
     }
 
     private ControlPlaneProcess startControlPlane(String name, int xdsPort) throws IOException {
-        ControlPlaneProcess controlPlane = new ControlPlaneProcess(cli, workDir.resolve("control-plane-" + name + "-"
-                + (++restarts) + ".log"), xdsPort);
+        ControlPlaneProcess controlPlane = new ControlPlaneProcess(
+                cli, workDir.resolve("control-plane-" + name + "-" + (++restarts) + ".log"), xdsPort);
         everyControlPlane.add(controlPlane);
         return controlPlane.awaitHealthy();
     }
 
     /** Both control planes serve each identity the same version and the same resources. */
     private void awaitSameVersions(List<Pod> pods) {
-        await("A and B serve the same versions").atMost(TAKES_EFFECT_WITHIN).pollInterval(Duration.ofMillis(100))
+        await("A and B serve the same versions")
+                .atMost(TAKES_EFFECT_WITHIN)
+                .pollInterval(Duration.ofMillis(100))
                 .untilAsserted(() -> {
                     for (Pod pod : pods) {
                         JsonNode fromA = a.xds(pod.identity());
                         JsonNode fromB = b.xds(pod.identity());
                         assertThat(fromB.get("version")).as(pod.identity()).isEqualTo(fromA.get("version"));
                         for (String part : List.of("listeners", "clusters", "routes")) {
-                            assertThat(fromB.get(part)).as(pod.identity() + " " + part).isEqualTo(fromA.get(part));
+                            assertThat(fromB.get(part))
+                                    .as(pod.identity() + " " + part)
+                                    .isEqualTo(fromA.get(part));
                         }
                     }
                 });
         for (Pod pod : pods) {
             try {
-                say("   A and B both serve " + pod.identity() + " version " + a.xds(pod.identity()).get("version").asText());
+                say("   A and B both serve " + pod.identity() + " version "
+                        + a.xds(pod.identity()).get("version").asText());
             } catch (IOException e) {
                 throw new AssertionError(e);
             }
@@ -218,8 +232,10 @@ class ControlPlaneFailoverIT {
     /** The sidecar is connected to this control plane and has ACKed (or runs) its identity's current version. */
     private void awaitUpToDate(Pod pod, ControlPlaneProcess controlPlane, Duration deadline) {
         try {
-            await(pod.sidecarNodeId() + " up to date on " + name(controlPlane)).atMost(deadline)
-                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+            await(pod.sidecarNodeId() + " up to date on " + name(controlPlane))
+                    .atMost(deadline)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(50))
                     .until(() -> {
                         assertThat(sidecars).allMatch(Sidecar::alive, "sidecar running");
                         for (JsonNode sidecar : controlPlane.sidecars()) {
@@ -238,7 +254,9 @@ class ControlPlaneFailoverIT {
 
     /** Waits until exactly one living control plane lists the pod's sidecar, up to date, and returns it. */
     private ControlPlaneProcess awaitConnected(Pod pod, Duration deadline) throws IOException {
-        await(pod.sidecarNodeId() + " connected").atMost(deadline).pollInterval(Duration.ofMillis(100))
+        await(pod.sidecarNodeId() + " connected")
+                .atMost(deadline)
+                .pollInterval(Duration.ofMillis(100))
                 .until(() -> connectedTo(pod).size() == 1);
         ControlPlaneProcess controlPlane = connectedTo(pod).get(0);
         awaitUpToDate(pod, controlPlane, deadline);
@@ -259,8 +277,10 @@ class ControlPlaneFailoverIT {
         long start = System.nanoTime();
         Pod.CurlResult result;
         try {
-            result = await(pod.identity() + " " + url + (allowed ? " allowed" : " denied")).atMost(TAKES_EFFECT_WITHIN)
-                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+            result = await(pod.identity() + " " + url + (allowed ? " allowed" : " denied"))
+                    .atMost(TAKES_EFFECT_WITHIN)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(100))
                     .until(() -> pod.curl(url), r -> allowed ? r.ok() : r.denied());
         } catch (org.awaitility.core.ConditionTimeoutException e) {
             dumpLogs();
@@ -270,8 +290,10 @@ class ControlPlaneFailoverIT {
     }
 
     private static void awaitRequests(DecisionLoop loop, String phase, int atLeast) {
-        await(atLeast + " requests checked while " + phase).atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(50)).until(() -> loop.count(phase) >= atLeast);
+        await(atLeast + " requests checked while " + phase)
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> loop.count(phase) >= atLeast);
     }
 
     private String name(ControlPlaneProcess controlPlane) {

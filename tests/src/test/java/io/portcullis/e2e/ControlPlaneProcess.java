@@ -25,7 +25,8 @@ final class ControlPlaneProcess implements AutoCloseable {
     private final int debugPort;
     final int xdsPort;
     final Path log;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     ControlPlaneProcess(PortcullisCli cli, Path log) throws IOException {
         this(cli, log, XDS_PORT);
@@ -36,12 +37,25 @@ final class ControlPlaneProcess implements AutoCloseable {
         this.log = log;
         this.xdsPort = xdsPort;
         this.debugPort = freePort();
-        List<String> command = cli.command("serve", "--config-dir", cli.configDir().toString(),
-                "--xds-address", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(xdsPort),
+        List<String> command = cli.command(
+                "serve",
+                "--config-dir",
+                cli.configDir().toString(),
+                "--xds-address",
+                NetworkLab.HOST_ADDRESS,
+                "--xds-port",
+                String.valueOf(xdsPort),
                 // Sidecars authenticate with certificates from this CA; the server certificate names the xDS address.
-                "--ca-dir", cli.caDir().toString(),
-                "--debug-address", "127.0.0.1", "--debug-port", String.valueOf(debugPort));
-        this.process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+                "--ca-dir",
+                cli.caDir().toString(),
+                "--debug-address",
+                "127.0.0.1",
+                "--debug-port",
+                String.valueOf(debugPort));
+        this.process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
     }
 
     /** Where sidecars reach it, as {@code portcullis bootstrap --xds-host} takes it. */
@@ -51,9 +65,13 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** Waits (polling, generous deadline) until /healthz answers; fails at once, with the log, if the process exits. */
     ControlPlaneProcess awaitHealthy() {
-        await("control plane healthy (" + log.getFileName() + ")").atMost(Duration.ofSeconds(60))
-                .pollInterval(Duration.ofMillis(50)).until(() -> {
-                    assertThat(alive()).as("control plane exited:%n%s", logText()).isTrue();
+        await("control plane healthy (" + log.getFileName() + ")")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> {
+                    assertThat(alive())
+                            .as("control plane exited:%n%s", logText())
+                            .isTrue();
                     return healthy();
                 });
         return this;
@@ -81,8 +99,11 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     String get(String path) throws IOException {
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + path))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + path))
+                            .timeout(Duration.ofSeconds(5))
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             return response.body();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

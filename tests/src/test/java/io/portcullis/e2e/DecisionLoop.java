@@ -19,8 +19,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class DecisionLoop implements AutoCloseable {
 
     /** One kind of request: what it is, and whether the policy lets it through. */
-    record Request(String description, boolean allowed, String url, String... curlArgs) {
-    }
+    record Request(String description, boolean allowed, String url, String... curlArgs) {}
 
     /** Counts of one phase. */
     static final class Tally {
@@ -35,7 +34,8 @@ final class DecisionLoop implements AutoCloseable {
 
         @Override
         public String toString() {
-            return String.format("%d requests: allowed %d passed / %d refused, denied %d refused / %d passed",
+            return String.format(
+                    "%d requests: allowed %d passed / %d refused, denied %d refused / %d passed",
                     total(), allowedPassed, allowedRefused, deniedRefused, deniedPassed);
         }
     }
@@ -55,7 +55,8 @@ final class DecisionLoop implements AutoCloseable {
         this.pod = pod;
         this.requests = List.copyOf(requests);
         enter(phase);
-        this.thread = Thread.ofPlatform().name("decisions-" + pod.podName()).daemon().start(this::run);
+        this.thread =
+                Thread.ofPlatform().name("decisions-" + pod.podName()).daemon().start(this::run);
     }
 
     /** From now on, requests are filed under this phase. */

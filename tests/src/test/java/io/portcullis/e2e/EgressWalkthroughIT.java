@@ -92,7 +92,9 @@ class EgressWalkthroughIT {
         cli.apply(Manifests.HTTPBIN_80);
         awaitOk(curlPod, HTTPBIN_80);
         Pod.CurlResult echoed = curlPod.curl(HTTPBIN_80);
-        assertThat(echoed.body()).as("headers httpbin.org received").contains("\"Host\": \"httpbin.org")
+        assertThat(echoed.body())
+                .as("headers httpbin.org received")
+                .contains("\"Host\": \"httpbin.org")
                 .doesNotContainIgnoringCase("x-envoy");
         assertOtherPodBlocked();
         step("2. apply an invalid Egress beside it: reported and skipped, httpbin-80 keeps working");
@@ -104,17 +106,26 @@ class EgressWalkthroughIT {
         say("   " + problems.toString());
         assertThat(problems.toString()).contains("spec.ports[0].protocol").contains("spec.ipAddresses[0]");
         assertThat(controlPlane.logText()).contains("Egress curl/bad-protocol spec.ports[0].protocol");
-        assertThat(curlPod.curl(HTTPBIN_80).ok()).as("the valid policy still works").isTrue();
-        assertThat(curlPod.curl(FLOMESH_443).denied()).as("nothing of the invalid policy is enforced").isTrue();
+        assertThat(curlPod.curl(HTTPBIN_80).ok())
+                .as("the valid policy still works")
+                .isTrue();
+        assertThat(curlPod.curl(FLOMESH_443).denied())
+                .as("nothing of the invalid policy is enforced")
+                .isTrue();
         cli.delete("egress", "curl", "bad-protocol");
-        step("2. save httpbin-80's file in place like an editor (truncate, later write) beside a non-UTF-8 file: no gap");
+        step(
+                "2. save httpbin-80's file in place like an editor (truncate, later write) beside a non-UTF-8 file: no gap");
         Path saved = cli.configDir().resolve("egress.curl.httpbin-80.yaml");
         String policy = Files.readString(saved);
         Files.write(cli.configDir().resolve("latin1.yaml"), new byte[] {'#', ' ', (byte) 0xE9, '\n'});
         Files.write(saved, new byte[0]);
-        within("the emptied file is reported, its policy kept", () -> sourceProblems().contains("empty: keeping") ? true : null);
+        within(
+                "the emptied file is reported, its policy kept",
+                () -> sourceProblems().contains("empty: keeping") ? true : null);
         assertThat(sourceProblems()).contains("latin1.yaml: not valid UTF-8");
-        assertThat(curlPod.curl(HTTPBIN_80).ok()).as("access while the file is empty").isTrue();
+        assertThat(curlPod.curl(HTTPBIN_80).ok())
+                .as("access while the file is empty")
+                .isTrue();
         Files.writeString(saved, policy);
         Files.delete(cli.configDir().resolve("latin1.yaml"));
         within("the saved file is read again", () -> sourceProblems().equals("[]") ? true : null);
@@ -123,7 +134,8 @@ class EgressWalkthroughIT {
         Path go = workDir.resolve("keepalive.go");
         Path output = workDir.resolve("keepalive.out");
         Process client = curlPod.keepAliveClient("httpbin.org", "/get", go, output);
-        await("first request on the kept-alive connection").atMost(Duration.ofSeconds(10))
+        await("first request on the kept-alive connection")
+                .atMost(Duration.ofSeconds(10))
                 .until(() -> Files.exists(output) && Files.readString(output).contains("first"));
         assertThat(Files.readString(output)).contains("first 200");
         cli.delete("egress", "curl", "httpbin-80");
@@ -133,19 +145,25 @@ class EgressWalkthroughIT {
         Files.createFile(go);
         assertThat(client.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         String second = Files.readString(output);
-        say("   existing connection after the delete: " + second.replace('\n', ' ').trim());
-        assertThat(second).as("a request on a connection opened before the delete is refused too")
+        say("   existing connection after the delete: "
+                + second.replace('\n', ' ').trim());
+        assertThat(second)
+                .as("a request on a connection opened before the delete is refused too")
                 .containsAnyOf("second 403", "second closed");
     }
 
     @Test
     @Order(3)
     void step3_httpsEgressBySni() throws Exception {
-        assertThat(curlPod.curl(HTTPBIN_443).denied()).as("https before the policy").isTrue();
+        assertThat(curlPod.curl(HTTPBIN_443).denied())
+                .as("https before the policy")
+                .isTrue();
         step("3. apply Egress httpbin-443 (https, port 443, SNI httpbin.org)");
         cli.apply(Manifests.HTTPBIN_443);
         awaitOk(curlPod, HTTPBIN_443);
-        assertThat(curlPod.curl(FLOMESH_443).denied()).as("another SNI on 443 stays denied").isTrue();
+        assertThat(curlPod.curl(FLOMESH_443).denied())
+                .as("another SNI on 443 stays denied")
+                .isTrue();
         assertOtherPodBlocked();
         step("3. delete Egress httpbin-443");
         cli.delete("egress", "curl", "httpbin-443");
@@ -155,7 +173,9 @@ class EgressWalkthroughIT {
     @Test
     @Order(4)
     void step4_tcpEgressByPort() throws Exception {
-        assertThat(curlPod.curl(FLOMESH_443).denied()).as("flomesh.io before the policy").isTrue();
+        assertThat(curlPod.curl(FLOMESH_443).denied())
+                .as("flomesh.io before the policy")
+                .isTrue();
         step("4. apply Egress tcp-443 (tcp, port 443, any host)");
         cli.apply(Manifests.TCP_443);
         awaitOk(curlPod, FLOMESH_443);
@@ -176,7 +196,9 @@ class EgressWalkthroughIT {
         awaitOk(curlPod, HTTPBIN_80);
         Pod.CurlResult forbidden = curlPod.curl(status);
         say("   " + forbidden);
-        assertThat(forbidden.status()).as("/status/200 is not in the route group").isEqualTo(403);
+        assertThat(forbidden.status())
+                .as("/status/200 is not in the route group")
+                .isEqualTo(403);
         assertHttpDenied(curlPod, status);
         assertOtherPodBlocked();
         step("5. update HTTPRouteGroup egress-http-route: add /status.*");
@@ -200,8 +222,12 @@ class EgressWalkthroughIT {
             return b.isSsh() ? b : null;
         });
         say("   banner '" + banner.text() + "' after " + banner.seconds() + " s");
-        assertThat(banner.seconds()).as("a server-first banner must not wait for protocol detection").isLessThan(1.0);
-        assertThat(otherPod.banner(NetworkLab.SSH_IP, 22).isSsh()).as("other ServiceAccount gets no banner").isFalse();
+        assertThat(banner.seconds())
+                .as("a server-first banner must not wait for protocol detection")
+                .isLessThan(1.0);
+        assertThat(otherPod.banner(NetworkLab.SSH_IP, 22).isSsh())
+                .as("other ServiceAccount gets no banner")
+                .isFalse();
         cli.delete("egress", "curl", "ssh-22");
         within("SSH blocked again", () -> curlPod.banner(NetworkLab.SSH_IP, 22).isSsh() ? null : true);
     }
@@ -220,11 +246,16 @@ class EgressWalkthroughIT {
                 curlPod.curl("http://" + NetworkLab.IMPOSTOR_IP + "/get", "-H", "Host: httpbin.org"));
         for (Pod.CurlResult spoof : spoofs) {
             say("   " + spoof);
-            assertThat(spoof.body()).as(spoof.url() + " answered by the impostor").doesNotContain("impostor");
-            assertThat(spoof.ok()).as(spoof + ": served by the real httpbin.org, as DNS says").isTrue();
+            assertThat(spoof.body())
+                    .as(spoof.url() + " answered by the impostor")
+                    .doesNotContain("impostor");
+            assertThat(spoof.ok())
+                    .as(spoof + ": served by the real httpbin.org, as DNS says")
+                    .isTrue();
             assertThat(spoof.body()).contains("\"headers\"");
         }
-        Pod.CurlResult https = curlPod.curl("https://" + NetworkLab.IMPOSTOR_IP + "/get", "-k", "-H", "Host: httpbin.org");
+        Pod.CurlResult https =
+                curlPod.curl("https://" + NetworkLab.IMPOSTOR_IP + "/get", "-k", "-H", "Host: httpbin.org");
         say("   https to the impostor's IP without SNI: " + https);
         assertThat(https.denied()).as("TLS without an allowed SNI").isTrue();
         assertThat(lab.impostorLog()).as("no connection may reach the impostor").isEqualTo(impostorBefore);
@@ -243,7 +274,9 @@ class EgressWalkthroughIT {
             awaitOk(pod, HTTPBIN_80);
             awaitOk(pod, HTTPBIN_443);
             awaitOk(pod, FLOMESH_443);
-            assertThat(pod.banner(NetworkLab.SSH_IP, 22).isSsh()).as(pod.identity() + " reaches sshd").isTrue();
+            assertThat(pod.banner(NetworkLab.SSH_IP, 22).isSsh())
+                    .as(pod.identity() + " reaches sshd")
+                    .isTrue();
         }
         step("8. kubectl patch meshconfig: enableEgress=false");
         cli.patchMeshConfig(Manifests.ENABLE_EGRESS_POLICY);
@@ -306,7 +339,9 @@ class EgressWalkthroughIT {
         Pod.CurlResult result = pod.curl(url + (url.contains("?") ? "&" : "?") + probe);
         say("   " + pod.identity() + ": " + result);
         assertThat(result.denied()).as(result.toString()).isTrue();
-        assertThat(lab.httpbinAccessLog()).as("denied request reached httpbin.org").doesNotContain(probe);
+        assertThat(lab.httpbinAccessLog())
+                .as("denied request reached httpbin.org")
+                .doesNotContain(probe);
     }
 
     private void assertOtherPodBlocked() throws IOException {
@@ -350,7 +385,10 @@ class EgressWalkthroughIT {
         long start = System.nanoTime();
         List<T> holder = new ArrayList<>();
         try {
-            await(what).atMost(TAKES_EFFECT_WITHIN).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+            await(what)
+                    .atMost(TAKES_EFFECT_WITHIN)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(100))
                     .until(() -> {
                         T value = check.call();
                         if (value != null) {

@@ -8,14 +8,15 @@ import java.nio.file.Path;
 /** The Flomesh egress guide's manifests, read verbatim from deploy/examples, plus the manifests of our extra steps. */
 final class Manifests {
 
-    private Manifests() {
-    }
+    private Manifests() {}
 
-    private static final Path GUIDE = Path.of(System.getProperty("portcullis.examples",
-            "../deploy/examples/fsm-egress-guide"));
+    private static final Path GUIDE =
+            Path.of(System.getProperty("portcullis.examples", "../deploy/examples/fsm-egress-guide"));
 
     /** The guide's {@code kubectl patch meshconfig} argument. */
-    static final String ENABLE_EGRESS_POLICY = guide("meshconfig-merge-patch.json").trim();
+    static final String ENABLE_EGRESS_POLICY =
+            guide("meshconfig-merge-patch.json").trim();
+
     static final String ENABLE_PASSTHROUGH =
             "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true},\"traffic\":{\"enableEgress\":true}}}";
 

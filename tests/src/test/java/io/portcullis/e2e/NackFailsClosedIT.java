@@ -26,6 +26,7 @@ class NackFailsClosedIT {
 
     /** RE2 program size 211 (Latin-1 and UTF-8): over this sidecar's 100, under the 1024 Portcullis accepts. */
     private static final String BIG_REGEX = "/get(/[a-zA-Z0-9_.-]{1,40})?";
+
     private static final Duration TAKES_EFFECT_WITHIN = Duration.ofSeconds(10);
     private static final String GET = "http://httpbin.org/get";
     private static final String IP = "http://httpbin.org/ip";
@@ -64,7 +65,8 @@ class NackFailsClosedIT {
 
     @Test
     void aNarrowingTheSidecarRejectsDropsThePolicyInsteadOfLeavingItOpenAndAFixTriesItAgain() throws Exception {
-        cli.apply(egress("httpbin-80", "httpbin.org", 80, "http", null) + "---\n" + egress("flomesh-443", "flomesh.io", 443, "https", null));
+        cli.apply(egress("httpbin-80", "httpbin.org", 80, "http", null) + "---\n"
+                + egress("flomesh-443", "flomesh.io", 443, "https", null));
         awaitStatus(GET, 200);
         awaitStatus(IP, 200);
         awaitStatus(FLOMESH, 200);
@@ -76,7 +78,9 @@ class NackFailsClosedIT {
         awaitRunsServedVersion();
         assertDeniedBeforeHttpbin(IP);
         assertDeniedBeforeHttpbin(GET);
-        assertThat(curlPod.curl(FLOMESH).ok()).as("the identity's other policy keeps working").isTrue();
+        assertThat(curlPod.curl(FLOMESH).ok())
+                .as("the identity's other policy keeps working")
+                .isTrue();
 
         JsonNode rejection = within("/debug/problems names the quarantined policy with Envoy's message", () -> {
             for (JsonNode p : controlPlane.problems().path("rejectedByEnvoy")) {
@@ -90,20 +94,27 @@ class NackFailsClosedIT {
         assertThat(rejection.get("identity").asText()).isEqualTo("curl/curl");
         assertThat(rejection.get("envoyMessage").asText()).containsIgnoringCase("program size");
         assertThat(rejection.get("fix").asText()).startsWith("Envoy rejected the config built from this policy");
-        assertThat(controlPlane.logText()).containsPattern("ERROR .*curl/curl REJECTED RouteConfiguration version \\w+; "
-                + "quarantined for curl/curl .*Egress curl/httpbin-80.*program size");
+        assertThat(controlPlane.logText())
+                .containsPattern("ERROR .*curl/curl REJECTED RouteConfiguration version \\w+; "
+                        + "quarantined for curl/curl .*Egress curl/httpbin-80.*program size");
 
         long nacks = nacks();
-        await("NACKs stay put: no resend loop").during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10))
-                .pollInterval(Duration.ofMillis(250)).until(() -> nacks() == nacks);
-        assertThat(nacks).as("Envoy rejected the narrowed config once (a handful at most), not in a loop")
+        await("NACKs stay put: no resend loop")
+                .during(Duration.ofSeconds(3))
+                .atMost(Duration.ofSeconds(10))
+                .pollInterval(Duration.ofMillis(250))
+                .until(() -> nacks() == nacks);
+        assertThat(nacks)
+                .as("Envoy rejected the narrowed config once (a handful at most), not in a loop")
                 .isBetween(1L, 3L);
         assertThat(envoyLoggedRejections()).as("rejections in Envoy's log").isBetween(1L, 3L);
 
         // Fix the policy: its content changes, so it is tried again, and this time Envoy takes it.
         cli.apply(routeGroup("/get") + "---\n" + egress("httpbin-80", "httpbin.org", 80, "http", "get-only"));
         awaitStatus(GET, 200);
-        assertThat(curlPod.curl(IP).status()).as("narrowed now: /ip is not a matching path").isEqualTo(403);
+        assertThat(curlPod.curl(IP).status())
+                .as("narrowed now: /ip is not a matching path")
+                .isEqualTo(403);
         assertThat(controlPlane.problems().get("rejectedByEnvoy")).isEmpty();
         awaitRunsServedVersion();
         assertThat(curlPod.curl(FLOMESH).ok()).isTrue();
@@ -125,7 +136,9 @@ class NackFailsClosedIT {
         Pod.CurlResult result = curlPod.curl(url + "?" + probe);
         assertThat(result.denied()).as(result.toString()).isTrue();
         assertThat(result.status()).as(result.toString()).isNotEqualTo(200);
-        assertThat(lab.httpbinAccessLog()).as("denied request reached httpbin.org").doesNotContain(probe);
+        assertThat(lab.httpbinAccessLog())
+                .as("denied request reached httpbin.org")
+                .doesNotContain(probe);
     }
 
     /** The sidecar ACKed the version its identity is served: Envoy runs exactly what /debug/xds shows. */
@@ -152,14 +165,20 @@ class NackFailsClosedIT {
      * the RDS subscription that rejected goes away with the policy, and its counters with it.
      */
     private long envoyLoggedRejections() {
-        return sidecar.logText().lines().filter(line -> line.contains("gRPC config for") && line.contains(" rejected: ")).count();
+        return sidecar.logText()
+                .lines()
+                .filter(line -> line.contains("gRPC config for") && line.contains(" rejected: "))
+                .count();
     }
 
     private <T> T within(String what, java.util.concurrent.Callable<T> check) {
         long start = System.nanoTime();
         java.util.concurrent.atomic.AtomicReference<T> value = new java.util.concurrent.atomic.AtomicReference<>();
         try {
-            await(what).atMost(TAKES_EFFECT_WITHIN).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(200))
+            await(what)
+                    .atMost(TAKES_EFFECT_WITHIN)
+                    .pollDelay(Duration.ZERO)
+                    .pollInterval(Duration.ofMillis(200))
                     .until(() -> {
                         assertThat(sidecar.alive()).as("sidecar running").isTrue();
                         value.set(check.call());

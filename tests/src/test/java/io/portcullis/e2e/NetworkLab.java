@@ -25,7 +25,8 @@ final class NetworkLab implements AutoCloseable {
     }
 
     NetworkLab up() {
-        ProcessRun.run(Duration.ofMinutes(2), null, List.of("bash", script.toString(), "up", stateDir.toString())).orFail();
+        ProcessRun.run(Duration.ofMinutes(2), null, List.of("bash", script.toString(), "up", stateDir.toString()))
+                .orFail();
         return this;
     }
 

@@ -22,15 +22,33 @@ record Pod(String netns, String namespace, String serviceAccount, String podName
 
     /** {@code curl} as in the guide; extra args such as {@code --resolve} or {@code -H} come first. */
     CurlResult curl(String url, String... extraArgs) {
-        List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", netns, "curl", "-sS", "--max-time", "4",
-                "--cacert", caCertificate.toString(), "-o", "-", "-w", "\n%{http_code}"));
+        List<String> command = new ArrayList<>(List.of(
+                "ip",
+                "netns",
+                "exec",
+                netns,
+                "curl",
+                "-sS",
+                "--max-time",
+                "4",
+                "--cacert",
+                caCertificate.toString(),
+                "-o",
+                "-",
+                "-w",
+                "\n%{http_code}"));
         command.addAll(List.of(extraArgs));
         command.add(url);
         ProcessRun run = ProcessRun.run(Duration.ofSeconds(20), null, command);
         String out = run.stdout();
         int split = out.lastIndexOf('\n');
         int status = split < 0 ? 0 : parse(out.substring(split + 1).trim());
-        return new CurlResult(url, run.exitCode(), status, split < 0 ? out : out.substring(0, split), run.stderr().trim());
+        return new CurlResult(
+                url,
+                run.exitCode(),
+                status,
+                split < 0 ? out : out.substring(0, split),
+                run.stderr().trim());
     }
 
     /**
@@ -50,8 +68,11 @@ record Pod(String netns, String namespace, String serviceAccount, String podName
                     data = b""
                 print("%.3f %s" % (time.monotonic() - start, data.decode("ascii", "replace").strip()))
                 """;
-        ProcessRun run = ProcessRun.run(Duration.ofSeconds(20), null,
-                List.of("ip", "netns", "exec", netns, "python3", "-c", script, address, String.valueOf(port))).orFail();
+        ProcessRun run = ProcessRun.run(
+                        Duration.ofSeconds(20),
+                        null,
+                        List.of("ip", "netns", "exec", netns, "python3", "-c", script, address, String.valueOf(port)))
+                .orFail();
         String[] parts = run.stdout().trim().split(" ", 2);
         return new Banner(Double.parseDouble(parts[0]), parts.length > 1 ? parts[1] : "");
     }
@@ -78,7 +99,9 @@ record Pod(String netns, String namespace, String serviceAccount, String podName
                     print("second closed", type(e).__name__, flush=True)
                 """;
         return new ProcessBuilder("ip", "netns", "exec", netns, "python3", "-c", script, host, path, goFile.toString())
-                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+                .redirectErrorStream(true)
+                .redirectOutput(output.toFile())
+                .start();
     }
 
     private static int parse(String code) {

@@ -32,17 +32,33 @@ record PortcullisCli(Path jar, Path configDir) {
 
     /** {@code kubectl apply -f -} against the directory store. */
     String apply(String manifests) {
-        return run(manifests, "apply", "--config-dir", configDir.toString(), "-f", "-").stdout().trim();
+        return run(manifests, "apply", "--config-dir", configDir.toString(), "-f", "-")
+                .stdout()
+                .trim();
     }
 
     /** {@code kubectl delete egress NAME -n NAMESPACE}. */
     String delete(String kind, String namespace, String name) {
-        return run(null, "delete", "--config-dir", configDir.toString(), kind, name, "-n", namespace).stdout().trim();
+        return run(null, "delete", "--config-dir", configDir.toString(), kind, name, "-n", namespace)
+                .stdout()
+                .trim();
     }
 
     /** The guide's {@code kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '...' --type=merge}. */
     String patchMeshConfig(String json) {
-        return run(null, "patch", "--config-dir", configDir.toString(), "meshconfig", "fsm-mesh-config", "-n", "fsm-system",
-                "-p", json, "--type=merge").stdout().trim();
+        return run(
+                        null,
+                        "patch",
+                        "--config-dir",
+                        configDir.toString(),
+                        "meshconfig",
+                        "fsm-mesh-config",
+                        "-n",
+                        "fsm-system",
+                        "-p",
+                        json,
+                        "--type=merge")
+                .stdout()
+                .trim();
     }
 }

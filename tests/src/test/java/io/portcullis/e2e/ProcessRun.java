@@ -16,7 +16,8 @@ record ProcessRun(List<String> command, int exitCode, String stdout, String stde
             Path out = Files.createTempFile("pcl-out", ".txt");
             Path err = Files.createTempFile("pcl-err", ".txt");
             try {
-                ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+                ProcessBuilder builder =
+                        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
                 Process process = builder.start();
                 try (var in = process.getOutputStream()) {
                     if (stdin != null) {
@@ -25,7 +26,8 @@ record ProcessRun(List<String> command, int exitCode, String stdout, String stde
                 }
                 if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     process.destroyForcibly().waitFor();
-                    throw new AssertionError("command did not finish within " + timeout + ": " + String.join(" ", command));
+                    throw new AssertionError(
+                            "command did not finish within " + timeout + ": " + String.join(" ", command));
                 }
                 return new ProcessRun(command, process.exitValue(), Files.readString(out), Files.readString(err));
             } finally {

@@ -61,10 +61,20 @@ final class Sidecar implements AutoCloseable {
         return startOverMutualTls(cli, pod, workDir, xdsArgs, Map.of());
     }
 
-    private static Sidecar startOverMutualTls(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs,
-            Map<String, Object> runtime) throws IOException {
-        Path bootstrap = bootstrap(cli, pod, workDir, xdsArgs, "--ca-dir", cli.caDir().toString(),
-                "--cert-dir", certDir(pod, workDir).toString(), "--key-owner-uid", String.valueOf(PROXY_UID));
+    private static Sidecar startOverMutualTls(
+            PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs, Map<String, Object> runtime)
+            throws IOException {
+        Path bootstrap = bootstrap(
+                cli,
+                pod,
+                workDir,
+                xdsArgs,
+                "--ca-dir",
+                cli.caDir().toString(),
+                "--cert-dir",
+                certDir(pod, workDir).toString(),
+                "--key-owner-uid",
+                String.valueOf(PROXY_UID));
         if (!runtime.isEmpty()) {
             addRuntimeLayer(bootstrap, runtime);
         }
@@ -72,7 +82,8 @@ final class Sidecar implements AutoCloseable {
     }
 
     private static List<String> defaultXdsArgs() {
-        return List.of("--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT));
+        return List.of(
+                "--xds-host", NetworkLab.HOST_ADDRESS, "--xds-port", String.valueOf(ControlPlaneProcess.XDS_PORT));
     }
 
     /** Where {@link #start} keeps the pod's certificate files (the layout of envoy-bootstrap's CertificateDirectory). */
@@ -89,8 +100,8 @@ final class Sidecar implements AutoCloseable {
     static Path bootstrap(PortcullisCli cli, Pod pod, Path workDir, List<String> xdsArgs, String... extraArgs)
             throws IOException {
         Path bootstrap = workDir.resolve(pod.podName() + "-bootstrap.yaml");
-        List<String> args = new java.util.ArrayList<>(List.of("bootstrap", "-n", pod.namespace(), "--service-account",
-                pod.serviceAccount(), "--pod", pod.podName()));
+        List<String> args = new java.util.ArrayList<>(List.of(
+                "bootstrap", "-n", pod.namespace(), "--service-account", pod.serviceAccount(), "--pod", pod.podName()));
         args.addAll(xdsArgs);
         args.addAll(List.of("-o", bootstrap.toString()));
         args.addAll(List.of(extraArgs));
@@ -103,19 +114,42 @@ final class Sidecar implements AutoCloseable {
     static Sidecar startWithBootstrap(PortcullisCli cli, Pod pod, Path workDir, Path bootstrap) throws IOException {
 
         // What the init container does: install the redirect in the pod's namespace.
-        String rules = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID)).stdout();
-        ProcessRun.run(Duration.ofSeconds(20), rules, List.of("ip", "netns", "exec", pod.netns(), "iptables-restore", "--noflush"))
+        String rules = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID))
+                .stdout();
+        ProcessRun.run(
+                        Duration.ofSeconds(20),
+                        rules,
+                        List.of("ip", "netns", "exec", pod.netns(), "iptables-restore", "--noflush"))
                 .orFail();
-        String rules6 = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID), "--family", "ipv6").stdout();
-        ProcessRun.run(Duration.ofSeconds(20), rules6, List.of("ip", "netns", "exec", pod.netns(), "ip6tables-restore", "--noflush"))
+        String rules6 = cli.run(null, "iptables", "--proxy-uid", String.valueOf(PROXY_UID), "--family", "ipv6")
+                .stdout();
+        ProcessRun.run(
+                        Duration.ofSeconds(20),
+                        rules6,
+                        List.of("ip", "netns", "exec", pod.netns(), "ip6tables-restore", "--noflush"))
                 .orFail();
 
         Path log = workDir.resolve(pod.podName() + "-envoy.log");
-        Process envoy = new ProcessBuilder("ip", "netns", "exec", pod.netns(),
-                "setpriv", "--reuid=" + PROXY_UID, "--regid=" + PROXY_UID, "--clear-groups",
-                envoyBinary(), "-c", bootstrap.toString(), "--disable-hot-restart", "--log-level", "info",
-                // When a policy is removed its filter chain drains: ask its connections to close at once.
-                "--drain-strategy", "immediate", "--drain-time-s", "2")
+        Process envoy = new ProcessBuilder(
+                        "ip",
+                        "netns",
+                        "exec",
+                        pod.netns(),
+                        "setpriv",
+                        "--reuid=" + PROXY_UID,
+                        "--regid=" + PROXY_UID,
+                        "--clear-groups",
+                        envoyBinary(),
+                        "-c",
+                        bootstrap.toString(),
+                        "--disable-hot-restart",
+                        "--log-level",
+                        "info",
+                        // When a policy is removed its filter chain drains: ask its connections to close at once.
+                        "--drain-strategy",
+                        "immediate",
+                        "--drain-time-s",
+                        "2")
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
@@ -126,7 +160,8 @@ final class Sidecar implements AutoCloseable {
     private static void addRuntimeLayer(Path bootstrap, Map<String, Object> runtime) throws IOException {
         ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
         ObjectNode root = (ObjectNode) yaml.readTree(bootstrap.toFile());
-        ObjectNode layered = root.has("layered_runtime") ? (ObjectNode) root.get("layered_runtime")
+        ObjectNode layered = root.has("layered_runtime")
+                ? (ObjectNode) root.get("layered_runtime")
                 : root.putObject("layered_runtime");
         ArrayNode layers = layered.has("layers") ? (ArrayNode) layered.get("layers") : layered.putArray("layers");
         ObjectNode layer = layers.addObject();

@@ -61,7 +61,9 @@ class SidecarIdentityIT {
 
         curlPod = new Pod("pcl-curl", "curl", "curl", "curl-54ccc6954c-9rlvp", lab.caCertificate());
         curlSidecar = Sidecar.start(cli, curlPod, workDir);
-        await("the genuine curl/curl sidecar reaches httpbin.org").atMost(TRIES).pollInterval(Duration.ofMillis(200))
+        await("the genuine curl/curl sidecar reaches httpbin.org")
+                .atMost(TRIES)
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> curlPod.curl(HTTPBIN_80).ok());
     }
 
@@ -88,24 +90,42 @@ class SidecarIdentityIT {
 
     @Test
     @Order(1)
-    void aSidecarWithACurlSleepCertificateClaimingCurlCurlInItsNodeIdGetsNoConfigAndTheControlPlaneSaysWhy() throws Exception {
+    void aSidecarWithACurlSleepCertificateClaimingCurlCurlInItsNodeIdGetsNoConfigAndTheControlPlaneSaysWhy()
+            throws Exception {
         Pod impostor = new Pod("pcl-other", "curl", "curl", "impostor-1", lab.caCertificate());
         Path certs = workDir.resolve("impostor-certs");
-        cli.run(null, "cert", "issue", "-n", "curl", "--service-account", "sleep", "--ca-dir", cli.caDir().toString(),
-                "--cert-dir", certs.toString(), "--key-owner-uid", String.valueOf(Sidecar.PROXY_UID));
+        cli.run(
+                null,
+                "cert",
+                "issue",
+                "-n",
+                "curl",
+                "--service-account",
+                "sleep",
+                "--ca-dir",
+                cli.caDir().toString(),
+                "--cert-dir",
+                certs.toString(),
+                "--key-owner-uid",
+                String.valueOf(Sidecar.PROXY_UID));
         Path bootstrap = Sidecar.bootstrap(cli, impostor, workDir, "--cert-dir", certs.toString());
 
         caseSidecar = Sidecar.startWithBootstrap(cli, impostor, workDir, bootstrap);
 
         String why = "refusing xDS stream";
-        await("the control plane refuses the impostor's streams, repeatedly").atMost(TRIES).pollInterval(Duration.ofMillis(200))
+        await("the control plane refuses the impostor's streams, repeatedly")
+                .atMost(TRIES)
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> refusals(controlPlane.logText()).size() >= 2);
-        assertThat(refusals(controlPlane.logText())).allSatisfy(line -> assertThat(line).contains(why)
-                .contains("node id 'sidecar~curl~curl~impostor-1' claims curl/curl")
-                .contains("spiffe://cluster.local/ns/curl/sa/sleep")
-                .contains("198.18.0.102:"));
+        assertThat(refusals(controlPlane.logText()))
+                .allSatisfy(line -> assertThat(line)
+                        .contains(why)
+                        .contains("node id 'sidecar~curl~curl~impostor-1' claims curl/curl")
+                        .contains("spiffe://cluster.local/ns/curl/sa/sleep")
+                        .contains("198.18.0.102:"));
         assertNoConfig(impostor);
-        assertThat(controlPlane.sidecars().findValues("nodeId")).extracting(JsonNode::asText)
+        assertThat(controlPlane.sidecars().findValues("nodeId"))
+                .extracting(JsonNode::asText)
                 .containsExactly("sidecar~curl~curl~curl-54ccc6954c-9rlvp");
     }
 
@@ -113,8 +133,16 @@ class SidecarIdentityIT {
     @Order(2)
     void aSidecarWithoutClientCertificateGetsNoConfig() throws Exception {
         Pod sleep = new Pod("pcl-other", "curl", "sleep", "sleep-no-cert", lab.caCertificate());
-        Path bootstrap = Sidecar.bootstrap(cli, sleep, workDir, "--ca-dir", cli.caDir().toString(),
-                "--cert-dir", workDir.resolve("sleep-no-cert-certs").toString(), "--key-owner-uid", String.valueOf(Sidecar.PROXY_UID));
+        Path bootstrap = Sidecar.bootstrap(
+                cli,
+                sleep,
+                workDir,
+                "--ca-dir",
+                cli.caDir().toString(),
+                "--cert-dir",
+                workDir.resolve("sleep-no-cert-certs").toString(),
+                "--key-owner-uid",
+                String.valueOf(Sidecar.PROXY_UID));
         withoutClientCertificate(bootstrap);
 
         caseSidecar = Sidecar.startWithBootstrap(cli, sleep, workDir, bootstrap);
@@ -145,10 +173,14 @@ class SidecarIdentityIT {
 
         caseSidecar = Sidecar.start(cli, sleep, workDir);
 
-        await("curl/sleep sidecar gets its listener").atMost(TRIES).pollInterval(Duration.ofMillis(200))
+        await("curl/sleep sidecar gets its listener")
+                .atMost(TRIES)
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> activeListeners(sleep) >= 1);
         assertThat(controlPlane.logText()).contains("identity=curl/sleep");
-        assertThat(sleep.curl(HTTPBIN_80).denied()).as("curl/sleep has no policy").isTrue();
+        assertThat(sleep.curl(HTTPBIN_80).denied())
+                .as("curl/sleep has no policy")
+                .isTrue();
     }
 
     @Test
@@ -157,28 +189,48 @@ class SidecarIdentityIT {
         BigInteger before = servingSerial(curlPod);
         long envoyStarts = envoyStarts(curlSidecar);
 
-        String issued = cli.run(null, "cert", "issue", "-n", "curl", "--service-account", "curl", "--ca-dir", cli.caDir().toString(),
-                "--cert-dir", Sidecar.certDir(curlPod, workDir).toString(), "--key-owner-uid", String.valueOf(Sidecar.PROXY_UID))
+        String issued = cli.run(
+                        null,
+                        "cert",
+                        "issue",
+                        "-n",
+                        "curl",
+                        "--service-account",
+                        "curl",
+                        "--ca-dir",
+                        cli.caDir().toString(),
+                        "--cert-dir",
+                        Sidecar.certDir(curlPod, workDir).toString(),
+                        "--key-owner-uid",
+                        String.valueOf(Sidecar.PROXY_UID))
                 .stdout();
         Matcher serial = Pattern.compile("serial ([0-9a-f]+)").matcher(issued);
         assertThat(serial.find()).as(issued).isTrue();
         BigInteger renewed = new BigInteger(serial.group(1), 16);
         assertThat(renewed).isNotEqualTo(before);
 
-        await("Envoy's /certs shows the renewed certificate").atMost(TRIES).pollInterval(Duration.ofMillis(200))
+        await("Envoy's /certs shows the renewed certificate")
+                .atMost(TRIES)
+                .pollInterval(Duration.ofMillis(200))
                 .until(() -> renewed.equals(servingSerial(curlPod)));
         assertThat(curlSidecar.alive()).isTrue();
         assertThat(envoyStarts(curlSidecar)).as("Envoy was not restarted").isEqualTo(envoyStarts);
-        assertThat(curlPod.curl(HTTPBIN_80).ok()).as("still allowed after the rotation").isTrue();
+        assertThat(curlPod.curl(HTTPBIN_80).ok())
+                .as("still allowed after the rotation")
+                .isTrue();
 
         // A new control plane forces a new TLS handshake, now with the renewed certificate; a policy
         // change that arrives over it proves the sidecar is served again.
         controlPlane.close();
         controlPlane = startControlPlane("control-plane-2.log");
         cli.delete("egress", "curl", "httpbin-80");
-        await("the policy's removal reaches the sidecar over the new connection").atMost(TRIES).pollInterval(Duration.ofMillis(200))
-                .until(() -> curlPod.curl(HTTPBIN_80 + "?probe=" + UUID.randomUUID()).denied());
-        assertThat(controlPlane.logText()).contains("sidecar connected: node=sidecar~curl~curl~curl-54ccc6954c-9rlvp identity=curl/curl");
+        await("the policy's removal reaches the sidecar over the new connection")
+                .atMost(TRIES)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() ->
+                        curlPod.curl(HTTPBIN_80 + "?probe=" + UUID.randomUUID()).denied());
+        assertThat(controlPlane.logText())
+                .contains("sidecar connected: node=sidecar~curl~curl~curl-54ccc6954c-9rlvp identity=curl/curl");
     }
 
     private ControlPlaneProcess startControlPlane(String logName) throws IOException {
@@ -186,10 +238,14 @@ class SidecarIdentityIT {
     }
 
     private void assertNoConfig(Pod pod) throws IOException {
-        assertThat(activeListeners(pod)).as("listener_manager.total_listeners_active of %s", pod.podName()).isZero();
+        assertThat(activeListeners(pod))
+                .as("listener_manager.total_listeners_active of %s", pod.podName())
+                .isZero();
         JsonNode dump = JSON.readTree(admin(pod, "/config_dump"));
         assertThat(dump.path("configs")).as("Envoy's config dump").isNotEmpty();
-        assertThat(dump.findValues("dynamic_listeners")).as("dynamic listeners in the config dump").isEmpty();
+        assertThat(dump.findValues("dynamic_listeners"))
+                .as("dynamic listeners in the config dump")
+                .isEmpty();
         assertThat(dump.toString()).as("the outbound listener").doesNotContain("egress_outbound");
         String probe = "probe=" + UUID.randomUUID();
         Pod.CurlResult result = pod.curl(HTTPBIN_80 + "?" + probe);
@@ -199,7 +255,8 @@ class SidecarIdentityIT {
 
     /** Envoy really tried to reach the control plane (so "no config" is not just "not yet"). */
     private void awaitConnectionAttempts(Pod pod) {
-        await("Envoy of " + pod.podName() + " tried the control plane several times").atMost(TRIES)
+        await("Envoy of " + pod.podName() + " tried the control plane several times")
+                .atMost(TRIES)
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> stat(pod, "cluster.xds_cluster.upstream_cx_total") >= 3);
     }
@@ -232,26 +289,47 @@ class SidecarIdentityIT {
     private BigInteger servingSerial(Pod pod) throws IOException {
         JsonNode certs = JSON.readTree(admin(pod, "/certs"));
         List<String> serials = certs.findValues("cert_chain").stream()
-                .flatMap(chain -> chain.findValuesAsText("serial_number").stream()).distinct().toList();
+                .flatMap(chain -> chain.findValuesAsText("serial_number").stream())
+                .distinct()
+                .toList();
         assertThat(serials).as("/certs: %s", certs).hasSize(1);
         return new BigInteger(serials.get(0), 16);
     }
 
     private static long envoyStarts(Sidecar sidecar) {
-        return sidecar.logText().lines().filter(l -> l.contains("starting main dispatch loop")).count();
+        return sidecar.logText()
+                .lines()
+                .filter(l -> l.contains("starting main dispatch loop"))
+                .count();
     }
 
     private static String admin(Pod pod, String path) {
-        return ProcessRun.run(Duration.ofSeconds(20), null, List.of("ip", "netns", "exec", pod.netns(), "curl", "-sS",
-                "--max-time", "4", "http://127.0.0.1:15000" + path)).orFail().stdout();
+        return ProcessRun.run(
+                        Duration.ofSeconds(20),
+                        null,
+                        List.of(
+                                "ip",
+                                "netns",
+                                "exec",
+                                pod.netns(),
+                                "curl",
+                                "-sS",
+                                "--max-time",
+                                "4",
+                                "http://127.0.0.1:15000" + path))
+                .orFail()
+                .stdout();
     }
 
     /** The bootstrap as generated, minus the client certificate: TLS to the control plane, but nothing to prove who it is. */
     private static void withoutClientCertificate(Path bootstrap) throws IOException {
         YAMLMapper yaml = new YAMLMapper();
         JsonNode root = yaml.readTree(bootstrap.toFile());
-        ObjectNode tls = (ObjectNode) root.at("/static_resources/clusters/0/transport_socket/typed_config/common_tls_context");
-        assertThat(tls.remove("tls_certificate_sds_secret_configs")).as("the generated bootstrap had a client certificate").isNotNull();
+        ObjectNode tls =
+                (ObjectNode) root.at("/static_resources/clusters/0/transport_socket/typed_config/common_tls_context");
+        assertThat(tls.remove("tls_certificate_sds_secret_configs"))
+                .as("the generated bootstrap had a client certificate")
+                .isNotNull();
         yaml.writeValue(bootstrap.toFile(), root);
     }
 }

@@ -10,10 +10,10 @@ import java.util.List;
 /** The fixed set of upstream clusters every sidecar gets; policies only decide which chains use them. */
 final class EgressClusters {
 
-    private static final Duration CONNECT_TIMEOUT = Duration.newBuilder().setSeconds(5).build();
+    private static final Duration CONNECT_TIMEOUT =
+            Duration.newBuilder().setSeconds(5).build();
 
-    private EgressClusters() {
-    }
+    private EgressClusters() {}
 
     /**
      * One DNS cache shared by the HTTP and TLS forward proxies: Envoy requires every user of a cache name
@@ -53,8 +53,9 @@ final class EgressClusters {
                 .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
                 .setClusterType(Cluster.CustomClusterType.newBuilder()
                         .setName("envoy.clusters.dynamic_forward_proxy")
-                        .setTypedConfig(EnvoyTypes.pack(ClusterConfig.newBuilder().setDnsCacheConfig(dnsCache()).build())))
+                        .setTypedConfig(EnvoyTypes.pack(ClusterConfig.newBuilder()
+                                .setDnsCacheConfig(dnsCache())
+                                .build())))
                 .build();
     }
-
 }

@@ -11,8 +11,7 @@ public final class EgressNames {
     public static final String DENY_CLUSTER = "egress_deny";
     public static final String DNS_CACHE = "egress_dns_cache";
 
-    private EgressNames() {
-    }
+    private EgressNames() {}
 
     public static String httpRouteConfig(int port) {
         return "egress_http_" + port;

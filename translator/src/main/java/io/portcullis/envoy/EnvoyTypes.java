@@ -32,14 +32,15 @@ public final class EnvoyTypes {
             .add(ClusterConfig.getDescriptor())
             .add(PerRouteConfig.getDescriptor())
             .add(io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.getDescriptor())
-            .add(io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig.getDescriptor())
+            .add(
+                    io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig
+                            .getDescriptor())
             .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
             .build();
 
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().usingTypeRegistry(REGISTRY);
 
-    private EnvoyTypes() {
-    }
+    private EnvoyTypes() {}
 
     public static Any pack(Message message) {
         return Any.pack(message);

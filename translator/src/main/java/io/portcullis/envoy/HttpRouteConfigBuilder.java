@@ -28,12 +28,11 @@ final class HttpRouteConfigBuilder {
     static final String DENY_UNKNOWN_HOST = "deny_host_not_allowed";
     private static final int FORBIDDEN = 403;
 
-    private HttpRouteConfigBuilder() {
-    }
+    private HttpRouteConfigBuilder() {}
 
     static RouteConfiguration build(PortPlan plan) {
-        RouteConfiguration.Builder config = RouteConfiguration.newBuilder()
-                .setName(EgressNames.httpRouteConfig(plan.port()));
+        RouteConfiguration.Builder config =
+                RouteConfiguration.newBuilder().setName(EgressNames.httpRouteConfig(plan.port()));
         for (HttpHostAccess host : plan.httpHosts()) {
             config.addVirtualHosts(virtualHost(plan.port(), host));
         }
@@ -67,8 +66,11 @@ final class HttpRouteConfigBuilder {
         } else {
             vhost.addDomains(host.host()).addDomains(host.host() + ":" + port);
             // Resolve exactly host:port of the policy, whatever port the client wrote.
-            vhost.putTypedPerFilterConfig(DYNAMIC_FORWARD_PROXY_FILTER, EnvoyTypes.pack(PerRouteConfig.newBuilder()
-                    .setHostRewriteLiteral(port == 80 ? host.host() : host.host() + ":" + port).build()));
+            vhost.putTypedPerFilterConfig(
+                    DYNAMIC_FORWARD_PROXY_FILTER,
+                    EnvoyTypes.pack(PerRouteConfig.newBuilder()
+                            .setHostRewriteLiteral(port == 80 ? host.host() : host.host() + ":" + port)
+                            .build()));
         }
         if (host.anyRequest()) {
             vhost.addRoutes(allow("allow " + String.join(",", host.origins()), prefixMatch()));
@@ -85,8 +87,9 @@ final class HttpRouteConfigBuilder {
                 vhost.addRoutes(allow(match.origin() + ":" + method, routeMatch(match, method)));
             }
         }
-        vhost.addRoutes(deny("deny_no_route_match", "request matches no HTTPRouteGroup match of the Egress policies for "
-                + host.host()));
+        vhost.addRoutes(deny(
+                "deny_no_route_match",
+                "request matches no HTTPRouteGroup match of the Egress policies for " + host.host()));
         return vhost.build();
     }
 
@@ -96,17 +99,21 @@ final class HttpRouteConfigBuilder {
 
     /** @param method the exact :method to match, or null for any */
     private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder routeMatch(RouteMatch match, String method) {
-        io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder route = match.pathRegex() == null ? prefixMatch()
+        io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder route = match.pathRegex() == null
+                ? prefixMatch()
                 // Envoy matches safe_regex against the whole path with the query string removed.
                 : io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setSafeRegex(regex(match.pathRegex()));
         if (method != null) {
-            route.addHeaders(HeaderMatcher.newBuilder().setName(":method")
+            route.addHeaders(HeaderMatcher.newBuilder()
+                    .setName(":method")
                     .setStringMatch(StringMatcher.newBuilder().setExact(method)));
         }
-        List<Map.Entry<String, String>> headers = new ArrayList<>(match.headers().entrySet());
+        List<Map.Entry<String, String>> headers =
+                new ArrayList<>(match.headers().entrySet());
         headers.sort(Map.Entry.comparingByKey());
         for (Map.Entry<String, String> header : headers) {
-            route.addHeaders(HeaderMatcher.newBuilder().setName(header.getKey())
+            route.addHeaders(HeaderMatcher.newBuilder()
+                    .setName(header.getKey())
                     .setStringMatch(StringMatcher.newBuilder().setSafeRegex(regex(header.getValue()))));
         }
         return route;

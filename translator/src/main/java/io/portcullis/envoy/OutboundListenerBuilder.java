@@ -36,23 +36,29 @@ import java.util.List;
  */
 final class OutboundListenerBuilder {
 
-    private OutboundListenerBuilder() {
-    }
+    private OutboundListenerBuilder() {}
 
     static Listener build(SidecarEgressModel model) {
         Listener.Builder listener = Listener.newBuilder()
                 .setName(EgressNames.OUTBOUND_LISTENER)
-                .setAddress(Address.newBuilder().setSocketAddress(SocketAddress.newBuilder()
-                        .setAddress("0.0.0.0").setPortValue(SidecarContract.OUTBOUND_PORT)))
+                .setAddress(Address.newBuilder()
+                        .setSocketAddress(SocketAddress.newBuilder()
+                                .setAddress("0.0.0.0")
+                                .setPortValue(SidecarContract.OUTBOUND_PORT)))
                 .setTrafficDirection(TrafficDirection.OUTBOUND)
                 // Recover the address the workload dialled from the iptables REDIRECT.
-                .addListenerFilters(ListenerFilter.newBuilder().setName("envoy.filters.listener.original_dst")
+                .addListenerFilters(ListenerFilter.newBuilder()
+                        .setName("envoy.filters.listener.original_dst")
                         .setTypedConfig(EnvoyTypes.pack(OriginalDst.getDefaultInstance())));
         if (model.mode() == EgressMode.PASSTHROUGH) {
-            return listener.setDefaultFilterChain(tcpChain("passthrough", EgressNames.ORIGINAL_DESTINATION_CLUSTER,
-                    "egress_passthrough")).build();
+            return listener.setDefaultFilterChain(
+                            tcpChain("passthrough", EgressNames.ORIGINAL_DESTINATION_CLUSTER, "egress_passthrough"))
+                    .build();
         }
-        List<Integer> tlsPorts = model.ports().stream().filter(p -> !p.tlsHosts().isEmpty()).map(PortPlan::port).toList();
+        List<Integer> tlsPorts = model.ports().stream()
+                .filter(p -> !p.tlsHosts().isEmpty())
+                .map(PortPlan::port)
+                .toList();
         if (!tlsPorts.isEmpty()) {
             listener.addListenerFilters(tlsInspector(tlsPorts));
         }
@@ -70,7 +76,8 @@ final class OutboundListenerBuilder {
                 : "no Egress policy allows this destination for this ServiceAccount";
         FilterChain deny = FilterChain.newBuilder()
                 .setName("deny")
-                .addFilters(tcpProxyFilter(TcpProxy.newBuilder().setStatPrefix("egress_denied")
+                .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
+                        .setStatPrefix("egress_denied")
                         .setCluster(EgressNames.DENY_CLUSTER)
                         .addAccessLog(AccessLogs.tcpDenied(model.identity(), reason))))
                 .build();
@@ -82,17 +89,23 @@ final class OutboundListenerBuilder {
      * protocol never sends, so any other port gets its first byte through without delay.
      */
     private static ListenerFilter tlsInspector(List<Integer> tlsPorts) {
-        ListenerFilterChainMatchPredicate.MatchSet.Builder tlsPortSet = ListenerFilterChainMatchPredicate.MatchSet.newBuilder();
+        ListenerFilterChainMatchPredicate.MatchSet.Builder tlsPortSet =
+                ListenerFilterChainMatchPredicate.MatchSet.newBuilder();
         for (int port : tlsPorts) {
             tlsPortSet.addRules(ListenerFilterChainMatchPredicate.newBuilder()
-                    .setDestinationPortRange(Int32Range.newBuilder().setStart(port).setEnd(port + 1)));
+                    .setDestinationPortRange(
+                            Int32Range.newBuilder().setStart(port).setEnd(port + 1)));
         }
-        ListenerFilterChainMatchPredicate onTlsPort = tlsPorts.size() == 1 ? tlsPortSet.getRules(0)
-                : ListenerFilterChainMatchPredicate.newBuilder().setOrMatch(tlsPortSet).build();
+        ListenerFilterChainMatchPredicate onTlsPort = tlsPorts.size() == 1
+                ? tlsPortSet.getRules(0)
+                : ListenerFilterChainMatchPredicate.newBuilder()
+                        .setOrMatch(tlsPortSet)
+                        .build();
         return ListenerFilter.newBuilder()
                 .setName("envoy.filters.listener.tls_inspector")
                 .setTypedConfig(EnvoyTypes.pack(TlsInspector.getDefaultInstance()))
-                .setFilterDisabled(ListenerFilterChainMatchPredicate.newBuilder().setNotMatch(onTlsPort))
+                .setFilterDisabled(
+                        ListenerFilterChainMatchPredicate.newBuilder().setNotMatch(onTlsPort))
                 .build();
     }
 
@@ -100,23 +113,26 @@ final class OutboundListenerBuilder {
         FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port()));
         ranges.forEach(range -> match.addPrefixRanges(cidr(range)));
         String prefix = "egress_tcp_" + plan.port();
-        return tcpChain(prefix, EgressNames.ORIGINAL_DESTINATION_CLUSTER, prefix).toBuilder().setFilterChainMatch(match).build();
+        return tcpChain(prefix, EgressNames.ORIGINAL_DESTINATION_CLUSTER, prefix).toBuilder()
+                .setFilterChainMatch(match)
+                .build();
     }
 
     private static FilterChain tcpChain(String name, String cluster, String statPrefix) {
         return FilterChain.newBuilder()
                 .setName(name)
-                .addFilters(tcpProxyFilter(TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster)))
+                .addFilters(tcpProxyFilter(
+                        TcpProxy.newBuilder().setStatPrefix(statPrefix).setCluster(cluster)))
                 .build();
     }
 
     /** HTTPS is proxied as a TCP stream (TLS is not terminated) to the SNI's name as DNS resolves it. */
     private static FilterChain tlsChain(PortPlan plan) {
-        var sniForwardProxy = io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig
-                .newBuilder()
-                .setDnsCacheConfig(EgressClusters.dnsCache())
-                .setPortValue(plan.port())
-                .build();
+        var sniForwardProxy =
+                io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig.newBuilder()
+                        .setDnsCacheConfig(EgressClusters.dnsCache())
+                        .setPortValue(plan.port())
+                        .build();
         String prefix = "egress_tls_" + plan.port();
         return FilterChain.newBuilder()
                 .setName(prefix)
@@ -124,17 +140,19 @@ final class OutboundListenerBuilder {
                         .setDestinationPort(UInt32Value.of(plan.port()))
                         .setTransportProtocol("tls")
                         .addAllServerNames(plan.tlsHosts()))
-                .addFilters(Filter.newBuilder().setName("envoy.filters.network.sni_dynamic_forward_proxy")
+                .addFilters(Filter.newBuilder()
+                        .setName("envoy.filters.network.sni_dynamic_forward_proxy")
                         .setTypedConfig(EnvoyTypes.pack(sniForwardProxy)))
-                .addFilters(tcpProxyFilter(TcpProxy.newBuilder().setStatPrefix(prefix)
-                        .setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)))
+                .addFilters(tcpProxyFilter(
+                        TcpProxy.newBuilder().setStatPrefix(prefix).setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)))
                 .build();
     }
 
     private static FilterChain httpChain(SidecarEgressModel model, PortPlan plan) {
-        var forwardProxy = io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
-                .setDnsCacheConfig(EgressClusters.dnsCache())
-                .build();
+        var forwardProxy =
+                io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
+                        .setDnsCacheConfig(EgressClusters.dnsCache())
+                        .build();
         String prefix = "egress_http_" + plan.port();
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix(prefix)
@@ -147,30 +165,39 @@ final class OutboundListenerBuilder {
                 // "/get/../status/500" or "//status" cannot slip past a "/get" rule.
                 .setNormalizePath(com.google.protobuf.BoolValue.of(true))
                 .setMergeSlashes(true)
-                .addHttpFilters(HttpFilter.newBuilder().setName(HttpRouteConfigBuilder.DYNAMIC_FORWARD_PROXY_FILTER)
+                .addHttpFilters(HttpFilter.newBuilder()
+                        .setName(HttpRouteConfigBuilder.DYNAMIC_FORWARD_PROXY_FILTER)
                         .setTypedConfig(EnvoyTypes.pack(forwardProxy)))
                 // The destination is outside the mesh: tell it nothing about Envoy (no x-envoy-* headers)
                 // and let the client see the real server's Server header.
                 .setServerHeaderTransformation(HttpConnectionManager.ServerHeaderTransformation.PASS_THROUGH)
-                .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
-                        .setTypedConfig(EnvoyTypes.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build())))
+                .addHttpFilters(HttpFilter.newBuilder()
+                        .setName("envoy.filters.http.router")
+                        .setTypedConfig(EnvoyTypes.pack(Router.newBuilder()
+                                .setSuppressEnvoyHeaders(true)
+                                .build())))
                 .addAccessLog(AccessLogs.httpDenied(model.identity(), plan.port()))
                 .build();
         return FilterChain.newBuilder()
                 .setName(prefix)
                 .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
-                .addFilters(Filter.newBuilder().setName("envoy.filters.network.http_connection_manager")
+                .addFilters(Filter.newBuilder()
+                        .setName("envoy.filters.network.http_connection_manager")
                         .setTypedConfig(EnvoyTypes.pack(hcm)))
                 .build();
     }
 
     private static Filter tcpProxyFilter(TcpProxy.Builder tcpProxy) {
-        return Filter.newBuilder().setName("envoy.filters.network.tcp_proxy")
-                .setTypedConfig(EnvoyTypes.pack(tcpProxy.build())).build();
+        return Filter.newBuilder()
+                .setName("envoy.filters.network.tcp_proxy")
+                .setTypedConfig(EnvoyTypes.pack(tcpProxy.build()))
+                .build();
     }
 
     private static CidrRange cidr(Cidr range) {
-        return CidrRange.newBuilder().setAddressPrefix(range.address())
-                .setPrefixLen(UInt32Value.of(range.prefixLength())).build();
+        return CidrRange.newBuilder()
+                .setAddressPrefix(range.address())
+                .setPrefixLen(UInt32Value.of(range.prefixLength()))
+                .build();
     }
 }

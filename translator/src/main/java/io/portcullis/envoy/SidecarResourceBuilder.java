@@ -9,7 +9,8 @@ import java.util.List;
 public final class SidecarResourceBuilder {
 
     public SidecarResources build(SidecarEgressModel model) {
-        List<RouteConfiguration> routes = model.mode() != EgressMode.POLICY ? List.of()
+        List<RouteConfiguration> routes = model.mode() != EgressMode.POLICY
+                ? List.of()
                 : model.ports().stream()
                         .filter(plan -> !plan.httpHosts().isEmpty())
                         .map(HttpRouteConfigBuilder::build)

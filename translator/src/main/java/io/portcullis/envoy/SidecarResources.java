@@ -15,8 +15,8 @@ import java.util.stream.Stream;
  * The xDS resources of one identity's sidecars. The version is a digest of the content, so the same
  * policies always give the same version and an unchanged identity is never re-pushed.
  */
-public record SidecarResources(String version, List<Listener> listeners, List<Cluster> clusters,
-                               List<RouteConfiguration> routes) {
+public record SidecarResources(
+        String version, List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
 
     public SidecarResources {
         listeners = List.copyOf(listeners);
@@ -24,9 +24,15 @@ public record SidecarResources(String version, List<Listener> listeners, List<Cl
         routes = List.copyOf(routes);
     }
 
-    public static SidecarResources of(List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
-        return new SidecarResources(digest(Stream.of(listeners, clusters, routes).flatMap(List::stream).toList()),
-                listeners, clusters, routes);
+    public static SidecarResources of(
+            List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
+        return new SidecarResources(
+                digest(Stream.of(listeners, clusters, routes)
+                        .flatMap(List::stream)
+                        .toList()),
+                listeners,
+                clusters,
+                routes);
     }
 
     /**
@@ -43,16 +49,22 @@ public record SidecarResources(String version, List<Listener> listeners, List<Cl
      * tombstones still reach Envoy: they only ever change together with the live resources.
      */
     public SidecarResources withRetiredRoutes(java.util.Collection<String> retiredRouteNames) {
-        java.util.Set<String> current = routes.stream().map(RouteConfiguration::getName)
-                .collect(java.util.stream.Collectors.toSet());
-        List<RouteConfiguration> tombstones = retiredRouteNames.stream().sorted().distinct()
+        java.util.Set<String> current =
+                routes.stream().map(RouteConfiguration::getName).collect(java.util.stream.Collectors.toSet());
+        List<RouteConfiguration> tombstones = retiredRouteNames.stream()
+                .sorted()
+                .distinct()
                 .filter(name -> !current.contains(name))
                 .map(HttpRouteConfigBuilder::denyAll)
                 .toList();
         if (tombstones.isEmpty()) {
             return this;
         }
-        return new SidecarResources(version, listeners, clusters, Stream.concat(routes.stream(), tombstones.stream()).toList());
+        return new SidecarResources(
+                version,
+                listeners,
+                clusters,
+                Stream.concat(routes.stream(), tombstones.stream()).toList());
     }
 
     private static String digest(List<? extends Message> resources) {

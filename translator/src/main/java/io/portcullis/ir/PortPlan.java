@@ -12,8 +12,13 @@ import java.util.Set;
  * @param httpHosts   hosts reachable over HTTP, matched by Host header, sorted by host
  * @param tlsHosts    hosts reachable over TLS, matched by SNI, sorted
  */
-public record PortPlan(int port, boolean serverFirst, Optional<TcpAccess> tcp, List<HttpHostAccess> httpHosts,
-                       List<String> tlsHosts, Set<String> tlsOrigins) {
+public record PortPlan(
+        int port,
+        boolean serverFirst,
+        Optional<TcpAccess> tcp,
+        List<HttpHostAccess> httpHosts,
+        List<String> tlsHosts,
+        Set<String> tlsOrigins) {
 
     public PortPlan {
         httpHosts = List.copyOf(httpHosts);

@@ -11,8 +11,8 @@ import java.util.List;
  * @param ports     sorted by port; empty unless {@code mode} is POLICY
  * @param conflicts warnings about policies of this identity that cannot all take effect together
  */
-public record SidecarEgressModel(ServiceAccountRef identity, EgressMode mode, List<PortPlan> ports,
-                                 List<PolicyProblem> conflicts) {
+public record SidecarEgressModel(
+        ServiceAccountRef identity, EgressMode mode, List<PortPlan> ports, List<PolicyProblem> conflicts) {
 
     public SidecarEgressModel {
         ports = List.copyOf(ports);

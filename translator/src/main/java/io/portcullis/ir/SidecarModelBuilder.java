@@ -37,7 +37,9 @@ public final class SidecarModelBuilder {
             }
         }
         List<PolicyProblem> conflicts = new ArrayList<>();
-        List<PortPlan> plans = byPort.values().stream().map(acc -> acc.toPlan(identity, conflicts)).toList();
+        List<PortPlan> plans = byPort.values().stream()
+                .map(acc -> acc.toPlan(identity, conflicts))
+                .toList();
         return new SidecarEgressModel(identity, EgressMode.POLICY, plans, conflicts);
     }
 
@@ -71,8 +73,10 @@ public final class SidecarModelBuilder {
                     }
                 }
                 case HTTP -> {
-                    rule.hosts().forEach(host ->
-                            httpHosts.computeIfAbsent(host, h -> new HostAccumulator()).add(origin, rule.matches()));
+                    rule.hosts()
+                            .forEach(host -> httpHosts
+                                    .computeIfAbsent(host, h -> new HostAccumulator())
+                                    .add(origin, rule.matches()));
                     if (!rule.matches().isEmpty()) {
                         restrictedHttpRules.add(rule);
                     }
@@ -86,32 +90,43 @@ public final class SidecarModelBuilder {
         }
 
         PortPlan toPlan(ServiceAccountRef identity, List<PolicyProblem> conflicts) {
-            Optional<TcpAccess> tcp = tcpOrigins.isEmpty() ? Optional.empty()
-                    : Optional.of(new TcpAccess(tcpAnyAddress, tcpAnyAddress ? List.of() : List.copyOf(tcpRanges), tcpOrigins));
+            Optional<TcpAccess> tcp = tcpOrigins.isEmpty()
+                    ? Optional.empty()
+                    : Optional.of(new TcpAccess(
+                            tcpAnyAddress, tcpAnyAddress ? List.of() : List.copyOf(tcpRanges), tcpOrigins));
             if (tcpAnyAddress) {
                 // Any address on this port is allowed as raw TCP, which already covers every HTTP and
                 // TLS host on it; host rules would only add a filter chain with the same match. Route
                 // matches are then moot: say so, since whoever wrote them expects a 403 elsewhere.
                 for (EgressRule rule : restrictedHttpRules) {
-                    conflicts.add(PolicyProblem.warning(rule.origin(), "spec.matches",
-                            "have no effect on port " + port + " for " + identity + ": " + String.join(", ", tcpOrigins)
-                                    + " allows any TCP connection on that port, so every request to " + rule.hosts()
-                                    + " passes; give the tcp policy ipAddresses or another port to keep the route matches"));
+                    conflicts.add(
+                            PolicyProblem.warning(
+                                    rule.origin(),
+                                    "spec.matches",
+                                    "have no effect on port " + port + " for " + identity + ": "
+                                            + String.join(", ", tcpOrigins)
+                                            + " allows any TCP connection on that port, so every request to "
+                                            + rule.hosts()
+                                            + " passes; give the tcp policy ipAddresses or another port to keep the route matches"));
                 }
                 return new PortPlan(port, serverFirst, tcp, List.of(), List.of(), Set.of());
             }
             List<String> tls = List.copyOf(tlsHosts);
             if (serverFirst && !tls.isEmpty()) {
                 for (EgressRule rule : tlsRules) {
-                    conflicts.add(PolicyProblem.warning(rule.origin(), "spec.ports",
+                    conflicts.add(PolicyProblem.warning(
+                            rule.origin(),
+                            "spec.ports",
                             "port " + port + " is tcp-server-first in " + String.join(", ", tcpOrigins)
                                     + " for " + identity + ", so the TLS SNI cannot be read there and https hosts "
-                                    + rule.hosts() + " are not reachable on it; use another port for server-first protocols"));
+                                    + rule.hosts()
+                                    + " are not reachable on it; use another port for server-first protocols"));
                 }
                 tls = List.of();
             }
             List<HttpHostAccess> http = httpHosts.entrySet().stream()
-                    .map(e -> e.getValue().toAccess(e.getKey())).toList();
+                    .map(e -> e.getValue().toAccess(e.getKey()))
+                    .toList();
             return new PortPlan(port, serverFirst, tcp, http, tls, tls.isEmpty() ? Set.of() : tlsOrigins);
         }
     }

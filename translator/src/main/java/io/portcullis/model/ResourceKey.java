@@ -6,7 +6,10 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 public record ResourceKey(String kind, String namespace, String name) implements Comparable<ResourceKey> {
 
     public static ResourceKey of(HasMetadata resource) {
-        return new ResourceKey(resource.getKind(), resource.getMetadata().getNamespace(), resource.getMetadata().getName());
+        return new ResourceKey(
+                resource.getKind(),
+                resource.getMetadata().getNamespace(),
+                resource.getMetadata().getName());
     }
 
     @Override

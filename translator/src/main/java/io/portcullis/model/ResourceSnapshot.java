@@ -28,12 +28,16 @@ public record ResourceSnapshot(EgressSettings mesh, List<Egress> egresses, List<
 
     public Optional<HTTPRouteGroup> routeGroup(String namespace, String name) {
         return routeGroups.stream()
-                .filter(g -> namespace.equals(g.getMetadata().getNamespace()) && name.equals(g.getMetadata().getName()))
+                .filter(g -> namespace.equals(g.getMetadata().getNamespace())
+                        && name.equals(g.getMetadata().getName()))
                 .findFirst();
     }
 
     private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sorted(List<T> resources) {
-        return resources == null ? List.of()
-                : resources.stream().sorted(Comparator.comparing(ResourceKey::of)).toList();
+        return resources == null
+                ? List.of()
+                : resources.stream()
+                        .sorted(Comparator.comparing(ResourceKey::of))
+                        .toList();
     }
 }

@@ -25,15 +25,14 @@ import org.yaml.snakeyaml.resolver.Resolver;
 public final class TranslationReport {
 
     private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
-            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-            .stringQuotingChecker(new QuoteWhatReadsBackAsNoString())
-            .build())
+                    .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                    .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                    .stringQuotingChecker(new QuoteWhatReadsBackAsNoString())
+                    .build())
             .registerModule(new Jdk8Module())
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
-    private TranslationReport() {
-    }
+    private TranslationReport() {}
 
     /**
      * Jackson's minimal quoting leaves {@code 0x10}, {@code 017} or {@code 1e5} plain, which a YAML 1.1

@@ -22,10 +22,13 @@ public enum EgressProtocol {
     }
 
     public static Optional<EgressProtocol> parse(String text) {
-        return Arrays.stream(values()).filter(p -> p.wireName.equalsIgnoreCase(text)).findFirst();
+        return Arrays.stream(values())
+                .filter(p -> p.wireName.equalsIgnoreCase(text))
+                .findFirst();
     }
 
     public static String allowedValues() {
-        return String.join(", ", Arrays.stream(values()).map(EgressProtocol::wireName).toList());
+        return String.join(
+                ", ", Arrays.stream(values()).map(EgressProtocol::wireName).toList());
     }
 }

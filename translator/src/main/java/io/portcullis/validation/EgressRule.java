@@ -10,8 +10,13 @@ import java.util.Set;
  *
  * @param matches the HTTP route matches of every HTTPRouteGroup the policy names; empty means any request
  */
-public record EgressRule(ResourceKey origin, Set<ServiceAccountRef> sources, List<String> hosts, List<Cidr> ipRanges,
-                         List<PortRule> ports, List<RouteMatch> matches) {
+public record EgressRule(
+        ResourceKey origin,
+        Set<ServiceAccountRef> sources,
+        List<String> hosts,
+        List<Cidr> ipRanges,
+        List<PortRule> ports,
+        List<RouteMatch> matches) {
 
     public EgressRule {
         sources = Set.copyOf(sources);
@@ -21,6 +26,5 @@ public record EgressRule(ResourceKey origin, Set<ServiceAccountRef> sources, Lis
         matches = List.copyOf(matches);
     }
 
-    public record PortRule(int number, EgressProtocol protocol) {
-    }
+    public record PortRule(int number, EgressProtocol protocol) {}
 }

@@ -10,19 +10,15 @@ import io.portcullis.bootstrap.SidecarContract;
  */
 public final class EnvoyRegex {
 
-    public sealed interface Verdict permits Accepted, Refused {
-    }
+    public sealed interface Verdict permits Accepted, Refused {}
 
     /** @param programSizeBound at least RE2's ProgramSize() for the regex */
-    public record Accepted(int programSizeBound) implements Verdict {
-    }
+    public record Accepted(int programSizeBound) implements Verdict {}
 
     /** @param reason why, and what to write instead; reads after the quoted regex */
-    public record Refused(String reason) implements Verdict {
-    }
+    public record Refused(String reason) implements Verdict {}
 
-    private EnvoyRegex() {
-    }
+    private EnvoyRegex() {}
 
     public static Verdict check(String regex) {
         return check(regex, SidecarContract.REGEX_MAX_PROGRAM_SIZE);
@@ -40,8 +36,9 @@ public final class EnvoyRegex {
         }
         int size = Re2ProgramSize.of(parsed);
         if (size < 0 || size > maxProgramSize) {
-            return new Refused("compiles to an RE2 program of " + (size < 0 ? "more than " + Re2ProgramSize.MAX_INSTRUCTIONS
-                    : "up to " + size) + " instructions, above the sidecars' limit of " + maxProgramSize
+            return new Refused("compiles to an RE2 program of "
+                    + (size < 0 ? "more than " + Re2ProgramSize.MAX_INSTRUCTIONS : "up to " + size)
+                    + " instructions, above the sidecars' limit of " + maxProgramSize
                     + " (Envoy refuses larger regexes); make it smaller, e.g. replace a long counted repetition such"
                     + " as {1,128} by + or *, or split a long alternation into several matches");
         }

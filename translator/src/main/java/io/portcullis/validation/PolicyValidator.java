@@ -55,8 +55,11 @@ public final class PolicyValidator {
         return new ValidatedPolicies(snapshot.mesh(), rules, problems);
     }
 
-    private Optional<EgressRule> egressRule(Egress egress, ResourceSnapshot snapshot,
-                                            Map<ResourceKey, List<RouteMatch>> validGroups, List<PolicyProblem> problems) {
+    private Optional<EgressRule> egressRule(
+            Egress egress,
+            ResourceSnapshot snapshot,
+            Map<ResourceKey, List<RouteMatch>> validGroups,
+            List<PolicyProblem> problems) {
         ResourceKey key = ResourceKey.of(egress);
         EgressSpec spec = egress.getSpec();
         if (spec == null) {
@@ -67,45 +70,58 @@ public final class PolicyValidator {
         List<String> hosts = hosts(key, spec.hosts(), problems);
         List<Cidr> ranges = ipRanges(key, spec.ipAddresses(), problems);
         List<EgressRule.PortRule> ports = ports(key, spec.ports(), hosts, problems);
-        List<RouteMatch> matches = matches(key, egress.getMetadata().getNamespace(), spec.matches(), snapshot, validGroups,
-                ports, problems);
+        List<RouteMatch> matches = matches(
+                key, egress.getMetadata().getNamespace(), spec.matches(), snapshot, validGroups, ports, problems);
         if (problems.stream().anyMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
             return Optional.empty();
         }
         return Optional.of(new EgressRule(key, sources, hosts, ranges, ports, matches));
     }
 
-    private Set<ServiceAccountRef> sources(ResourceKey key, String policyNamespace, List<EgressSource> sources,
-                                           List<PolicyProblem> problems) {
+    private Set<ServiceAccountRef> sources(
+            ResourceKey key, String policyNamespace, List<EgressSource> sources, List<PolicyProblem> problems) {
         Set<ServiceAccountRef> result = new LinkedHashSet<>();
         if (sources.isEmpty()) {
-            problems.add(PolicyProblem.error(key, "spec.sources",
+            problems.add(PolicyProblem.error(
+                    key,
+                    "spec.sources",
                     "empty; name at least one {kind: ServiceAccount, name, namespace} the policy applies to"));
         }
         for (int i = 0; i < sources.size(); i++) {
             EgressSource source = sources.get(i);
             String field = "spec.sources[" + i + "]";
             if (!"ServiceAccount".equals(source.kind())) {
-                problems.add(PolicyProblem.error(key, field + ".kind",
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".kind",
                         "is '" + source.kind() + "'; the only supported source kind is ServiceAccount"));
                 continue;
             }
             if (!KubernetesNames.isSubdomain(source.name())) {
-                problems.add(PolicyProblem.error(key, field + ".name",
-                        "'" + source.name() + "' is not a ServiceAccount name; give the name of the workload's ServiceAccount"));
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".name",
+                        "'" + source.name()
+                                + "' is not a ServiceAccount name; give the name of the workload's ServiceAccount"));
                 continue;
             }
             if (source.mtls() != null) {
-                problems.add(PolicyProblem.warning(key, field + ".mtls",
+                problems.add(PolicyProblem.warning(
+                        key,
+                        field + ".mtls",
                         "ignored: Portcullis does not issue egress client certificates; the source is matched by its"
                                 + " ServiceAccount alone"));
             }
             // Like kubectl, an omitted namespace means the policy's own namespace.
-            String namespace = source.namespace() == null || source.namespace().isEmpty() ? policyNamespace : source.namespace();
+            String namespace =
+                    source.namespace() == null || source.namespace().isEmpty() ? policyNamespace : source.namespace();
             if (!KubernetesNames.isLabel(namespace)) {
-                problems.add(PolicyProblem.error(key, field + ".namespace", "'" + namespace + "' is not a namespace name;"
-                        + " a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters,"
-                        + " no dots"));
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".namespace",
+                        "'" + namespace + "' is not a namespace name;"
+                                + " a namespace is a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters,"
+                                + " no dots"));
                 continue;
             }
             result.add(new ServiceAccountRef(namespace, source.name()));
@@ -125,7 +141,8 @@ public final class PolicyValidator {
                 String hint = normalised.contains(":") || normalised.contains("/")
                         ? "write the bare host name (no scheme, port or path; ports go in spec.ports)"
                         : "write a DNS name such as httpbin.org, or *.example.com for its subdomains";
-                problems.add(PolicyProblem.error(key, "spec.hosts[" + i + "]", "'" + host + "' is not a host name; " + hint));
+                problems.add(PolicyProblem.error(
+                        key, "spec.hosts[" + i + "]", "'" + host + "' is not a host name; " + hint));
                 continue;
             }
             if (!result.contains(normalised)) {
@@ -141,8 +158,12 @@ public final class PolicyValidator {
             String text = ipAddresses.get(i);
             Optional<Cidr> cidr = Cidr.parse(text);
             if (cidr.isEmpty()) {
-                problems.add(PolicyProblem.error(key, "spec.ipAddresses[" + i + "]",
-                        "'" + text + "' is not an IP range; write CIDR notation such as 198.18.0.0/16 or a single address"));
+                problems.add(
+                        PolicyProblem.error(
+                                key,
+                                "spec.ipAddresses[" + i + "]",
+                                "'" + text
+                                        + "' is not an IP range; write CIDR notation such as 198.18.0.0/16 or a single address"));
             } else if (!result.contains(cidr.get())) {
                 result.add(cidr.get());
             }
@@ -150,30 +171,34 @@ public final class PolicyValidator {
         return result;
     }
 
-    private List<EgressRule.PortRule> ports(ResourceKey key, List<EgressPort> ports, List<String> hosts,
-                                            List<PolicyProblem> problems) {
+    private List<EgressRule.PortRule> ports(
+            ResourceKey key, List<EgressPort> ports, List<String> hosts, List<PolicyProblem> problems) {
         List<EgressRule.PortRule> result = new ArrayList<>();
         if (ports.isEmpty()) {
-            problems.add(PolicyProblem.error(key, "spec.ports",
-                    "empty; list at least one {number, protocol} the sources may reach"));
+            problems.add(PolicyProblem.error(
+                    key, "spec.ports", "empty; list at least one {number, protocol} the sources may reach"));
         }
         for (int i = 0; i < ports.size(); i++) {
             EgressPort port = ports.get(i);
             String field = "spec.ports[" + i + "]";
             if (port.number() == null || port.number() < 1 || port.number() > 65535) {
-                problems.add(PolicyProblem.error(key, field + ".number",
-                        "'" + port.number() + "' is not a TCP port; use 1-65535"));
+                problems.add(PolicyProblem.error(
+                        key, field + ".number", "'" + port.number() + "' is not a TCP port; use 1-65535"));
                 continue;
             }
             Optional<EgressProtocol> protocol = EgressProtocol.parse(port.protocol());
             if (protocol.isEmpty()) {
-                problems.add(PolicyProblem.error(key, field + ".protocol",
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".protocol",
                         "unknown protocol '" + port.protocol() + "'; use one of " + EgressProtocol.allowedValues()));
                 continue;
             }
             boolean needsHosts = protocol.get() == EgressProtocol.HTTP || protocol.get() == EgressProtocol.HTTPS;
             if (needsHosts && hosts.isEmpty()) {
-                problems.add(PolicyProblem.error(key, "spec.hosts",
+                problems.add(PolicyProblem.error(
+                        key,
+                        "spec.hosts",
                         "empty, but " + field + " is " + protocol.get().wireName()
                                 + ", which is matched by host name; list the hosts, or use protocol tcp to allow any host on port "
                                 + port.number()));
@@ -187,40 +212,51 @@ public final class PolicyValidator {
         return result;
     }
 
-    private List<RouteMatch> matches(ResourceKey key, String namespace, List<EgressMatch> matches, ResourceSnapshot snapshot,
-                                     Map<ResourceKey, List<RouteMatch>> validGroups, List<EgressRule.PortRule> ports,
-                                     List<PolicyProblem> problems) {
+    private List<RouteMatch> matches(
+            ResourceKey key,
+            String namespace,
+            List<EgressMatch> matches,
+            ResourceSnapshot snapshot,
+            Map<ResourceKey, List<RouteMatch>> validGroups,
+            List<EgressRule.PortRule> ports,
+            List<PolicyProblem> problems) {
         List<RouteMatch> result = new ArrayList<>();
         for (int i = 0; i < matches.size(); i++) {
             EgressMatch match = matches.get(i);
             String field = "spec.matches[" + i + "]";
             if (!SMI_ROUTE_API_GROUP.equals(match.apiGroup())) {
-                problems.add(PolicyProblem.error(key, field + ".apiGroup",
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".apiGroup",
                         "is '" + match.apiGroup() + "'; only " + SMI_ROUTE_API_GROUP + " is supported"));
                 continue;
             }
             if (match.kind() != null && !HTTP_ROUTE_GROUP_KIND.equals(match.kind())) {
-                problems.add(PolicyProblem.error(key, field + ".kind",
-                        "is '" + match.kind() + "'; only HTTPRouteGroup is supported"));
+                problems.add(PolicyProblem.error(
+                        key, field + ".kind", "is '" + match.kind() + "'; only HTTPRouteGroup is supported"));
                 continue;
             }
             ResourceKey groupKey = new ResourceKey(HTTP_ROUTE_GROUP_KIND, namespace, match.name());
             if (snapshot.routeGroup(namespace, String.valueOf(match.name())).isEmpty()) {
-                problems.add(PolicyProblem.error(key, field + ".name",
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".name",
                         groupKey + " does not exist; create it in namespace " + namespace + " or fix the name"));
                 continue;
             }
             List<RouteMatch> groupMatches = validGroups.get(groupKey);
             if (groupMatches == null) {
-                problems.add(PolicyProblem.error(key, field + ".name",
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".name",
                         groupKey + " is invalid (see its own errors); fix it and this policy is enforced again"));
                 continue;
             }
             result.addAll(groupMatches);
         }
         if (!matches.isEmpty() && ports.stream().noneMatch(p -> p.protocol() == EgressProtocol.HTTP)) {
-            problems.add(PolicyProblem.warning(key, "spec.matches",
-                    "ignored: HTTP route matches apply only to ports with protocol http"));
+            problems.add(PolicyProblem.warning(
+                    key, "spec.matches", "ignored: HTTP route matches apply only to ports with protocol http"));
         }
         return result;
     }

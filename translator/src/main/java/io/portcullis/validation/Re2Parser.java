@@ -61,7 +61,11 @@ final class Re2Parser {
     private int groupDepth;
 
     /** What "(?" opens. */
-    private enum PerlGroup { FLAGS_ONLY, NON_CAPTURING, CAPTURING }
+    private enum PerlGroup {
+        FLAGS_ONLY,
+        NON_CAPTURING,
+        CAPTURING
+    }
 
     private Re2Parser(String regex) {
         this.regex = regex;
@@ -71,9 +75,11 @@ final class Re2Parser {
         for (int i = 0; i < regex.length(); i++) {
             char c = regex.charAt(i);
             if (c > 0x7f) {
-                throw new RegexRefusal("contains the non-ASCII character '" + c + "' (U+"
-                        + String.format("%04X", (int) c) + "); Envoy matches regexes byte by byte, so it would not match"
-                        + " that character as one; match its percent-encoded form (e.g. %C3%A9 for é) or use . per byte");
+                throw new RegexRefusal(
+                        "contains the non-ASCII character '" + c + "' (U+"
+                                + String.format("%04X", (int) c)
+                                + "); Envoy matches regexes byte by byte, so it would not match"
+                                + " that character as one; match its percent-encoded form (e.g. %C3%A9 for é) or use . per byte");
             }
         }
         Re2Parser parser = new Re2Parser(regex);
@@ -211,9 +217,10 @@ final class Re2Parser {
             requireRepeatable(pieces, true, op);
         }
         if ((max != -1 && max < min) || min > MAX_REPEAT || max > MAX_REPEAT) {
-            throw new RegexRefusal("has the repetition " + op + (max != -1 && max < min
-                    ? ", whose maximum is below its minimum; write {min,max} with min <= max"
-                    : ", above RE2's limit of " + MAX_REPEAT + "; use + or * for \"many\", e.g. [a-z]+"));
+            throw new RegexRefusal("has the repetition " + op
+                    + (max != -1 && max < min
+                            ? ", whose maximum is below its minimum; write {min,max} with min <= max"
+                            : ", above RE2's limit of " + MAX_REPEAT + "; use + or * for \"many\", e.g. [a-z]+"));
         }
         requireRepeatable(pieces, false, op);
         Re2Node.Counted counted = new Re2Node.Counted(pieces.get(pieces.size() - 1), min, max, opFlags);
@@ -400,8 +407,9 @@ final class Re2Parser {
     }
 
     private RegexRefusal badPerlGroup(int end) {
-        return new RegexRefusal("has the unsupported group syntax '" + regex.substring(pos, Math.min(end, regex.length()))
-                + "'; RE2 knows (?:...), (?P<name>...) and the flags i, m, s, U as in (?i) or (?i:...)");
+        return new RegexRefusal(
+                "has the unsupported group syntax '" + regex.substring(pos, Math.min(end, regex.length()))
+                        + "'; RE2 knows (?:...), (?P<name>...) and the flags i, m, s, U as in (?i) or (?i:...)");
     }
 
     private void escape(List<Re2Node> pieces) throws RegexRefusal {
@@ -483,7 +491,9 @@ final class Re2Parser {
                             + ", which RE2 does not support; for an octal escape write three digits, e.g. \\101");
                 }
                 code = c - '0';
-                for (int i = 0; i < 2 && pos < regex.length() && regex.charAt(pos) >= '0' && regex.charAt(pos) <= '7'; i++) {
+                for (int i = 0;
+                        i < 2 && pos < regex.length() && regex.charAt(pos) >= '0' && regex.charAt(pos) <= '7';
+                        i++) {
                     code = code * 8 + regex.charAt(pos++) - '0';
                 }
                 return checkedRune(code, start);
@@ -506,7 +516,8 @@ final class Re2Parser {
                     pos++;
                     return checkedRune(code, start);
                 }
-                if (pos + 1 >= regex.length() || Character.digit(regex.charAt(pos), 16) < 0
+                if (pos + 1 >= regex.length()
+                        || Character.digit(regex.charAt(pos), 16) < 0
                         || Character.digit(regex.charAt(pos + 1), 16) < 0) {
                     pos = Math.min(pos + 2, regex.length());
                     throw badEscape(start);
@@ -547,10 +558,11 @@ final class Re2Parser {
             throw outsideLatin1(start);
         }
         if (code > 0x7f) {
-            throw new RegexRefusal("has the escape " + regex.substring(start, pos) + ", which Envoy matches as the single byte 0x"
-                    + String.format("%02X", code) + ", not as the character U+" + String.format("%04X", code)
-                    + " (in UTF-8 that is two bytes); match the percent-encoded or UTF-8 bytes as ASCII text instead,"
-                    + " or use . for any byte");
+            throw new RegexRefusal(
+                    "has the escape " + regex.substring(start, pos) + ", which Envoy matches as the single byte 0x"
+                            + String.format("%02X", code) + ", not as the character U+" + String.format("%04X", code)
+                            + " (in UTF-8 that is two bytes); match the percent-encoded or UTF-8 bytes as ASCII text instead,"
+                            + " or use . for any byte");
         }
         return code;
     }
@@ -558,13 +570,15 @@ final class Re2Parser {
     private RegexRefusal outsideLatin1(int start) {
         int end = regex.indexOf('}', start);
         String escape = regex.substring(start, end < 0 ? Math.min(pos, regex.length()) : end + 1);
-        return new RegexRefusal("has the escape " + escape + ", which Envoy refuses: its RE2 runs in Latin-1 mode, where"
-                + " escapes above \\x{FF} are invalid; match ASCII text instead (e.g. the percent-encoded form)");
+        return new RegexRefusal(
+                "has the escape " + escape + ", which Envoy refuses: its RE2 runs in Latin-1 mode, where"
+                        + " escapes above \\x{FF} are invalid; match ASCII text instead (e.g. the percent-encoded form)");
     }
 
     private RegexRefusal badEscape(int start) {
-        return new RegexRefusal("has the invalid escape sequence '" + regex.substring(start, Math.min(pos, regex.length()))
-                + "' at offset " + start + "; " + FIX_ESCAPE + ", or use \\d \\s \\w \\xHH");
+        return new RegexRefusal(
+                "has the invalid escape sequence '" + regex.substring(start, Math.min(pos, regex.length()))
+                        + "' at offset " + start + "; " + FIX_ESCAPE + ", or use \\d \\s \\w \\xHH");
     }
 
     /** RE2's PushLiteral: with (?i) an ASCII letter matches both cases. */
@@ -609,19 +623,23 @@ final class Re2Parser {
                     boolean negatedGroup = name.startsWith("^");
                     int[] group = POSIX_GROUPS.get(negatedGroup ? name.substring(1) : name);
                     if (group == null) {
-                        throw new RegexRefusal("has the unknown character class [" + regex.substring(pos + 1, close + 1)
-                                + "]; RE2 knows [:alnum:] [:alpha:] [:digit:] [:lower:] [:upper:] [:space:] [:word:] etc.");
+                        throw new RegexRefusal(
+                                "has the unknown character class [" + regex.substring(pos + 1, close + 1)
+                                        + "]; RE2 knows [:alnum:] [:alpha:] [:digit:] [:lower:] [:upper:] [:space:] [:word:] etc.");
                     }
                     addGroup(set, group, negatedGroup);
                     pos = close + 2;
                     continue;
                 }
             }
-            if (regex.length() - pos > 2 && regex.charAt(pos) == '\\'
+            if (regex.length() - pos > 2
+                    && regex.charAt(pos) == '\\'
                     && (regex.charAt(pos + 1) == 'p' || regex.charAt(pos + 1) == 'P')) {
                 throw unicodeClass();
             }
-            if (regex.length() - pos >= 2 && regex.charAt(pos) == '\\' && "dswDSW".indexOf(regex.charAt(pos + 1)) >= 0) {
+            if (regex.length() - pos >= 2
+                    && regex.charAt(pos) == '\\'
+                    && "dswDSW".indexOf(regex.charAt(pos + 1)) >= 0) {
                 char c = regex.charAt(pos + 1);
                 addGroup(set, PERL_GROUPS.get(String.valueOf(Character.toLowerCase(c))), Character.isUpperCase(c));
                 pos += 2;

@@ -1,7 +1,6 @@
 package io.portcullis.validation;
 
 import io.portcullis.validation.Re2Node.EmptyWidthKind;
-import io.portcullis.validation.Re2Node.RepeatKind;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -73,12 +72,15 @@ final class Re2ProgramSize {
             if (parsed instanceof Re2Node.Concat concat) {
                 List<Re2Node> subs = concat.subs();
                 int i = 0;
-                while (i < subs.size() && subs.get(i) instanceof Re2Node.EmptyWidth e && e.kind() == EmptyWidthKind.BEGIN_TEXT) {
+                while (i < subs.size()
+                        && subs.get(i) instanceof Re2Node.EmptyWidth e
+                        && e.kind() == EmptyWidthKind.BEGIN_TEXT) {
                     i++;
                 }
                 if (i > 0 && i < subs.size() && subs.get(i) instanceof Re2Node.Literal) {
                     List<Re2Node> rest = subs.subList(i + 1, subs.size());
-                    Re2Node suffix = rest.isEmpty() ? new Re2Node.EmptyMatch()
+                    Re2Node suffix = rest.isEmpty()
+                            ? new Re2Node.EmptyMatch()
                             : rest.size() == 1 ? rest.get(0) : new Re2Node.Concat(List.copyOf(rest));
                     size = Math.max(size, new Re2ProgramSize().compile(suffix));
                 }
@@ -434,8 +436,12 @@ final class Re2ProgramSize {
             int id = stack.pop();
             while (reachable.add(id)) {
                 if (isAlt(id)) {
-                    predecessors.computeIfAbsent(out[id], k -> new ArrayList<>()).add(id);
-                    predecessors.computeIfAbsent(out1[id], k -> new ArrayList<>()).add(id);
+                    predecessors
+                            .computeIfAbsent(out[id], k -> new ArrayList<>())
+                            .add(id);
+                    predecessors
+                            .computeIfAbsent(out1[id], k -> new ArrayList<>())
+                            .add(id);
                     stack.push(out1[id]);
                     id = out[id];
                 } else if (op[id] == BYTE_RANGE || op[id] == CAPTURE || op[id] == EMPTY_WIDTH) {

@@ -14,11 +14,9 @@ import java.util.List;
 final class Re2Simplifier {
 
     /** The simplified regex, and whether a leading \A was removed (the program is then anchored at the start). */
-    record Simplified(Re2Node regex, boolean anchorStart) {
-    }
+    record Simplified(Re2Node regex, boolean anchorStart) {}
 
-    private Re2Simplifier() {
-    }
+    private Re2Simplifier() {}
 
     static Simplified simplified(Re2Node parsed) {
         Re2Node[] holder = {simplify(coalesce(parsed))};
@@ -26,7 +24,6 @@ final class Re2Simplifier {
         removeAnchor(holder, 0, false);
         return new Simplified(holder[0], anchorStart);
     }
-
 
     /** CoalesceWalker: a*a, a+a*, a{2}a? and the like become one counted repetition (a{1,}, a{1,}, a{2,3}). */
     private static Re2Node coalesce(Re2Node re) {
@@ -50,7 +47,9 @@ final class Re2Simplifier {
                 }
                 yield new Re2Node.Concat(List.copyOf(subs));
             }
-            case Re2Node.Alternate a -> new Re2Node.Alternate(a.subs().stream().map(Re2Simplifier::coalesce).toList());
+            case Re2Node.Alternate a ->
+                new Re2Node.Alternate(
+                        a.subs().stream().map(Re2Simplifier::coalesce).toList());
             case Re2Node.Capture c -> new Re2Node.Capture(coalesce(c.sub()));
             case Re2Node.Repeat r -> new Re2Node.Repeat(r.kind(), coalesce(r.sub()), r.flags());
             case Re2Node.Counted c -> new Re2Node.Counted(coalesce(c.sub()), c.min(), c.max(), c.flags());
@@ -59,7 +58,9 @@ final class Re2Simplifier {
     }
 
     private static boolean isSingleCharacter(Re2Node re) {
-        return re instanceof Re2Node.Literal || re instanceof Re2Node.CharClass || re instanceof Re2Node.AnyChar
+        return re instanceof Re2Node.Literal
+                || re instanceof Re2Node.CharClass
+                || re instanceof Re2Node.AnyChar
                 || re instanceof Re2Node.AnyByte;
     }
 
@@ -70,13 +71,15 @@ final class Re2Simplifier {
         int max;
         int flags;
         switch (r1) {
-            case Re2Node.Repeat r when isSingleCharacter(r.sub()) -> {
+            case Re2Node.Repeat r
+            when isSingleCharacter(r.sub()) -> {
                 sub = r.sub();
                 flags = r.flags();
                 min = r.kind() == RepeatKind.PLUS ? 1 : 0;
                 max = r.kind() == RepeatKind.QUEST ? 1 : -1;
             }
-            case Re2Node.Counted c when isSingleCharacter(c.sub()) -> {
+            case Re2Node.Counted c
+            when isSingleCharacter(c.sub()) -> {
                 sub = c.sub();
                 flags = c.flags();
                 min = c.min();
@@ -87,8 +90,8 @@ final class Re2Simplifier {
             }
         }
         switch (r2) {
-            case Re2Node.Repeat r when r.sub().equals(sub)
-                    && (r.flags() & Re2Node.NON_GREEDY) == (flags & Re2Node.NON_GREEDY) -> {
+            case Re2Node.Repeat r
+            when r.sub().equals(sub) && (r.flags() & Re2Node.NON_GREEDY) == (flags & Re2Node.NON_GREEDY) -> {
                 if (r.kind() == RepeatKind.PLUS) {
                     min++;
                 }
@@ -98,8 +101,8 @@ final class Re2Simplifier {
                     max = -1;
                 }
             }
-            case Re2Node.Counted c when c.sub().equals(sub)
-                    && (c.flags() & Re2Node.NON_GREEDY) == (flags & Re2Node.NON_GREEDY) -> {
+            case Re2Node.Counted c
+            when c.sub().equals(sub) && (c.flags() & Re2Node.NON_GREEDY) == (flags & Re2Node.NON_GREEDY) -> {
                 min += c.min();
                 max = c.max() == -1 || max == -1 ? -1 : max + c.max();
             }
@@ -168,8 +171,9 @@ final class Re2Simplifier {
     /** SimplifyWalker::SimplifyRepeat: x{2,5} is xx(x(x(x)?)?)?, x{3,} is xxx+. */
     private static Re2Node simplifyCounted(Re2Node re, int min, int max, int flags) {
         List<Re2Node> subs = Re2Parser.children(re);
-        if (isEmptyOp(re) || ((re instanceof Re2Node.Concat || re instanceof Re2Node.Alternate)
-                && subs.stream().allMatch(Re2Simplifier::isEmptyOp))) {
+        if (isEmptyOp(re)
+                || ((re instanceof Re2Node.Concat || re instanceof Re2Node.Alternate)
+                        && subs.stream().allMatch(Re2Simplifier::isEmptyOp))) {
             min = Math.min(min, 1);
             max = Math.min(max, 1);
         }
@@ -222,7 +226,8 @@ final class Re2Simplifier {
             return false;
         }
         switch (re) {
-            case Re2Node.Concat c when !c.subs().isEmpty() -> {
+            case Re2Node.Concat c
+            when !c.subs().isEmpty() -> {
                 int index = start ? 0 : c.subs().size() - 1;
                 Re2Node[] sub = {c.subs().get(index)};
                 if (removeAnchor(sub, depth + 1, start)) {
@@ -241,7 +246,8 @@ final class Re2Simplifier {
                 }
                 return false;
             }
-            case Re2Node.EmptyWidth e when e.kind() == (start ? EmptyWidthKind.BEGIN_TEXT : EmptyWidthKind.END_TEXT) -> {
+            case Re2Node.EmptyWidth e
+            when e.kind() == (start ? EmptyWidthKind.BEGIN_TEXT : EmptyWidthKind.END_TEXT) -> {
                 holder[0] = new Re2Node.EmptyMatch();
                 return true;
             }

@@ -16,15 +16,17 @@ import java.util.Map;
  */
 final class RouteGroupValidator {
 
-    private static final java.util.regex.Pattern HTTP_TOKEN = java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
+    private static final java.util.regex.Pattern HTTP_TOKEN =
+            java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
     List<RouteMatch> matches(HTTPRouteGroup group, List<PolicyProblem> problems) {
         ResourceKey key = ResourceKey.of(group);
         List<RouteMatch> result = new ArrayList<>();
-        List<HttpMatch> matches = group.getSpec() == null ? List.of() : group.getSpec().matches();
+        List<HttpMatch> matches =
+                group.getSpec() == null ? List.of() : group.getSpec().matches();
         if (matches.isEmpty()) {
-            problems.add(PolicyProblem.error(key, "spec.matches",
-                    "empty; list at least one match (name, pathRegex, methods, headers)"));
+            problems.add(PolicyProblem.error(
+                    key, "spec.matches", "empty; list at least one match (name, pathRegex, methods, headers)"));
         }
         for (int i = 0; i < matches.size(); i++) {
             HttpMatch match = matches.get(i);
@@ -42,7 +44,9 @@ final class RouteGroupValidator {
                     break;
                 }
                 if (method == null || !HTTP_TOKEN.matcher(method).matches()) {
-                    problems.add(PolicyProblem.error(key, field + ".methods[" + m + "]",
+                    problems.add(PolicyProblem.error(
+                            key,
+                            field + ".methods[" + m + "]",
                             "'" + method + "' is not an HTTP method; write e.g. GET, or * for any"));
                 } else if (!methods.contains(method.toUpperCase(Locale.ROOT))) {
                     methods.add(method.toUpperCase(Locale.ROOT));
@@ -51,25 +55,31 @@ final class RouteGroupValidator {
             Map<String, String> headers = new LinkedHashMap<>();
             match.headers().forEach((name, value) -> {
                 if (name == null || !HTTP_TOKEN.matcher(name).matches()) {
-                    problems.add(PolicyProblem.error(key, field + ".headers",
-                            "'" + name + "' is not an HTTP header name"));
+                    problems.add(
+                            PolicyProblem.error(key, field + ".headers", "'" + name + "' is not an HTTP header name"));
                     return;
                 }
                 if (value == null) {
-                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
+                    problems.add(PolicyProblem.error(
+                            key,
+                            field + ".headers." + name,
                             "has no value; give an RE2 regex the header value must match"));
                     return;
                 }
                 if (value.isEmpty()) {
                     // Envoy refuses an empty regex; an empty value is more likely a slip than "header present".
-                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
+                    problems.add(PolicyProblem.error(
+                            key,
+                            field + ".headers." + name,
                             "empty; give an RE2 regex the value must match, e.g. '.*' for any value"));
                     return;
                 }
                 checkRegex(key, field + ".headers." + name, value, problems);
                 // HTTP header names are case-insensitive; Envoy holds them lower-case.
                 if (headers.putIfAbsent(name.toLowerCase(Locale.ROOT), value) != null) {
-                    problems.add(PolicyProblem.error(key, field + ".headers." + name,
+                    problems.add(PolicyProblem.error(
+                            key,
+                            field + ".headers." + name,
                             "names the same header as another entry (header names are case-insensitive); "
                                     + "merge them into one regex"));
                 }

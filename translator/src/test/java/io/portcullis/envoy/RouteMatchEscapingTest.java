@@ -38,8 +38,10 @@ class RouteMatchEscapingTest {
                 """;
         ManifestSet set = new ManifestReader().read(yaml, "test");
         assertThat(set.problems()).isEmpty();
-        return new EgressTranslator().translate(ResourceSnapshot.of(null, set.resourcesOf(Egress.class),
-                set.resourcesOf(HTTPRouteGroup.class)), List.of(CURL));
+        return new EgressTranslator()
+                .translate(
+                        ResourceSnapshot.of(null, set.resourcesOf(Egress.class), set.resourcesOf(HTTPRouteGroup.class)),
+                        List.of(CURL));
     }
 
     @Test
@@ -48,17 +50,29 @@ class RouteMatchEscapingTest {
                   - name: odd
                     methods: [GET, ".*"]
                 """);
-        var routes = translation.resources().get(CURL).routes().get(0).getVirtualHosts(0).getRoutesList();
-        assertThat(routes).extracting(r -> r.getName()).containsExactly(
-                "HTTPRouteGroup:curl/api#odd:GET", "HTTPRouteGroup:curl/api#odd:.*", "deny_no_route_match");
+        var routes = translation
+                .resources()
+                .get(CURL)
+                .routes()
+                .get(0)
+                .getVirtualHosts(0)
+                .getRoutesList();
+        assertThat(routes)
+                .extracting(r -> r.getName())
+                .containsExactly(
+                        "HTTPRouteGroup:curl/api#odd:GET", "HTTPRouteGroup:curl/api#odd:.*", "deny_no_route_match");
         assertThat(routes.subList(0, 2)).allSatisfy(route -> {
             assertThat(route.getMatch().getHeadersList()).singleElement().satisfies(header -> {
                 assertThat(header.getName()).isEqualTo(":method");
-                assertThat(header.getStringMatch().hasSafeRegex()).as("a method is never a regex").isFalse();
+                assertThat(header.getStringMatch().hasSafeRegex())
+                        .as("a method is never a regex")
+                        .isFalse();
             });
         });
-        assertThat(routes.get(0).getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo("GET");
-        assertThat(routes.get(1).getMatch().getHeaders(0).getStringMatch().getExact()).isEqualTo(".*");
+        assertThat(routes.get(0).getMatch().getHeaders(0).getStringMatch().getExact())
+                .isEqualTo("GET");
+        assertThat(routes.get(1).getMatch().getHeaders(0).getStringMatch().getExact())
+                .isEqualTo(".*");
     }
 
     @Test
@@ -69,9 +83,12 @@ class RouteMatchEscapingTest {
                       User-Agent: a
                       user-agent: b
                 """);
-        assertThat(translation.policies().problems()).anySatisfy(problem ->
-                assertThat(problem.toString()).contains("HTTPRouteGroup curl/api spec.matches[0].headers.user-agent")
+        assertThat(translation.policies().problems())
+                .anySatisfy(problem -> assertThat(problem.toString())
+                        .contains("HTTPRouteGroup curl/api spec.matches[0].headers.user-agent")
                         .contains("case-insensitive"));
-        assertThat(translation.policies().rules()).as("the Egress naming the invalid group is skipped").isEmpty();
+        assertThat(translation.policies().rules())
+                .as("the Egress naming the invalid group is skipped")
+                .isEmpty();
     }
 }

@@ -27,8 +27,10 @@ class SidecarModelBuilderTest {
     private static final ServiceAccountRef CURL = new ServiceAccountRef("curl", "curl");
     private static final ServiceAccountRef OTHER = new ServiceAccountRef("curl", "other");
     private static final RouteMatch GET = new RouteMatch("HTTPRouteGroup:curl/r#get", "/get", List.of(), Map.of());
-    private static final RouteMatch STATUS = new RouteMatch("HTTPRouteGroup:curl/r#status", "/status.*", List.of(), Map.of());
-    private static final RouteMatch POST = new RouteMatch("HTTPRouteGroup:curl/r#post", "/post", List.of("POST"), Map.of());
+    private static final RouteMatch STATUS =
+            new RouteMatch("HTTPRouteGroup:curl/r#status", "/status.*", List.of(), Map.of());
+    private static final RouteMatch POST =
+            new RouteMatch("HTTPRouteGroup:curl/r#post", "/post", List.of("POST"), Map.of());
 
     private final SidecarModelBuilder builder = new SidecarModelBuilder();
 
@@ -105,8 +107,11 @@ class SidecarModelBuilderTest {
                 rule("c").ranges("10.1.0.0/16").port(5432, TCP_SERVER_FIRST));
 
         PortPlan plan = single(model);
-        assertThat(plan.serverFirst()).as("one server-first policy makes the port server-first").isTrue();
-        assertThat(plan.tcp().orElseThrow().ranges()).extracting(Cidr::toString)
+        assertThat(plan.serverFirst())
+                .as("one server-first policy makes the port server-first")
+                .isTrue();
+        assertThat(plan.tcp().orElseThrow().ranges())
+                .extracting(Cidr::toString)
                 .containsExactly("10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/24");
     }
 
@@ -154,19 +159,21 @@ class SidecarModelBuilderTest {
         SidecarEgressModel other = builder.build(policies(new EgressSettings(true, false), rules), OTHER);
         assertThat(other.ports()).extracting(PortPlan::port).containsExactly(5432);
 
-        SidecarEgressModel nobody = builder.build(policies(new EgressSettings(true, false), rules),
-                new ServiceAccountRef("default", "default"));
+        SidecarEgressModel nobody = builder.build(
+                policies(new EgressSettings(true, false), rules), new ServiceAccountRef("default", "default"));
         assertThat(nobody.mode()).isEqualTo(EgressMode.POLICY);
         assertThat(nobody.ports()).isEmpty();
     }
 
     @Test
     void meshSettingsDecideTheMode() {
-        List<EgressRule> rules = List.of(rule("a").hosts("httpbin.org").port(80, HTTP).build());
+        List<EgressRule> rules =
+                List.of(rule("a").hosts("httpbin.org").port(80, HTTP).build());
         assertThat(builder.build(policies(new EgressSettings(true, true), rules), CURL))
                 .satisfies(m -> assertThat(m.mode()).isEqualTo(EgressMode.PASSTHROUGH))
                 .satisfies(m -> assertThat(m.ports()).isEmpty());
-        assertThat(builder.build(policies(new EgressSettings(false, true), rules), CURL).mode())
+        assertThat(builder.build(policies(new EgressSettings(false, true), rules), CURL)
+                        .mode())
                 .isEqualTo(EgressMode.PASSTHROUGH);
         assertThat(builder.build(policies(new EgressSettings(false, false), rules), CURL))
                 .satisfies(m -> assertThat(m.mode()).isEqualTo(EgressMode.DENY_ALL))
@@ -182,18 +189,28 @@ class SidecarModelBuilderTest {
             rules.add(rule("tcp-" + name).port(22, TCP));
         }
         SidecarEgressModel model = build(rules.toArray(RuleBuilder[]::new));
-        List<String> sorted = List.of("Egress curl/a", "Egress curl/b", "Egress curl/c", "Egress curl/d",
-                "Egress curl/e", "Egress curl/f", "Egress curl/g");
-        assertThat(List.copyOf(model.ports().get(1).httpHosts().get(0).origins())).isEqualTo(sorted);
+        List<String> sorted = List.of(
+                "Egress curl/a",
+                "Egress curl/b",
+                "Egress curl/c",
+                "Egress curl/d",
+                "Egress curl/e",
+                "Egress curl/f",
+                "Egress curl/g");
+        assertThat(List.copyOf(model.ports().get(1).httpHosts().get(0).origins()))
+                .isEqualTo(sorted);
         assertThat(List.copyOf(model.ports().get(2).tlsOrigins())).isEqualTo(sorted);
         assertThat(List.copyOf(model.ports().get(0).tcp().orElseThrow().origins()))
-                .isEqualTo(sorted.stream().map(o -> o.replace("curl/", "curl/tcp-")).toList());
+                .isEqualTo(sorted.stream()
+                        .map(o -> o.replace("curl/", "curl/tcp-"))
+                        .toList());
     }
 
     // ------------------------------------------------------------------ helpers
 
     private SidecarEgressModel build(RuleBuilder... rules) {
-        List<EgressRule> built = java.util.Arrays.stream(rules).map(RuleBuilder::build).toList();
+        List<EgressRule> built =
+                java.util.Arrays.stream(rules).map(RuleBuilder::build).toList();
         return builder.build(policies(new EgressSettings(true, false), built), CURL);
     }
 
@@ -233,7 +250,10 @@ class SidecarModelBuilderTest {
         }
 
         RuleBuilder ranges(String... cidrs) {
-            ranges = java.util.Arrays.stream(cidrs).map(c -> Cidr.parse(c).orElseThrow()).distinct().toList();
+            ranges = java.util.Arrays.stream(cidrs)
+                    .map(c -> Cidr.parse(c).orElseThrow())
+                    .distinct()
+                    .toList();
             return this;
         }
 

@@ -53,23 +53,31 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
 
     @Provide
     Arbitrary<List<GeneratedPolicySet>> batches() {
-        return new PolicySetArbitraries(PropertyRunSettings.regexFeatures()).policySets()
-                .list().ofMinSize(1).ofMaxSize(MAX_SETS_PER_ENVOY_RUN).withSizeDistribution(RandomDistribution.uniform());
+        return new PolicySetArbitraries(PropertyRunSettings.regexFeatures())
+                .policySets()
+                .list()
+                .ofMinSize(1)
+                .ofMaxSize(MAX_SETS_PER_ENVOY_RUN)
+                .withSizeDistribution(RandomDistribution.uniform());
     }
 
     @Property(shrinking = ShrinkingMode.BOUNDED)
     @AddLifecycleHook(PropertyRunSettings.class)
     void envoyAcceptsTheXdsOfEveryIdentityOfEveryGeneratedPolicySet(@ForAll("batches") List<GeneratedPolicySet> sets)
             throws IOException {
-        List<TranslatedSet> translated = sets.stream().map(EnvoyAcceptsGeneratedPolicySetsTest::translate).toList();
+        List<TranslatedSet> translated = sets.stream()
+                .map(EnvoyAcceptsGeneratedPolicySetsTest::translate)
+                .toList();
         EnvoyProcess.Result batch = validate(translated);
         long done = STATS.sets.addAndGet(sets.size());
         // Progress for long runs; in fail-fast mode the count would mostly be shrinking steps.
         if (PropertyRunSettings.collectAll() && done / 500 != (done - sets.size()) / 500) {
-            System.out.printf("progress: %d sets, %d rejected, %.0f s in Envoy%n", done, STATS.rejectedSets.get(),
-                    STATS.envoyNanos.get() / 1e9);
+            System.out.printf(
+                    "progress: %d sets, %d rejected, %.0f s in Envoy%n",
+                    done, STATS.rejectedSets.get(), STATS.envoyNanos.get() / 1e9);
         }
-        STATS.identities.addAndGet(translated.stream().mapToInt(t -> t.resources().size()).sum());
+        STATS.identities.addAndGet(
+                translated.stream().mapToInt(t -> t.resources().size()).sum());
         if (batch.exitCode() == 0) {
             return;
         }
@@ -93,7 +101,8 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
             failures.add("the batch as a whole (no set alone): " + envoyError(batch.output()));
         }
         if (!PropertyRunSettings.collectAll()) {
-            throw new AssertionError("envoy --mode validate rejected generated config:\n" + String.join("\n", failures));
+            throw new AssertionError(
+                    "envoy --mode validate rejected generated config:\n" + String.join("\n", failures));
         }
     }
 
@@ -104,16 +113,27 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
      */
     @Example
     void aBatchWithOneBrokenIdentityIsRejectedWithEnvoysMessage() throws IOException {
-        GeneratedPolicySet set = new GeneratedPolicySet(GeneratedPolicySet.Mesh.ABSENT, List.of(new GeneratedPolicySet.Policy(
-                "curl", List.of(new GeneratedPolicySet.Source("curl", null)), List.of("httpbin.org"), List.of(),
-                List.of(new GeneratedPolicySet.Port(80, "http")), List.of())), List.of(), GeneratedPolicySet.Quoting.SINGLE);
+        GeneratedPolicySet set = new GeneratedPolicySet(
+                GeneratedPolicySet.Mesh.ABSENT,
+                List.of(new GeneratedPolicySet.Policy(
+                        "curl",
+                        List.of(new GeneratedPolicySet.Source("curl", null)),
+                        List.of("httpbin.org"),
+                        List.of(),
+                        List.of(new GeneratedPolicySet.Port(80, "http")),
+                        List.of())),
+                List.of(),
+                GeneratedPolicySet.Quoting.SINGLE);
         TranslatedSet good = translate(set);
         SidecarResources resources = good.resources().get(UNNAMED);
         Listener listener = resources.listeners().get(0);
         var http = listener.getFilterChains(0);
-        SidecarResources broken = SidecarResources.of(List.of(listener.toBuilder()
-                        .addFilterChains(http.toBuilder().setName("duplicate_of_" + http.getName())).build()),
-                resources.clusters(), resources.routes());
+        SidecarResources broken = SidecarResources.of(
+                List.of(listener.toBuilder()
+                        .addFilterChains(http.toBuilder().setName("duplicate_of_" + http.getName()))
+                        .build()),
+                resources.clusters(),
+                resources.routes());
         TranslatedSet bad = new TranslatedSet(set, Map.of(UNNAMED, broken));
 
         assertThat(validate(List.of(good, good, good)).exitCode()).isZero();
@@ -121,33 +141,35 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
         assertThat(result.exitCode()).isNotZero();
         assertThat(envoyError(result.output()))
                 // Envoy names the listener by address: the second identity of the batch got port 15001 + 1.
-                .contains("error adding listener '0.0.0.0:15002'").contains("has the same matching rules defined as");
+                .contains("error adding listener '0.0.0.0:15002'")
+                .contains("has the same matching rules defined as");
     }
 
     @AfterContainer
     static void report() {
         System.out.println(STATS.summary());
         if (PropertyRunSettings.collectAll() && STATS.rejectedSets.get() > 0) {
-            throw new AssertionError(STATS.rejectedSets.get() + " generated policy sets were rejected by Envoy:\n"
-                    + STATS.summary());
+            throw new AssertionError(
+                    STATS.rejectedSets.get() + " generated policy sets were rejected by Envoy:\n" + STATS.summary());
         }
     }
 
     // ------------------------------------------------------------------ translation
 
     /** One generated set translated for every identity it names, as {@code portcullis translate} does. */
-    record TranslatedSet(GeneratedPolicySet set, Map<ServiceAccountRef, SidecarResources> resources) {
-    }
+    record TranslatedSet(GeneratedPolicySet set, Map<ServiceAccountRef, SidecarResources> resources) {}
 
     static TranslatedSet translate(GeneratedPolicySet set) {
         long start = System.nanoTime();
         ResourceSnapshot snapshot = set.snapshot();
         EgressTranslator translator = new EgressTranslator();
-        Set<ServiceAccountRef> identities = new TreeSet<>(translator.validate(snapshot).namedIdentities());
+        Set<ServiceAccountRef> identities =
+                new TreeSet<>(translator.validate(snapshot).namedIdentities());
         if (identities.isEmpty()) {
             identities.add(UNNAMED);
         }
-        TranslatedSet translated = new TranslatedSet(set, translator.translate(snapshot, identities).resources());
+        TranslatedSet translated = new TranslatedSet(
+                set, translator.translate(snapshot, identities).resources());
         STATS.translateNanos.addAndGet(System.nanoTime() - start);
         return translated;
     }
@@ -158,8 +180,13 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
         // Keys only name the listeners (egress_outbound@s<set>.<namespace>/<name>); resources are untouched.
         Map<ServiceAccountRef, SidecarResources> all = new TreeMap<>();
         for (int i = 0; i < sets.size(); i++) {
-            for (Map.Entry<ServiceAccountRef, SidecarResources> e : sets.get(i).resources().entrySet()) {
-                all.put(new ServiceAccountRef("s" + i + "." + e.getKey().namespace(), e.getKey().name()), e.getValue());
+            for (Map.Entry<ServiceAccountRef, SidecarResources> e :
+                    sets.get(i).resources().entrySet()) {
+                all.put(
+                        new ServiceAccountRef(
+                                "s" + i + "." + e.getKey().namespace(),
+                                e.getKey().name()),
+                        e.getValue());
             }
         }
         Path file = Files.createTempFile("portcullis-property-", ".json");
@@ -181,7 +208,8 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
         Files.writeString(dir.resolve("rejected-" + n + ".txt"), envoyOutput + "\n" + set.yaml());
     }
 
-    private static final Pattern LOG_LINE = Pattern.compile("^\\[\\d{4}-[^]]*\\]\\[[^]]*\\]\\[(\\w+)\\]\\[[^]]*\\] (.*)$");
+    private static final Pattern LOG_LINE =
+            Pattern.compile("^\\[\\d{4}-[^]]*\\]\\[[^]]*\\]\\[(\\w+)\\]\\[[^]]*\\] (.*)$");
 
     /**
      * Envoy's critical and error log entries without the log prefix, with their continuation lines (a
@@ -210,9 +238,11 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
 
     /** A rejection message with the details that vary between sets (names, numbers, regexes) blanked. */
     static final class RejectionClass {
-        private static final Pattern PREFIX = Pattern.compile("^\\[[^]]*\\] error initializing configuration '[^']*': ");
+        private static final Pattern PREFIX =
+                Pattern.compile("^\\[[^]]*\\] error initializing configuration '[^']*': ");
 
-        private static final Pattern PROTO_CONSTRAINT = Pattern.compile("Proto constraint validation failed \\((.*)\\)");
+        private static final Pattern PROTO_CONSTRAINT =
+                Pattern.compile("Proto constraint validation failed \\((.*)\\)");
 
         static String of(String message) {
             Matcher proto = PROTO_CONSTRAINT.matcher(message);
@@ -221,10 +251,12 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
                 message = "Proto constraint validation failed: " + causes[causes.length - 1];
             }
             // A proto constraint failure spans lines; its first line only points at goo.gle/debugproto.
-            String joined = PREFIX.matcher(message).replaceFirst("").replaceAll("\\s*\\n\\s*", " ")
-                    .replace("goo.gle/debugproto", "").strip();
-            String general = joined
-                    .replaceAll("'[^']*'", "'…'")
+            String joined = PREFIX.matcher(message)
+                    .replaceFirst("")
+                    .replaceAll("\\s*\\n\\s*", " ")
+                    .replace("goo.gle/debugproto", "")
+                    .strip();
+            String general = joined.replaceAll("'[^']*'", "'…'")
                     .replaceAll("\"[^\"]*\"", "\"…\"")
                     .replaceAll("(?<![A-Za-z])\\d+", "N"); // numbers, not the 2 of RE2
             return general.length() > 220 ? general.substring(0, 220) + "…" : general;
@@ -245,11 +277,16 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
             StringBuilder out = new StringBuilder(String.format(
                     "EnvoyAcceptsGeneratedPolicySetsTest: %d sets, %d identities; %d envoy --mode validate runs in %.1f s"
                             + " (%.2f s/run, %.3f s/set); translation %.1f s; %d sets rejected%n",
-                    sets.get(), identities.get(), envoyRuns.get(), envoyNanos.get() / 1e9,
+                    sets.get(),
+                    identities.get(),
+                    envoyRuns.get(),
+                    envoyNanos.get() / 1e9,
                     envoyRuns.get() == 0 ? 0 : envoyNanos.get() / 1e9 / envoyRuns.get(),
-                    sets.get() == 0 ? 0 : envoyNanos.get() / 1e9 / sets.get(), translateNanos.get() / 1e9,
+                    sets.get() == 0 ? 0 : envoyNanos.get() / 1e9 / sets.get(),
+                    translateNanos.get() / 1e9,
                     rejectedSets.get()));
-            rejections.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+            rejections.entrySet().stream()
+                    .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
                     .forEach(e -> out.append(String.format("  %5d  %s%n", e.getValue(), e.getKey())));
             return out.toString();
         }

@@ -66,15 +66,20 @@ class EnvoyAcceptsGoldenConfigTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void envoyAcceptsEveryIdentityOfTheCase(GoldenCase golden) throws IOException {
-        SortedMap<ServiceAccountRef, SidecarResources> resources = golden.translate().resources();
+        SortedMap<ServiceAccountRef, SidecarResources> resources =
+                golden.translate().resources();
         assertThat(resources).isNotEmpty();
         int batch = 0;
         for (List<Map.Entry<ServiceAccountRef, SidecarResources>> identities : byClusters(resources)) {
             Path file = write(golden.name() + "-" + batch++ + ".json", staticBootstrap(identities));
             EnvoyProcess.Result result = timedValidate(file);
             assertThat(result.exitCode())
-                    .as("envoy --mode validate rejected %s for %s (%s):%n%s", golden.name(),
-                            identities.stream().map(Map.Entry::getKey).toList(), file, result.output())
+                    .as(
+                            "envoy --mode validate rejected %s for %s (%s):%n%s",
+                            golden.name(),
+                            identities.stream().map(Map.Entry::getKey).toList(),
+                            file,
+                            result.output())
                     .isZero();
             assertThat(result.output()).contains("OK");
         }
@@ -83,11 +88,16 @@ class EnvoyAcceptsGoldenConfigTest {
     /** Negative control: a listener with two filter chains of the same match must be rejected. */
     @Test
     void envoyRejectsTwoFilterChainsWithTheSameMatch() throws IOException {
-        String json = staticBootstrap(httpHostIdentity(), listener -> {
-            FilterChain http = listener.getFilterChains(0);
-            assertThat(http.hasFilterChainMatch()).isTrue();
-            return listener.toBuilder().addFilterChains(http.toBuilder().setName("duplicate_of_" + http.getName())).build();
-        }, UnaryOperator.identity());
+        String json = staticBootstrap(
+                httpHostIdentity(),
+                listener -> {
+                    FilterChain http = listener.getFilterChains(0);
+                    assertThat(http.hasFilterChainMatch()).isTrue();
+                    return listener.toBuilder()
+                            .addFilterChains(http.toBuilder().setName("duplicate_of_" + http.getName()))
+                            .build();
+                },
+                UnaryOperator.identity());
 
         EnvoyProcess.Result result = timedValidate(write("duplicate-chain.json", json));
 
@@ -100,7 +110,10 @@ class EnvoyAcceptsGoldenConfigTest {
     void envoyRejectsARouteToAnUnknownCluster() throws IOException {
         String json = staticBootstrap(httpHostIdentity(), UnaryOperator.identity(), route -> {
             RouteConfiguration.Builder broken = route.toBuilder();
-            broken.getVirtualHostsBuilder(0).getRoutesBuilder(0).getRouteBuilder().setCluster("no_such_cluster");
+            broken.getVirtualHostsBuilder(0)
+                    .getRoutesBuilder(0)
+                    .getRouteBuilder()
+                    .setCluster("no_such_cluster");
             return broken.build();
         });
 
@@ -120,14 +133,16 @@ class EnvoyAcceptsGoldenConfigTest {
 
     @AfterAll
     static void reportTime() {
-        System.out.printf("EnvoyAcceptsGoldenConfigTest: %d envoy --mode validate runs took %.1f s%n",
+        System.out.printf(
+                "EnvoyAcceptsGoldenConfigTest: %d envoy --mode validate runs took %.1f s%n",
                 ENVOY_RUNS.get(), ENVOY_NANOS.get() / 1e9);
     }
 
     // ------------------------------------------------------------------ bootstrap
 
     private static List<Map.Entry<ServiceAccountRef, SidecarResources>> httpHostIdentity() {
-        SortedMap<ServiceAccountRef, SidecarResources> resources = GoldenCases.named("http-host").translate().resources();
+        SortedMap<ServiceAccountRef, SidecarResources> resources =
+                GoldenCases.named("http-host").translate().resources();
         assertThat(resources.get(ServiceAccountRef.parse("curl/curl")).routes()).hasSize(1);
         return List.copyOf(resources.entrySet());
     }
@@ -136,7 +151,10 @@ class EnvoyAcceptsGoldenConfigTest {
     private static List<List<Map.Entry<ServiceAccountRef, SidecarResources>>> byClusters(
             SortedMap<ServiceAccountRef, SidecarResources> resources) {
         Map<List<Cluster>, List<Map.Entry<ServiceAccountRef, SidecarResources>>> groups = new LinkedHashMap<>();
-        resources.entrySet().forEach(e -> groups.computeIfAbsent(e.getValue().clusters(), k -> new ArrayList<>()).add(e));
+        resources
+                .entrySet()
+                .forEach(e -> groups.computeIfAbsent(e.getValue().clusters(), k -> new ArrayList<>())
+                        .add(e));
         return List.copyOf(groups.values());
     }
 
@@ -148,46 +166,58 @@ class EnvoyAcceptsGoldenConfigTest {
      * @param mutateListener applied to each listener after its routes are inlined (negative controls)
      * @param mutateRoute    applied to each RouteConfiguration before it is inlined (negative controls)
      */
-    static String staticBootstrap(List<Map.Entry<ServiceAccountRef, SidecarResources>> identities,
-                                  UnaryOperator<Listener> mutateListener, UnaryOperator<RouteConfiguration> mutateRoute) {
+    static String staticBootstrap(
+            List<Map.Entry<ServiceAccountRef, SidecarResources>> identities,
+            UnaryOperator<Listener> mutateListener,
+            UnaryOperator<RouteConfiguration> mutateRoute) {
         Bootstrap.StaticResources.Builder statics = Bootstrap.StaticResources.newBuilder()
                 .addAllClusters(identities.get(0).getValue().clusters());
         int listenerIndex = 0;
         for (Map.Entry<ServiceAccountRef, SidecarResources> identity : identities) {
             SidecarResources xds = identity.getValue();
-            assertThat(xds.clusters()).as("clusters of %s", identity.getKey())
+            assertThat(xds.clusters())
+                    .as("clusters of %s", identity.getKey())
                     .isEqualTo(identities.get(0).getValue().clusters());
             Map<String, RouteConfiguration> routes = new LinkedHashMap<>();
             for (RouteConfiguration route : xds.routes()) {
                 assertThat(routes.put(route.getName(), mutateRoute.apply(route)))
-                        .as("%s: two RouteConfigurations named %s", identity.getKey(), route.getName()).isNull();
+                        .as("%s: two RouteConfigurations named %s", identity.getKey(), route.getName())
+                        .isNull();
             }
             TreeSet<String> referenced = new TreeSet<>();
             for (Listener listener : xds.listeners()) {
                 Listener inlined = mutateListener.apply(inlineRoutes(identity.getKey(), listener, routes, referenced));
                 if (identities.size() > 1) {
                     Listener.Builder renamed = inlined.toBuilder().setName(inlined.getName() + "@" + identity.getKey());
-                    renamed.getAddressBuilder().getSocketAddressBuilder()
-                            .setPortValue(inlined.getAddress().getSocketAddress().getPortValue() + listenerIndex);
+                    renamed.getAddressBuilder()
+                            .getSocketAddressBuilder()
+                            .setPortValue(
+                                    inlined.getAddress().getSocketAddress().getPortValue() + listenerIndex);
                     inlined = renamed.build();
                 }
                 listenerIndex++;
                 statics.addListeners(inlined);
             }
-            assertThat(referenced).as("%s: RouteConfigurations no listener uses", identity.getKey())
+            assertThat(referenced)
+                    .as("%s: RouteConfigurations no listener uses", identity.getKey())
                     .isEqualTo(new TreeSet<>(routes.keySet()));
         }
         try {
             // The sidecars' runtime (regex program-size limit), exactly as SidecarBootstrap writes it.
-            return PRINTER.print(Bootstrap.newBuilder().setStaticResources(statics)
-                    .setLayeredRuntime(SidecarBootstrap.runtime()).build());
+            return PRINTER.print(Bootstrap.newBuilder()
+                    .setStaticResources(statics)
+                    .setLayeredRuntime(SidecarBootstrap.runtime())
+                    .build());
         } catch (InvalidProtocolBufferException e) {
             throw new AssertionError("type missing from EnvoyTypes.REGISTRY: " + e.getMessage(), e);
         }
     }
 
-    private static Listener inlineRoutes(ServiceAccountRef identity, Listener listener,
-                                         Map<String, RouteConfiguration> routes, TreeSet<String> referenced) {
+    private static Listener inlineRoutes(
+            ServiceAccountRef identity,
+            Listener listener,
+            Map<String, RouteConfiguration> routes,
+            TreeSet<String> referenced) {
         Listener.Builder builder = listener.toBuilder();
         for (FilterChain.Builder chain : builder.getFilterChainsBuilderList()) {
             inlineRoutes(identity, chain, routes, referenced);
@@ -198,8 +228,11 @@ class EnvoyAcceptsGoldenConfigTest {
         return builder.build();
     }
 
-    private static void inlineRoutes(ServiceAccountRef identity, FilterChain.Builder chain,
-                                     Map<String, RouteConfiguration> routes, TreeSet<String> referenced) {
+    private static void inlineRoutes(
+            ServiceAccountRef identity,
+            FilterChain.Builder chain,
+            Map<String, RouteConfiguration> routes,
+            TreeSet<String> referenced) {
         for (Filter.Builder filter : chain.getFiltersBuilderList()) {
             if (!filter.getTypedConfig().is(HttpConnectionManager.class)) {
                 continue;
@@ -216,7 +249,8 @@ class EnvoyAcceptsGoldenConfigTest {
             String name = hcm.getRds().getRouteConfigName();
             RouteConfiguration route = routes.get(name);
             if (route == null) {
-                fail("%s: filter chain %s uses RDS route config %s, which the translation does not contain (has %s)",
+                fail(
+                        "%s: filter chain %s uses RDS route config %s, which the translation does not contain (has %s)",
                         identity, chain.getName(), name, routes.keySet());
             }
             referenced.add(name);

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.bootstrap.v3.LayeredRuntime;
 import io.envoyproxy.envoy.config.bootstrap.v3.RuntimeLayer;
@@ -34,8 +34,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -66,7 +66,8 @@ class EnvoyAgreesWithEnvoyRegexTest {
 
         EnvoyProcess.Result result = EnvoyProcess.validate(write(accepted, SidecarBootstrap.runtime()));
 
-        assertThat(result.exitCode()).as("envoy --mode validate refused a regex EnvoyRegex accepts:%n%s", result.output())
+        assertThat(result.exitCode())
+                .as("envoy --mode validate refused a regex EnvoyRegex accepts:%n%s", result.output())
                 .isZero();
     }
 
@@ -79,10 +80,15 @@ class EnvoyAgreesWithEnvoyRegexTest {
         int checked = 0;
         for (long seed = 1; checked < 25 && seed < 20_000; seed++) {
             String pattern = Re2PatternGrammar.pattern(seed);
-            if (EnvoyRegex.check(pattern) instanceof EnvoyRegex.Accepted accepted && accepted.programSizeBound() >= 40) {
-                EnvoyProcess.Result result = EnvoyProcess.validate(write(List.of(pattern), runtime(accepted.programSizeBound())));
-                assertThat(result.exitCode()).as("Envoy's program for '%s' is larger than our bound %d:%n%s", pattern,
-                        accepted.programSizeBound(), result.output()).isZero();
+            if (EnvoyRegex.check(pattern) instanceof EnvoyRegex.Accepted accepted
+                    && accepted.programSizeBound() >= 40) {
+                EnvoyProcess.Result result =
+                        EnvoyProcess.validate(write(List.of(pattern), runtime(accepted.programSizeBound())));
+                assertThat(result.exitCode())
+                        .as(
+                                "Envoy's program for '%s' is larger than our bound %d:%n%s",
+                                pattern, accepted.programSizeBound(), result.output())
+                        .isZero();
                 checked++;
             }
         }
@@ -92,26 +98,34 @@ class EnvoyAgreesWithEnvoyRegexTest {
     /** Negative control of the test above: Envoy enforces a limit set this way. */
     @Test
     void envoyRefusesTheManifestPathWithTheLimitSetBelowItsSize() throws IOException {
-        EnvoyProcess.Result result = EnvoyProcess.validate(
-                write(List.of("/v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}"), runtime(660)));
+        EnvoyProcess.Result result =
+                EnvoyProcess.validate(write(List.of("/v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}"), runtime(660)));
         assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isNotZero();
         assertThat(result.output()).contains("RE2 program size of 661 > max program size of 660");
     }
 
     private static LayeredRuntime runtime(int maxProgramSize) {
-        return LayeredRuntime.newBuilder().addLayers(RuntimeLayer.newBuilder().setName("limit")
-                .setStaticLayer(Struct.newBuilder().putFields(SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
-                        Value.newBuilder().setNumberValue(maxProgramSize).build())))
+        return LayeredRuntime.newBuilder()
+                .addLayers(RuntimeLayer.newBuilder()
+                        .setName("limit")
+                        .setStaticLayer(Struct.newBuilder()
+                                .putFields(
+                                        SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
+                                        Value.newBuilder()
+                                                .setNumberValue(maxProgramSize)
+                                                .build())))
                 .build();
     }
 
     /** Negative controls: Envoy refuses these, so the test above can fail; the size one shows the limit is 1024. */
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', value = {
-        "/v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,300} | max program size of 1024",
-        "/\\x{100}                                    | invalid escape sequence",
-        "/((a{10}){10}){11}                           | invalid repetition size",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "/v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,300} | max program size of 1024",
+                "/\\x{100}                                    | invalid escape sequence",
+                "/((a{10}){10}){11}                           | invalid repetition size",
+            })
     void envoyAndEnvoyRegexBothRefuse(String regex, String envoySays) throws IOException {
         assertThat(EnvoyRegex.check(regex)).isInstanceOf(EnvoyRegex.Refused.class);
 
@@ -135,21 +149,30 @@ class EnvoyAgreesWithEnvoyRegexTest {
     private Path write(List<String> regexes, LayeredRuntime runtime) throws IOException {
         VirtualHost.Builder vhost = VirtualHost.newBuilder().setName("sample").addDomains("*");
         for (int i = 0; i < regexes.size(); i++) {
-            vhost.addRoutes(Route.newBuilder().setName("r" + i)
-                    .setMatch(RouteMatch.newBuilder().setSafeRegex(RegexMatcher.newBuilder().setRegex(regexes.get(i))))
+            vhost.addRoutes(Route.newBuilder()
+                    .setName("r" + i)
+                    .setMatch(RouteMatch.newBuilder()
+                            .setSafeRegex(RegexMatcher.newBuilder().setRegex(regexes.get(i))))
                     .setDirectResponse(DirectResponseAction.newBuilder().setStatus(200)));
         }
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix("sample")
-                .setRouteConfig(RouteConfiguration.newBuilder().setName("sample").addVirtualHosts(vhost))
-                .addHttpFilters(HttpFilter.newBuilder().setName("envoy.filters.http.router")
+                .setRouteConfig(
+                        RouteConfiguration.newBuilder().setName("sample").addVirtualHosts(vhost))
+                .addHttpFilters(HttpFilter.newBuilder()
+                        .setName("envoy.filters.http.router")
                         .setTypedConfig(Any.pack(Router.getDefaultInstance())))
                 .build();
-        Listener listener = Listener.newBuilder().setName("sample")
-                .setAddress(Address.newBuilder().setSocketAddress(
-                        SocketAddress.newBuilder().setAddress("127.0.0.1").setPortValue(10000)))
-                .addFilterChains(FilterChain.newBuilder().addFilters(Filter.newBuilder()
-                        .setName("envoy.filters.network.http_connection_manager").setTypedConfig(Any.pack(hcm))))
+        Listener listener = Listener.newBuilder()
+                .setName("sample")
+                .setAddress(Address.newBuilder()
+                        .setSocketAddress(SocketAddress.newBuilder()
+                                .setAddress("127.0.0.1")
+                                .setPortValue(10000)))
+                .addFilterChains(FilterChain.newBuilder()
+                        .addFilters(Filter.newBuilder()
+                                .setName("envoy.filters.network.http_connection_manager")
+                                .setTypedConfig(Any.pack(hcm))))
                 .build();
         Bootstrap bootstrap = Bootstrap.newBuilder()
                 .setStaticResources(Bootstrap.StaticResources.newBuilder().addListeners(listener))

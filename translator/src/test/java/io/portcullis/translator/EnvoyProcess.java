@@ -19,11 +19,9 @@ public final class EnvoyProcess {
 
     static final String INSTALL_HINT = "run scripts/install-deps to install it";
 
-    private EnvoyProcess() {
-    }
+    private EnvoyProcess() {}
 
-    record Result(int exitCode, String output) {
-    }
+    record Result(int exitCode, String output) {}
 
     /** $PORTCULLIS_ENVOY, else /usr/local/lib/portcullis/envoy, else envoy on PATH. */
     public static Path binary() {
@@ -39,16 +37,25 @@ public final class EnvoyProcess {
         if (Files.isExecutable(bundled)) {
             return bundled;
         }
-        return onPath("envoy").orElseGet(() -> fail(
-                "Envoy not found (PORTCULLIS_ENVOY, /usr/local/lib/portcullis/envoy, PATH): " + INSTALL_HINT));
+        return onPath("envoy")
+                .orElseGet(() -> fail(
+                        "Envoy not found (PORTCULLIS_ENVOY, /usr/local/lib/portcullis/envoy, PATH): " + INSTALL_HINT));
     }
 
     /** {@code envoy --mode validate}: parses the bootstrap and builds every static object, opening no socket. */
     static Result validate(Path config) {
-        List<String> command = List.of(binary().toString(), "--mode", "validate", "--log-level", "warn",
-                "--disable-hot-restart", "-c", config.toString());
+        List<String> command = List.of(
+                binary().toString(),
+                "--mode",
+                "validate",
+                "--log-level",
+                "warn",
+                "--disable-hot-restart",
+                "-c",
+                config.toString());
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process process =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
             process.getOutputStream().close();
             byte[] output = process.getInputStream().readAllBytes();
             if (!process.waitFor(60, TimeUnit.SECONDS)) {

@@ -27,35 +27,49 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
     }
 
     /** The MeshConfig of the set: none (secure defaults), or one combination of the two egress switches. */
-    public enum Mesh { ABSENT, POLICY, PASSTHROUGH, POLICY_AND_PASSTHROUGH, BOTH_OFF }
+    public enum Mesh {
+        ABSENT,
+        POLICY,
+        PASSTHROUGH,
+        POLICY_AND_PASSTHROUGH,
+        BOTH_OFF
+    }
 
     /** How scalars are written; plain is used only where YAML would read the text back unchanged. */
-    public enum Quoting { PLAIN_WHERE_SAFE, SINGLE, DOUBLE }
+    public enum Quoting {
+        PLAIN_WHERE_SAFE,
+        SINGLE,
+        DOUBLE
+    }
 
     /** @param namespace null: no metadata.namespace, the reader's caller defaults it to "default" */
-    public record Policy(String namespace, List<Source> sources, List<String> hosts, List<String> ipAddresses,
-                         List<Port> ports, List<Integer> routeGroupRefs) {
-    }
+    public record Policy(
+            String namespace,
+            List<Source> sources,
+            List<String> hosts,
+            List<String> ipAddresses,
+            List<Port> ports,
+            List<Integer> routeGroupRefs) {}
 
     /** @param namespace null: omitted, meaning the policy's namespace */
-    public record Source(String name, String namespace) {
-    }
+    public record Source(String name, String namespace) {}
 
-    public record Port(int number, String protocol) {
-    }
+    public record Port(int number, String protocol) {}
 
     /** @param namespace null: no metadata.namespace ("default") */
-    public record RouteGroup(String namespace, List<Match> matches) {
-    }
+    public record RouteGroup(String namespace, List<Match> matches) {}
 
     /**
      * @param pathRegex     null: omitted
      * @param headers       name/value pairs in the order written; a name may repeat
      * @param headersAsList FSM's form ({@code - user-agent: ".*"}) instead of SMI's mapping
      */
-    public record Match(String name, String pathRegex, List<String> methods, List<Map.Entry<String, String>> headers,
-                        boolean headersAsList) {
-    }
+    public record Match(
+            String name,
+            String pathRegex,
+            List<String> methods,
+            List<Map.Entry<String, String>> headers,
+            boolean headersAsList) {}
 
     /** The manifests, one document each, as a user would write them. */
     public String yaml() {
@@ -73,13 +87,15 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
                       traffic:
                         enableEgress: %s
                     ---
-                    """.formatted(mesh == Mesh.POLICY || mesh == Mesh.POLICY_AND_PASSTHROUGH,
-                    mesh == Mesh.PASSTHROUGH || mesh == Mesh.POLICY_AND_PASSTHROUGH));
+                    """.formatted(
+                            mesh == Mesh.POLICY || mesh == Mesh.POLICY_AND_PASSTHROUGH,
+                            mesh == Mesh.PASSTHROUGH || mesh == Mesh.POLICY_AND_PASSTHROUGH));
         }
         for (int g = 0; g < routeGroups.size(); g++) {
             RouteGroup group = routeGroups.get(g);
             out.append("apiVersion: specs.smi-spec.io/v1alpha4\nkind: HTTPRouteGroup\nmetadata:\n  name: routes-")
-                    .append(g).append('\n');
+                    .append(g)
+                    .append('\n');
             if (group.namespace() != null) {
                 out.append("  namespace: ").append(group.namespace()).append('\n');
             }
@@ -87,17 +103,23 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
             for (Match match : group.matches()) {
                 out.append("  - name: ").append(scalar(match.name())).append('\n');
                 if (match.pathRegex() != null) {
-                    out.append("    pathRegex: ").append(scalar(match.pathRegex())).append('\n');
+                    out.append("    pathRegex: ")
+                            .append(scalar(match.pathRegex()))
+                            .append('\n');
                 }
                 if (!match.methods().isEmpty()) {
                     out.append("    methods:\n");
-                    match.methods().forEach(m -> out.append("    - ").append(scalar(m)).append('\n'));
+                    match.methods()
+                            .forEach(m -> out.append("    - ").append(scalar(m)).append('\n'));
                 }
                 if (!match.headers().isEmpty()) {
                     out.append("    headers:\n");
                     for (Map.Entry<String, String> header : match.headers()) {
-                        out.append(match.headersAsList() ? "    - " : "      ").append(scalar(header.getKey())).append(": ")
-                                .append(scalar(header.getValue())).append('\n');
+                        out.append(match.headersAsList() ? "    - " : "      ")
+                                .append(scalar(header.getKey()))
+                                .append(": ")
+                                .append(scalar(header.getValue()))
+                                .append('\n');
                     }
                 }
             }
@@ -105,13 +127,17 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
         }
         for (int e = 0; e < egresses.size(); e++) {
             Policy policy = egresses.get(e);
-            out.append("kind: Egress\napiVersion: policy.flomesh.io/v1alpha1\nmetadata:\n  name: egress-").append(e).append('\n');
+            out.append("kind: Egress\napiVersion: policy.flomesh.io/v1alpha1\nmetadata:\n  name: egress-")
+                    .append(e)
+                    .append('\n');
             if (policy.namespace() != null) {
                 out.append("  namespace: ").append(policy.namespace()).append('\n');
             }
             out.append("spec:\n  sources:\n");
             for (Source source : policy.sources()) {
-                out.append("  - kind: ServiceAccount\n    name: ").append(scalar(source.name())).append('\n');
+                out.append("  - kind: ServiceAccount\n    name: ")
+                        .append(scalar(source.name()))
+                        .append('\n');
                 if (source.namespace() != null) {
                     out.append("    namespace: ").append(source.namespace()).append('\n');
                 }
@@ -119,13 +145,19 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
             list(out, "hosts", policy.hosts());
             list(out, "ipAddresses", policy.ipAddresses());
             out.append("  ports:\n");
-            policy.ports().forEach(p -> out.append("  - number: ").append(p.number()).append("\n    protocol: ")
-                    .append(scalar(p.protocol())).append('\n'));
+            policy.ports()
+                    .forEach(p -> out.append("  - number: ")
+                            .append(p.number())
+                            .append("\n    protocol: ")
+                            .append(scalar(p.protocol()))
+                            .append('\n'));
             if (!policy.routeGroupRefs().isEmpty()) {
                 out.append("  matches:\n");
-                policy.routeGroupRefs().forEach(ref -> out.append(
-                        "  - apiGroup: specs.smi-spec.io/v1alpha4\n    kind: HTTPRouteGroup\n    name: routes-")
-                        .append(ref).append('\n'));
+                policy.routeGroupRefs()
+                        .forEach(ref -> out.append(
+                                        "  - apiGroup: specs.smi-spec.io/v1alpha4\n    kind: HTTPRouteGroup\n    name: routes-")
+                                .append(ref)
+                                .append('\n'));
             }
             out.append("---\n");
         }
@@ -145,8 +177,10 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
         }
         manifests.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
         List<MeshConfig> meshConfigs = manifests.resourcesOf(MeshConfig.class);
-        return ResourceSnapshot.of(meshConfigs.isEmpty() ? null : meshConfigs.get(0),
-                manifests.resourcesOf(Egress.class), manifests.resourcesOf(HTTPRouteGroup.class));
+        return ResourceSnapshot.of(
+                meshConfigs.isEmpty() ? null : meshConfigs.get(0),
+                manifests.resourcesOf(Egress.class),
+                manifests.resourcesOf(HTTPRouteGroup.class));
     }
 
     public int identitySources() {
@@ -168,13 +202,14 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
 
     // Plain only for text YAML 1.1 cannot take for anything but this string (no bool, number, null,
     // indicator or surrounding blanks).
-    private static final java.util.regex.Pattern PLAIN_SAFE = java.util.regex.Pattern.compile(
-            "[A-Za-z/][-A-Za-z0-9_./]*");
-    private static final java.util.Set<String> YAML_WORDS = java.util.Set.of(
-            "y", "n", "yes", "no", "on", "off", "true", "false", "null");
+    private static final java.util.regex.Pattern PLAIN_SAFE =
+            java.util.regex.Pattern.compile("[A-Za-z/][-A-Za-z0-9_./]*");
+    private static final java.util.Set<String> YAML_WORDS =
+            java.util.Set.of("y", "n", "yes", "no", "on", "off", "true", "false", "null");
 
     private String scalar(String text) {
-        if (quoting == Quoting.PLAIN_WHERE_SAFE && PLAIN_SAFE.matcher(text).matches()
+        if (quoting == Quoting.PLAIN_WHERE_SAFE
+                && PLAIN_SAFE.matcher(text).matches()
                 && !YAML_WORDS.contains(text.toLowerCase(java.util.Locale.ROOT))) {
             return text;
         }

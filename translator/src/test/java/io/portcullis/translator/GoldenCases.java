@@ -33,15 +33,18 @@ final class GoldenCases {
     /** Same property the envoy-bootstrap golden files use. */
     static final boolean UPDATE = Boolean.getBoolean("portcullis.updateGolden");
 
-    private GoldenCases() {
-    }
+    private GoldenCases() {}
 
     /** Every case directory, sorted by name; fails if there are none (a wrong working directory). */
     static Stream<GoldenCase> all() {
         try (Stream<Path> dirs = Files.list(TESTDATA)) {
-            List<GoldenCase> cases = dirs.filter(Files::isDirectory).sorted()
-                    .map(dir -> new GoldenCase(dir.getFileName().toString(), dir)).toList();
-            assertThat(cases).as("no golden cases under %s", TESTDATA.toAbsolutePath()).isNotEmpty();
+            List<GoldenCase> cases = dirs.filter(Files::isDirectory)
+                    .sorted()
+                    .map(dir -> new GoldenCase(dir.getFileName().toString(), dir))
+                    .toList();
+            assertThat(cases)
+                    .as("no golden cases under %s", TESTDATA.toAbsolutePath())
+                    .isNotEmpty();
             return cases.stream();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -49,7 +52,8 @@ final class GoldenCases {
     }
 
     static GoldenCase named(String name) {
-        return all().filter(c -> c.name().equals(name)).findFirst()
+        return all().filter(c -> c.name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no golden case " + name));
     }
 
@@ -68,12 +72,18 @@ final class GoldenCases {
         }
 
         List<ServiceAccountRef> identities() {
-            assertThat(identitiesFile()).as("case %s needs identities.txt", name).exists();
+            assertThat(identitiesFile())
+                    .as("case %s needs identities.txt", name)
+                    .exists();
             try {
                 List<ServiceAccountRef> identities = Files.readAllLines(identitiesFile()).stream()
-                        .map(String::strip).filter(line -> !line.isEmpty())
-                        .map(ServiceAccountRef::parse).toList();
-                assertThat(identities).as("%s lists no identity", identitiesFile()).isNotEmpty();
+                        .map(String::strip)
+                        .filter(line -> !line.isEmpty())
+                        .map(ServiceAccountRef::parse)
+                        .toList();
+                assertThat(identities)
+                        .as("%s lists no identity", identitiesFile())
+                        .isNotEmpty();
                 return identities;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -93,16 +103,24 @@ final class GoldenCases {
                 throw new UncheckedIOException(e);
             }
             if (manifests.hasProblems()) {
-                fail("%s: the manifest reader rejected documents (fix the test input):%n%s", input(),
-                        String.join("\n", manifests.problems().stream().map(Object::toString).toList()));
+                fail(
+                        "%s: the manifest reader rejected documents (fix the test input):%n%s",
+                        input(),
+                        String.join(
+                                "\n",
+                                manifests.problems().stream()
+                                        .map(Object::toString)
+                                        .toList()));
             }
             assertThat(manifests.ignored()).as("%s: ignored documents", input()).isEmpty();
             // As the directory source does in production: no namespace means "default" (the MeshConfig: the mesh's).
             manifests.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
             List<MeshConfig> meshConfigs = manifests.resourcesOf(MeshConfig.class);
             assertThat(meshConfigs).as("%s: at most one MeshConfig", input()).hasSizeLessThanOrEqualTo(1);
-            return ResourceSnapshot.of(meshConfigs.isEmpty() ? null : meshConfigs.get(0),
-                    manifests.resourcesOf(Egress.class), manifests.resourcesOf(HTTPRouteGroup.class));
+            return ResourceSnapshot.of(
+                    meshConfigs.isEmpty() ? null : meshConfigs.get(0),
+                    manifests.resourcesOf(Egress.class),
+                    manifests.resourcesOf(HTTPRouteGroup.class));
         }
 
         Translation translate() {
@@ -118,7 +136,8 @@ final class GoldenCases {
             Collections.reverse(groups);
             List<ServiceAccountRef> identities = new ArrayList<>(identities());
             Collections.reverse(identities);
-            return new EgressTranslator().translate(new ResourceSnapshot(snapshot.mesh(), egresses, groups), identities);
+            return new EgressTranslator()
+                    .translate(new ResourceSnapshot(snapshot.mesh(), egresses, groups), identities);
         }
 
         @Override

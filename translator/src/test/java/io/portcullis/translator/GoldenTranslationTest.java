@@ -44,8 +44,10 @@ class GoldenTranslationTest {
         }
         String expected = Files.readString(golden.expected()).replace("\r\n", "\n");
         assertThat(actual)
-                .as("%s differs from the translation; if the change is intended, rerun with"
-                        + " -Dportcullis.updateGolden=true and review the diff", golden.expected())
+                .as(
+                        "%s differs from the translation; if the change is intended, rerun with"
+                                + " -Dportcullis.updateGolden=true and review the diff",
+                        golden.expected())
                 .isEqualTo(expected);
     }
 

@@ -29,16 +29,52 @@ import net.jqwik.api.Combinators;
 public final class PolicySetArbitraries {
 
     /** The IANA HTTP method registry (RFC 9110 and extensions); FSM also allows "*". */
-    public static final List<String> REGISTERED_METHODS = List.of("ACL", "BASELINE-CONTROL", "BIND", "CHECKIN",
-            "CHECKOUT", "CONNECT", "COPY", "DELETE", "GET", "HEAD", "LABEL", "LINK", "LOCK", "MERGE", "MKACTIVITY",
-            "MKCALENDAR", "MKCOL", "MKREDIRECTREF", "MKWORKSPACE", "MOVE", "OPTIONS", "ORDERPATCH", "PATCH", "POST",
-            "PRI", "PROPFIND", "PROPPATCH", "PUT", "REBIND", "REPORT", "SEARCH", "TRACE", "UNBIND", "UNCHECKOUT",
-            "UNLINK", "UNLOCK", "UPDATE", "UPDATEREDIRECTREF", "VERSION-CONTROL");
+    public static final List<String> REGISTERED_METHODS = List.of(
+            "ACL",
+            "BASELINE-CONTROL",
+            "BIND",
+            "CHECKIN",
+            "CHECKOUT",
+            "CONNECT",
+            "COPY",
+            "DELETE",
+            "GET",
+            "HEAD",
+            "LABEL",
+            "LINK",
+            "LOCK",
+            "MERGE",
+            "MKACTIVITY",
+            "MKCALENDAR",
+            "MKCOL",
+            "MKREDIRECTREF",
+            "MKWORKSPACE",
+            "MOVE",
+            "OPTIONS",
+            "ORDERPATCH",
+            "PATCH",
+            "POST",
+            "PRI",
+            "PROPFIND",
+            "PROPPATCH",
+            "PUT",
+            "REBIND",
+            "REPORT",
+            "SEARCH",
+            "TRACE",
+            "UNBIND",
+            "UNCHECKOUT",
+            "UNLINK",
+            "UNLOCK",
+            "UPDATE",
+            "UPDATEREDIRECTREF",
+            "VERSION-CONTROL");
 
     static final List<String> NAMESPACES = List.of("curl", "other", "team-a");
     static final List<String> SERVICE_ACCOUNTS = List.of("curl", "other", "api");
     /** Legal but unusual ServiceAccount names: dotted, numeric, maximal label length. */
     static final List<String> ODD_SERVICE_ACCOUNTS = List.of("svc.account", "123", "a".repeat(63), "x-1.y-2");
+
     private static final int ROUTE_GROUP_NAMES = 6;
 
     private final boolean regexFeatures;
@@ -49,10 +85,10 @@ public final class PolicySetArbitraries {
 
     public Arbitrary<GeneratedPolicySet> policySets() {
         return Combinators.combine(
-                Arbitraries.of(Mesh.class),
-                policy().list().ofMinSize(1).ofMaxSize(30),
-                routeGroup().list().ofMaxSize(ROUTE_GROUP_NAMES),
-                Arbitraries.of(Quoting.class))
+                        Arbitraries.of(Mesh.class),
+                        policy().list().ofMinSize(1).ofMaxSize(30),
+                        routeGroup().list().ofMaxSize(ROUTE_GROUP_NAMES),
+                        Arbitraries.of(Quoting.class))
                 .as(GeneratedPolicySet::new)
                 // jqwik scales sizes with the number of tries: 20 tries would mean tiny sets. Big ones are the point.
                 .fixGenSize(1000);
@@ -62,17 +98,24 @@ public final class PolicySetArbitraries {
 
     private Arbitrary<Policy> policy() {
         return Combinators.combine(
-                namespaceOrOmitted(),
-                source().list().ofMinSize(1).ofMaxSize(3),
-                // no hosts: fine for tcp, an error for http/https (the whole policy is then skipped)
-                Arbitraries.frequencyOf(weighted(7, host().list().ofMinSize(1).ofMaxSize(8)),
-                        weighted(1, Arbitraries.just(List.<String>of()))),
-                ipAddress().list().ofMaxSize(4),
-                port().list().ofMinSize(1).ofMaxSize(4),
-                // most policies name no route group: one that does is restricted to the groups' matches
-                Arbitraries.frequencyOf(
-                        weighted(4, Arbitraries.just(List.<Integer>of())),
-                        weighted(1, Arbitraries.integers().between(0, ROUTE_GROUP_NAMES).list().ofMinSize(1).ofMaxSize(2))))
+                        namespaceOrOmitted(),
+                        source().list().ofMinSize(1).ofMaxSize(3),
+                        // no hosts: fine for tcp, an error for http/https (the whole policy is then skipped)
+                        Arbitraries.frequencyOf(
+                                weighted(7, host().list().ofMinSize(1).ofMaxSize(8)),
+                                weighted(1, Arbitraries.just(List.<String>of()))),
+                        ipAddress().list().ofMaxSize(4),
+                        port().list().ofMinSize(1).ofMaxSize(4),
+                        // most policies name no route group: one that does is restricted to the groups' matches
+                        Arbitraries.frequencyOf(
+                                weighted(4, Arbitraries.just(List.<Integer>of())),
+                                weighted(
+                                        1,
+                                        Arbitraries.integers()
+                                                .between(0, ROUTE_GROUP_NAMES)
+                                                .list()
+                                                .ofMinSize(1)
+                                                .ofMaxSize(2))))
                 .as(Policy::new);
     }
 
@@ -87,14 +130,26 @@ public final class PolicySetArbitraries {
     }
 
     private static Arbitrary<String> host() {
-        Arbitrary<String> known = Arbitraries.of("httpbin.org", "api.github.com", "example.com", "www.example.com",
-                "a-b.c-d.example.io", "pypi.org", "localhost", "1.2.3.4", "80", "xn--bcher-kva.example");
-        Arbitrary<String> wildcards = Arbitraries.of("*.example.com", "*.github.com", "*.org", "*.a.b.c.example.com",
-                "*.httpbin.org");
-        Arbitrary<String> label = Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyz0123456789-")
-                .ofMinLength(1).ofMaxLength(63);
+        Arbitrary<String> known = Arbitraries.of(
+                "httpbin.org",
+                "api.github.com",
+                "example.com",
+                "www.example.com",
+                "a-b.c-d.example.io",
+                "pypi.org",
+                "localhost",
+                "1.2.3.4",
+                "80",
+                "xn--bcher-kva.example");
+        Arbitrary<String> wildcards =
+                Arbitraries.of("*.example.com", "*.github.com", "*.org", "*.a.b.c.example.com", "*.httpbin.org");
+        Arbitrary<String> label = Arbitraries.strings()
+                .withChars("abcdefghijklmnopqrstuvwxyz0123456789-")
+                .ofMinLength(1)
+                .ofMaxLength(63);
         Arbitrary<String> randomName = label.list().ofMinSize(1).ofMaxSize(5).map(labels -> String.join(".", labels));
-        Arbitrary<String> maximal = Arbitraries.integers().between(1, 4)
+        Arbitrary<String> maximal = Arbitraries.integers()
+                .between(1, 4)
                 .map(n -> String.join(".", java.util.Collections.nCopies(n, "a".repeat(63))));
         Arbitrary<String> name = Arbitraries.frequencyOf(
                 weighted(6, known), weighted(3, wildcards), weighted(2, randomName), weighted(1, maximal));
@@ -103,28 +158,52 @@ public final class PolicySetArbitraries {
     }
 
     private enum HostSpelling {
-        AS_IS, UPPER, TRAILING_DOT, FIRST_LETTER_UPPER, BLANKS;
+        AS_IS,
+        UPPER,
+        TRAILING_DOT,
+        FIRST_LETTER_UPPER,
+        BLANKS;
 
         String apply(String host) {
             return switch (this) {
                 case AS_IS -> host;
                 case UPPER -> host.toUpperCase(java.util.Locale.ROOT);
                 case TRAILING_DOT -> host + ".";
-                case FIRST_LETTER_UPPER -> host.isEmpty() ? host : Character.toUpperCase(host.charAt(0)) + host.substring(1);
+                case FIRST_LETTER_UPPER ->
+                    host.isEmpty() ? host : Character.toUpperCase(host.charAt(0)) + host.substring(1);
                 case BLANKS -> " " + host + " ";
             };
         }
     }
 
     private static Arbitrary<String> ipAddress() {
-        Arbitrary<String> known = Arbitraries.of("0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "10.1.2.3/32",
-                "198.18.0.0/24", "198.18.0.5/24", "192.168.0.0/16", "192.168.1.1/31", "255.255.255.255",
-                "2001:db8::/32", "::/0", "::1", "2001:db8::1/128", "0.0.0.0/32", "0.0.0.0", "::ffff:10.1.2.3",
-                "010.001.002.003", "10.0.0.0/08", "2001:DB8::/48", "fe80::1/64");
+        Arbitrary<String> known = Arbitraries.of(
+                "0.0.0.0/0",
+                "10.0.0.0/8",
+                "10.1.0.0/16",
+                "10.1.2.3",
+                "10.1.2.3/32",
+                "198.18.0.0/24",
+                "198.18.0.5/24",
+                "192.168.0.0/16",
+                "192.168.1.1/31",
+                "255.255.255.255",
+                "2001:db8::/32",
+                "::/0",
+                "::1",
+                "2001:db8::1/128",
+                "0.0.0.0/32",
+                "0.0.0.0",
+                "::ffff:10.1.2.3",
+                "010.001.002.003",
+                "10.0.0.0/08",
+                "2001:DB8::/48",
+                "fe80::1/64");
         Arbitrary<String> random = Combinators.combine(
-                Arbitraries.integers().between(0, 255).list().ofSize(4),
-                Arbitraries.integers().between(0, 32))
-                .as((octets, prefix) -> String.join(".", octets.stream().map(String::valueOf).toList()) + "/" + prefix);
+                        Arbitraries.integers().between(0, 255).list().ofSize(4),
+                        Arbitraries.integers().between(0, 32))
+                .as((octets, prefix) ->
+                        String.join(".", octets.stream().map(String::valueOf).toList()) + "/" + prefix);
         return Arbitraries.frequencyOf(weighted(3, known), weighted(2, random));
     }
 
@@ -142,7 +221,8 @@ public final class PolicySetArbitraries {
     // ------------------------------------------------------------------ HTTPRouteGroup
 
     private Arbitrary<RouteGroup> routeGroup() {
-        return Combinators.combine(namespaceOrOmitted(), match().list().ofMinSize(1).ofMaxSize(4))
+        return Combinators.combine(
+                        namespaceOrOmitted(), match().list().ofMinSize(1).ofMaxSize(4))
                 .as(RouteGroup::new);
     }
 
@@ -150,20 +230,36 @@ public final class PolicySetArbitraries {
         // Match names end up in Envoy route names: include what a YAML string may hold.
         Arbitrary<String> name = Arbitraries.frequencyOf(
                 weighted(8, Arbitraries.of("get", "post", "any", "status", "with-header")),
-                weighted(1, Arbitraries.of("", "caf\u00e9 \u2603", "it's \"quoted\"", "a".repeat(300), "#1", "-", "x: y")));
+                weighted(
+                        1,
+                        Arbitraries.of("", "caf\u00e9 \u2603", "it's \"quoted\"", "a".repeat(300), "#1", "-", "x: y")));
         Arbitrary<String> path = regexFeatures
-                ? Arbitraries.frequencyOf(weighted(3, safePathRegex()), weighted(3, riskyPathRegex())).injectNull(0.25)
+                ? Arbitraries.frequencyOf(weighted(3, safePathRegex()), weighted(3, riskyPathRegex()))
+                        .injectNull(0.25)
                 : safePathRegex().injectNull(0.4);
-        Arbitrary<List<String>> methods = regexFeatures ? Arbitraries.frequencyOf(
+        Arbitrary<List<String>> methods = regexFeatures
+                ? Arbitraries.frequencyOf(
                         weighted(3, safeMethods()),
-                        weighted(2, Arbitraries.of(REGISTERED_METHODS).list().ofMinSize(2).ofMaxSize(39)),
+                        weighted(
+                                2,
+                                Arbitraries.of(REGISTERED_METHODS)
+                                        .list()
+                                        .ofMinSize(2)
+                                        .ofMaxSize(39)),
                         weighted(1, Arbitraries.just(REGISTERED_METHODS)),
-                        weighted(1, Arbitraries.of(REGISTERED_METHODS).list().ofMinSize(1).ofMaxSize(5)
-                                .map(list -> concat(list, "*"))))
+                        weighted(
+                                1,
+                                Arbitraries.of(REGISTERED_METHODS)
+                                        .list()
+                                        .ofMinSize(1)
+                                        .ofMaxSize(5)
+                                        .map(list -> concat(list, "*"))))
                 : safeMethods();
         // Exact repeats are a YAML error (duplicate key); names differing in case only are the validator's to refuse.
-        Arbitrary<List<Map.Entry<String, String>>> headers = header().list().ofMaxSize(3).uniqueElements(Map.Entry::getKey);
-        return Combinators.combine(name, path, methods, headers, Arbitraries.of(false, true)).as(Match::new);
+        Arbitrary<List<Map.Entry<String, String>>> headers =
+                header().list().ofMaxSize(3).uniqueElements(Map.Entry::getKey);
+        return Combinators.combine(name, path, methods, headers, Arbitraries.of(false, true))
+                .as(Match::new);
     }
 
     private static Arbitrary<String> safePathRegex() {
@@ -171,14 +267,34 @@ public final class PolicySetArbitraries {
     }
 
     private static Arbitrary<String> riskyPathRegex() {
-        Arbitrary<String> longLiteral = Arbitraries.strings().withChars("abcdefghijklmnopqrstuvwxyz0123456789/-_")
-                .ofMinLength(50).ofMaxLength(3000).map(s -> "/" + s);
+        Arbitrary<String> longLiteral = Arbitraries.strings()
+                .withChars("abcdefghijklmnopqrstuvwxyz0123456789/-_")
+                .ofMinLength(50)
+                .ofMaxLength(3000)
+                .map(s -> "/" + s);
         Arbitrary<String> bigRepeat = Arbitraries.integers().between(2, 1000).map(n -> "/[a-z]{" + n + "}");
-        Arbitrary<String> nestedRepeat = Combinators.combine(Arbitraries.integers().between(2, 200),
-                Arbitraries.integers().between(2, 200)).as((a, b) -> "/(a{" + a + "}b){" + b + "}");
-        Arbitrary<String> escapes = Arbitraries.of("/\\x{100}", "/\\x{10FFFF}", "/\\pL+", "/\\p{Greek}+", "/\\Q.*\\E",
-                "/(?i)get", "/[^/]+/\\d+", "/caf\u00e9", "/\\.well-known/.*", "/\\x41", "/[[:alpha:]]+", "/(?P<id>[0-9]+)",
-                "/a{2,}", "/a{,2}", "(", "/\\C", "/\\z");
+        Arbitrary<String> nestedRepeat = Combinators.combine(
+                        Arbitraries.integers().between(2, 200),
+                        Arbitraries.integers().between(2, 200))
+                .as((a, b) -> "/(a{" + a + "}b){" + b + "}");
+        Arbitrary<String> escapes = Arbitraries.of(
+                "/\\x{100}",
+                "/\\x{10FFFF}",
+                "/\\pL+",
+                "/\\p{Greek}+",
+                "/\\Q.*\\E",
+                "/(?i)get",
+                "/[^/]+/\\d+",
+                "/caf\u00e9",
+                "/\\.well-known/.*",
+                "/\\x41",
+                "/[[:alpha:]]+",
+                "/(?P<id>[0-9]+)",
+                "/a{2,}",
+                "/a{,2}",
+                "(",
+                "/\\C",
+                "/\\z");
         return Arbitraries.oneOf(longLiteral, bigRepeat, nestedRepeat, escapes);
     }
 
@@ -192,11 +308,14 @@ public final class PolicySetArbitraries {
     }
 
     private Arbitrary<Map.Entry<String, String>> header() {
-        Arbitrary<String> name = Arbitraries.of("User-Agent", "user-agent", "X-Request-ID", "accept", "X-Custom_Header",
-                "host", "content-type");
+        Arbitrary<String> name = Arbitraries.of(
+                "User-Agent", "user-agent", "X-Request-ID", "accept", "X-Custom_Header", "host", "content-type");
         Arbitrary<String> safe = Arbitraries.of(".*curl.*", "[0-9a-f-]+", "text/html", "gzip", ".*", "v1\\.2");
-        Arbitrary<String> value = !regexFeatures ? safe : Arbitraries.frequencyOf(weighted(4, safe),
-                weighted(2, Arbitraries.of("", "/\\x{100}", "[a-z]{1000}", "((a{50}){50})", "a".repeat(200))));
+        Arbitrary<String> value = !regexFeatures
+                ? safe
+                : Arbitraries.frequencyOf(
+                        weighted(4, safe),
+                        weighted(2, Arbitraries.of("", "/\\x{100}", "[a-z]{1000}", "((a{50}){50})", "a".repeat(200))));
         return Combinators.combine(name, value).as(Map::entry);
     }
 
@@ -208,8 +327,8 @@ public final class PolicySetArbitraries {
         return result;
     }
 
-    private static <T> net.jqwik.api.Tuple.Tuple2<Integer, Arbitrary<? extends T>> weighted(int weight,
-                                                                                           Arbitrary<? extends T> arbitrary) {
+    private static <T> net.jqwik.api.Tuple.Tuple2<Integer, Arbitrary<? extends T>> weighted(
+            int weight, Arbitrary<? extends T> arbitrary) {
         return net.jqwik.api.Tuple.of(weight, arbitrary);
     }
 }

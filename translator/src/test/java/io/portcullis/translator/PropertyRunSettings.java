@@ -54,11 +54,11 @@ public final class PropertyRunSettings implements AroundPropertyHook {
     public PropertyExecutionResult aroundProperty(PropertyLifecycleContext context, PropertyExecutor property) {
         // A property that declares its tries (the live sample) keeps them; the validation property's
         // tries follow the number of sets asked for.
-        int tries = context.attributes().tries()
-                .orElseGet(PropertyRunSettings::tries);
+        int tries = context.attributes().tries().orElseGet(PropertyRunSettings::tries);
         context.attributes().setSeed(seed());
         context.attributes().setTries(tries);
-        System.out.printf("%s: seed %s (-Dportcullis.property.seed), %d tries (-Dportcullis.property.tries / .sets),"
+        System.out.printf(
+                "%s: seed %s (-Dportcullis.property.seed), %d tries (-Dportcullis.property.tries / .sets),"
                         + " regex features %s (-Dportcullis.property.regex), collect all %s (-Dportcullis.property.collect)%n",
                 context.extendedLabel(), seed(), tries, regexFeatures(), collectAll());
         return property.execute();

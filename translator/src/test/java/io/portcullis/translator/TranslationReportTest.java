@@ -24,25 +24,33 @@ class TranslationReportTest {
         String yaml = TranslationReport.toYaml(new EgressTranslator().translate(snapshot(names), List.of(CURL)));
 
         Map<String, Object> report = new Yaml().load(yaml);
-        assertThat((List<Object>) report.get("problems")).as("the hosts are valid").isEmpty();
+        assertThat((List<Object>) report.get("problems"))
+                .as("the hosts are valid")
+                .isEmpty();
         Map<?, ?> identity = (Map<?, ?>) ((Map<?, ?>) report.get("identities")).get("curl/curl");
         Map<?, ?> port = (Map<?, ?>) ((List<?>) ((Map<?, ?>) identity.get("model")).get("ports")).get(0);
         assertThat((List<Object>) port.get("tlsHosts")).as(yaml).containsExactlyInAnyOrderElementsOf(names);
         Map<?, ?> listener = (Map<?, ?>) ((List<?>) ((Map<?, ?>) identity.get("xds")).get("listeners")).get(0);
-        Map<?, ?> match = (Map<?, ?>) ((Map<?, ?>) ((List<?>) listener.get("filterChains")).get(0)).get("filterChainMatch");
+        Map<?, ?> match =
+                (Map<?, ?>) ((Map<?, ?>) ((List<?>) listener.get("filterChains")).get(0)).get("filterChainMatch");
         assertThat((List<Object>) match.get("serverNames")).containsExactlyInAnyOrderElementsOf(names);
         assertThat(((Map<?, ?>) identity.get("xds")).get("version")).isInstanceOf(String.class);
     }
 
     @Test
     void ordinaryStringsStayUnquoted() {
-        String yaml = TranslationReport.toYaml(new EgressTranslator().translate(snapshot(List.of("httpbin.org")), List.of(CURL)));
+        String yaml = TranslationReport.toYaml(
+                new EgressTranslator().translate(snapshot(List.of("httpbin.org")), List.of(CURL)));
 
-        assertThat(yaml).contains("- httpbin.org\n").contains("namespace: curl\n").doesNotContain("\"httpbin.org\"");
+        assertThat(yaml)
+                .contains("- httpbin.org\n")
+                .contains("namespace: curl\n")
+                .doesNotContain("\"httpbin.org\"");
     }
 
     private static ResourceSnapshot snapshot(List<String> hosts) {
-        ManifestSet manifests = new ManifestReader().read("""
+        ManifestSet manifests = new ManifestReader()
+                .read("""
                 kind: Egress
                 apiVersion: policy.flomesh.io/v1alpha1
                 metadata:

@@ -34,11 +34,16 @@ class EnvoyRegexOracleTest {
     void acceptedRegexesAreAcceptedByRe2WithinTheSizeBoundAndRe2RefusalsAreRefused(@ForAll("patterns") String pattern) {
         EnvoyRegex.Verdict ours = EnvoyRegex.check(pattern, Integer.MAX_VALUE);
         Re2Oracle.Answer re2 = ORACLE.ask(pattern);
-        Statistics.label("verdicts").collect(ours instanceof EnvoyRegex.Accepted ? "we accept" : "we refuse",
-                re2.accepted() ? "RE2 accepts" : "RE2 refuses");
+        Statistics.label("verdicts")
+                .collect(
+                        ours instanceof EnvoyRegex.Accepted ? "we accept" : "we refuse",
+                        re2.accepted() ? "RE2 accepts" : "RE2 refuses");
         if (ours instanceof EnvoyRegex.Accepted accepted) {
-            assertThat(re2.accepted()).as("we accept '%s' but RE2 refuses it: %s", pattern, re2.error()).isTrue();
-            assertThat(accepted.programSizeBound()).as("our program size bound for '%s'", pattern)
+            assertThat(re2.accepted())
+                    .as("we accept '%s' but RE2 refuses it: %s", pattern, re2.error())
+                    .isTrue();
+            assertThat(accepted.programSizeBound())
+                    .as("our program size bound for '%s'", pattern)
                     .isGreaterThanOrEqualTo(re2.programSize());
         }
         if (!re2.accepted()) {

@@ -27,42 +27,48 @@ class EnvoyRegexTest {
     @Test
     void theManifestPathOfTheContractIsAcceptedWithABoundNotBelowRe2s661() {
         assertThat(EnvoyRegex.check("/v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}"))
-                .isInstanceOfSatisfying(EnvoyRegex.Accepted.class, a -> assertThat(a.programSizeBound())
-                        .isBetween(661, SidecarContract.REGEX_MAX_PROGRAM_SIZE));
+                .isInstanceOfSatisfying(
+                        EnvoyRegex.Accepted.class,
+                        a -> assertThat(a.programSizeBound()).isBetween(661, SidecarContract.REGEX_MAX_PROGRAM_SIZE));
     }
 
     @Test
     void theLimitIsTheSidecarContracts() {
         String regex = "[a-zA-Z0-9_.-]{1,250}";
-        assertThat(EnvoyRegex.check(regex, Integer.MAX_VALUE)).isInstanceOfSatisfying(EnvoyRegex.Accepted.class,
-                a -> assertThat(a.programSizeBound()).isGreaterThan(SidecarContract.REGEX_MAX_PROGRAM_SIZE));
+        assertThat(EnvoyRegex.check(regex, Integer.MAX_VALUE))
+                .isInstanceOfSatisfying(
+                        EnvoyRegex.Accepted.class,
+                        a -> assertThat(a.programSizeBound()).isGreaterThan(SidecarContract.REGEX_MAX_PROGRAM_SIZE));
         assertThat(EnvoyRegex.check(regex)).isInstanceOf(EnvoyRegex.Refused.class);
     }
 
     @ParameterizedTest(name = "{0}")
-    @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-        "/\\x{100}           | has the escape \\x{100}, which Envoy refuses: its RE2 runs in Latin-1 mode",
-        "/caf\\xE9           | matches as the single byte 0xE9, not as the character U+00E9",
-        "/café               | non-ASCII character 'é' (U+00E9); Envoy matches regexes byte by byte",
-        "/\\p{L}+            | uses the Unicode class '\\p...'",
-        "/[\\p{Greek}]       | uses the Unicode class",
-        "/((a{10}){10}){11}  | nests repetitions whose counts multiply to more than 1000 (at {11})",
-        "/a{1001}            | has the repetition {1001}, above RE2's limit of 1000; use + or *",
-        "/a{3,2}             | whose maximum is below its minimum",
-        "/a**                | two repetition operators in a row",
-        "*/a                 | has the repetition operator '*' at offset 0 with nothing before it to repeat",
-        "/(a                 | has a '(' at offset 1 that is never closed; add the missing ')'",
-        "/a)                 | has an unmatched ')' at offset 2",
-        "/[a                 | has a '[' at offset 1 that is never closed",
-        "/[z-a]              | has the character range z-a whose end is before its start",
-        "/[[:foo:]]          | unknown character class [:foo:]; RE2 knows",
-        "/(?=a)              | uses a look-around assertion",
-        "/(a)\\1             | uses the backreference \\1, which RE2 does not support",
-        "/\\q                | invalid escape sequence '\\q'",
-        "/(?x)a              | unsupported group syntax '(?x'",
-        "/(?P<n>a)(?P<n>b)   | names two capture groups 'n'",
-        "/a\\                | ends with a lone backslash",
-    })
+    @CsvSource(
+            delimiter = '|',
+            quoteCharacter = '"',
+            value = {
+                "/\\x{100}           | has the escape \\x{100}, which Envoy refuses: its RE2 runs in Latin-1 mode",
+                "/caf\\xE9           | matches as the single byte 0xE9, not as the character U+00E9",
+                "/café               | non-ASCII character 'é' (U+00E9); Envoy matches regexes byte by byte",
+                "/\\p{L}+            | uses the Unicode class '\\p...'",
+                "/[\\p{Greek}]       | uses the Unicode class",
+                "/((a{10}){10}){11}  | nests repetitions whose counts multiply to more than 1000 (at {11})",
+                "/a{1001}            | has the repetition {1001}, above RE2's limit of 1000; use + or *",
+                "/a{3,2}             | whose maximum is below its minimum",
+                "/a**                | two repetition operators in a row",
+                "*/a                 | has the repetition operator '*' at offset 0 with nothing before it to repeat",
+                "/(a                 | has a '(' at offset 1 that is never closed; add the missing ')'",
+                "/a)                 | has an unmatched ')' at offset 2",
+                "/[a                 | has a '[' at offset 1 that is never closed",
+                "/[z-a]              | has the character range z-a whose end is before its start",
+                "/[[:foo:]]          | unknown character class [:foo:]; RE2 knows",
+                "/(?=a)              | uses a look-around assertion",
+                "/(a)\\1             | uses the backreference \\1, which RE2 does not support",
+                "/\\q                | invalid escape sequence '\\q'",
+                "/(?x)a              | unsupported group syntax '(?x'",
+                "/(?P<n>a)(?P<n>b)   | names two capture groups 'n'",
+                "/a\\                | ends with a lone backslash",
+            })
     void refusalsSayWhyAndWhatToWriteInstead(String regex, String expected) {
         assertThat(refusal(regex)).contains(expected);
     }
@@ -84,9 +90,13 @@ class EnvoyRegexTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"/get|5", "(a{2}){500}|2004", "\\C|5", "(?i)/API/v[0-9]+|12"})
+    @CsvSource(
+            delimiter = '|',
+            value = {"/get|5", "(a{2}){500}|2004", "\\C|5", "(?i)/API/v[0-9]+|12"})
     void acceptedRegexesCarryAProgramSizeBound(String regex, int atLeast) {
-        assertThat(EnvoyRegex.check(regex, Integer.MAX_VALUE)).isInstanceOfSatisfying(EnvoyRegex.Accepted.class,
-                a -> assertThat(a.programSizeBound()).isGreaterThanOrEqualTo(atLeast));
+        assertThat(EnvoyRegex.check(regex, Integer.MAX_VALUE))
+                .isInstanceOfSatisfying(
+                        EnvoyRegex.Accepted.class,
+                        a -> assertThat(a.programSizeBound()).isGreaterThanOrEqualTo(atLeast));
     }
 }

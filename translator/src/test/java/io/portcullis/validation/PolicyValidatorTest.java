@@ -49,7 +49,10 @@ class PolicyValidatorTest {
                 spec: {sources: [{kind: ServiceAccount, name: curl, namespace: curl}], %s}
                 """.formatted(specFields) + VALID);
 
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).singleElement().asString()
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .singleElement()
+                .asString()
                 .startsWith(expectedPrefix);
         assertThat(policies.problems().get(0).resource()).isEqualTo(new ResourceKey("Egress", "curl", "bad"));
         // Fail closed for the bad policy, nothing else affected.
@@ -71,13 +74,16 @@ class PolicyValidatorTest {
                   ports: [{number: 80, protocol: http}]
                 """ + VALID);
 
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).containsExactly(
-                "ERROR Egress curl/bad spec.sources[1].kind: is 'Group'; the only supported source kind is ServiceAccount",
-                "ERROR Egress curl/bad spec.sources[2].name: 'Curl_App' is not a ServiceAccount name;"
-                        + " give the name of the workload's ServiceAccount");
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .containsExactly(
+                        "ERROR Egress curl/bad spec.sources[1].kind: is 'Group'; the only supported source kind is ServiceAccount",
+                        "ERROR Egress curl/bad spec.sources[2].name: 'Curl_App' is not a ServiceAccount name;"
+                                + " give the name of the workload's ServiceAccount");
         // The valid source curl/curl gets nothing from the rejected policy.
         assertThat(policies.rulesFor(new ServiceAccountRef("curl", "curl")))
-                .extracting(r -> r.origin().name()).containsExactly("valid");
+                .extracting(r -> r.origin().name())
+                .containsExactly("valid");
     }
 
     /** A ServiceAccount name is a DNS-1123 subdomain: at most 253 characters, each dot-separated part at most 63. */
@@ -97,11 +103,14 @@ class PolicyValidatorTest {
                   ports: [{number: 80, protocol: http}]
                 """.formatted(tooLong, partTooLong) + VALID);
 
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).containsExactly(
-                "ERROR Egress curl/bad spec.sources[0].name: '" + tooLong + "' is not a ServiceAccount name;"
-                        + " give the name of the workload's ServiceAccount",
-                "ERROR Egress curl/bad spec.sources[1].name: '" + partTooLong + "' is not a ServiceAccount name;"
-                        + " give the name of the workload's ServiceAccount");
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .containsExactly(
+                        "ERROR Egress curl/bad spec.sources[0].name: '" + tooLong + "' is not a ServiceAccount name;"
+                                + " give the name of the workload's ServiceAccount",
+                        "ERROR Egress curl/bad spec.sources[1].name: '" + partTooLong
+                                + "' is not a ServiceAccount name;"
+                                + " give the name of the workload's ServiceAccount");
         assertThat(policies.rules()).extracting(r -> r.origin().name()).containsExactly("valid");
     }
 
@@ -123,11 +132,21 @@ class PolicyValidatorTest {
                   matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: routes}]
                 """) + VALID);
 
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).satisfiesExactly(
-                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[1].pathRegex: '/get(' has a '(' at offset 4 that is never closed"),
-                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[2].headers.User-Agent: '[a-' has a '[' at offset 0 that is never closed"),
-                p -> assertThat(p).startsWith("ERROR HTTPRouteGroup curl/routes spec.matches[3].methods[1]: 'GE T' is not an HTTP method"),
-                p -> assertThat(p).startsWith("ERROR Egress curl/uses-routes spec.matches[0].name: HTTPRouteGroup curl/routes is invalid"));
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .satisfiesExactly(
+                        p -> assertThat(p)
+                                .startsWith(
+                                        "ERROR HTTPRouteGroup curl/routes spec.matches[1].pathRegex: '/get(' has a '(' at offset 4 that is never closed"),
+                        p -> assertThat(p)
+                                .startsWith(
+                                        "ERROR HTTPRouteGroup curl/routes spec.matches[2].headers.User-Agent: '[a-' has a '[' at offset 0 that is never closed"),
+                        p -> assertThat(p)
+                                .startsWith(
+                                        "ERROR HTTPRouteGroup curl/routes spec.matches[3].methods[1]: 'GE T' is not an HTTP method"),
+                        p -> assertThat(p)
+                                .startsWith(
+                                        "ERROR Egress curl/uses-routes spec.matches[0].name: HTTPRouteGroup curl/routes is invalid"));
         assertThat(policies.rules()).extracting(r -> r.origin().name()).containsExactly("valid");
     }
 
@@ -146,8 +165,9 @@ class PolicyValidatorTest {
         assertThat(policies.problems()).singleElement().satisfies(problem -> {
             assertThat(problem.resource()).isEqualTo(new ResourceKey("Egress", "curl", "bad"));
             assertThat(problem.field()).isEqualTo("spec.sources[0].namespace");
-            assertThat(problem.message()).isEqualTo("'a.b' is not a namespace name; a namespace is a DNS-1123 label:"
-                    + " lower-case letters, digits and '-', at most 63 characters, no dots");
+            assertThat(problem.message())
+                    .isEqualTo("'a.b' is not a namespace name; a namespace is a DNS-1123 label:"
+                            + " lower-case letters, digits and '-', at most 63 characters, no dots");
         });
         assertThat(policies.rules()).extracting(r -> r.origin().name()).containsExactly("valid");
     }
@@ -166,7 +186,8 @@ class PolicyValidatorTest {
         assertThat(policies.problems()).singleElement().satisfies(problem -> {
             assertThat(problem.resource()).isEqualTo(new ResourceKey("HTTPRouteGroup", "curl", "routes"));
             assertThat(problem.field()).isEqualTo("spec.matches[0].headers.X-Debug");
-            assertThat(problem.message()).isEqualTo("empty; give an RE2 regex the value must match, e.g. '.*' for any value");
+            assertThat(problem.message())
+                    .isEqualTo("empty; give an RE2 regex the value must match, e.g. '.*' for any value");
         });
     }
 
@@ -182,7 +203,8 @@ class PolicyValidatorTest {
                   - {name: agent, headers: {User-Agent: "\\\\p{L}+"}}
                 """);
 
-        assertThat(policies.problems()).extracting(PolicyProblem::field)
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::field)
                 .containsExactly("spec.matches[0].pathRegex", "spec.matches[1].headers.User-Agent");
         assertThat(policies.problems().get(0).message()).startsWith("'/((a{10}){10}){11}' nests repetitions");
         assertThat(policies.problems().get(1).message()).startsWith("'\\p{L}+' uses the Unicode class");
@@ -199,7 +221,8 @@ class PolicyValidatorTest {
                   - {name: lookahead, pathRegex: "/status(?=/200)"}
                   - {name: backref, pathRegex: "/(a)\\\\1"}
                 """);
-        assertThat(policies.problems()).extracting(PolicyProblem::field)
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::field)
                 .containsExactly("spec.matches[0].pathRegex", "spec.matches[1].pathRegex");
     }
 
@@ -224,8 +247,10 @@ class PolicyValidatorTest {
         EgressRule rule = policies.rules().get(0);
         assertThat(rule.hosts()).containsExactly("httpbin.org", "*.example.com");
         assertThat(rule.ipRanges()).extracting(Cidr::toString).containsExactly("10.1.0.0/16");
-        assertThat(rule.ports()).containsExactly(new EgressRule.PortRule(80, EgressProtocol.HTTP),
-                new EgressRule.PortRule(5432, EgressProtocol.TCP));
+        assertThat(rule.ports())
+                .containsExactly(
+                        new EgressRule.PortRule(80, EgressProtocol.HTTP),
+                        new EgressRule.PortRule(5432, EgressProtocol.TCP));
         assertThat(rule.matches()).hasSize(2);
         RouteMatch read = rule.matches().get(0);
         assertThat(read.origin()).isEqualTo("HTTPRouteGroup:curl/routes#read");
@@ -249,9 +274,11 @@ class PolicyValidatorTest {
                   matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: routes}]
                 """));
 
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).containsExactly(
-                "WARNING Egress curl/tls-with-matches spec.matches: ignored: HTTP route matches apply only to ports"
-                        + " with protocol http");
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .containsExactly(
+                        "WARNING Egress curl/tls-with-matches spec.matches: ignored: HTTP route matches apply only to ports"
+                                + " with protocol http");
         assertThat(policies.rules()).hasSize(1);
     }
 
@@ -274,31 +301,53 @@ class PolicyValidatorTest {
 
     @Test
     void omittedSourceNamespaceMeansThePolicysNamespace() {
-        Egress egress = new Egress("curl", "p", new EgressSpec(List.of(new EgressSource("ServiceAccount", "app", null)),
-                List.of(), List.of(), List.of(new EgressPort(5432, "tcp")), List.of()));
-        ValidatedPolicies policies = new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
+        Egress egress = new Egress(
+                "curl",
+                "p",
+                new EgressSpec(
+                        List.of(new EgressSource("ServiceAccount", "app", null)),
+                        List.of(),
+                        List.of(),
+                        List.of(new EgressPort(5432, "tcp")),
+                        List.of()));
+        ValidatedPolicies policies =
+                new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
         assertThat(policies.problems()).isEmpty();
         assertThat(policies.namedIdentities()).containsExactly(new ServiceAccountRef("curl", "app"));
     }
 
     @Test
     void emptySourcesAndPortsAreErrors() {
-        Egress egress = new Egress("curl", "empty", new EgressSpec(List.of(), List.of(), List.of(), List.of(), List.of()));
-        ValidatedPolicies policies = new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).satisfiesExactly(
-                p -> assertThat(p).startsWith("ERROR Egress curl/empty spec.sources: empty"),
-                p -> assertThat(p).startsWith("ERROR Egress curl/empty spec.ports: empty"));
+        Egress egress =
+                new Egress("curl", "empty", new EgressSpec(List.of(), List.of(), List.of(), List.of(), List.of()));
+        ValidatedPolicies policies =
+                new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .satisfiesExactly(
+                        p -> assertThat(p).startsWith("ERROR Egress curl/empty spec.sources: empty"),
+                        p -> assertThat(p).startsWith("ERROR Egress curl/empty spec.ports: empty"));
         assertThat(policies.rules()).isEmpty();
     }
 
     @Test
     void fsmSourceMtlsIsAcceptedWithAWarningThatItIsNotUsed() {
-        Egress egress = new Egress("curl", "gw", new EgressSpec(
-                List.of(new EgressSource("ServiceAccount", "curl", "curl", java.util.Map.of("issuer", "other"))),
-                List.of(), List.of(), List.of(new EgressPort(5432, "tcp")), List.of()));
-        ValidatedPolicies policies = new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
-        assertThat(policies.problems()).extracting(PolicyProblem::toString).singleElement().satisfies(p ->
-                assertThat(p).startsWith("WARNING Egress curl/gw spec.sources[0].mtls: ignored"));
+        Egress egress = new Egress(
+                "curl",
+                "gw",
+                new EgressSpec(
+                        List.of(new EgressSource(
+                                "ServiceAccount", "curl", "curl", java.util.Map.of("issuer", "other"))),
+                        List.of(),
+                        List.of(),
+                        List.of(new EgressPort(5432, "tcp")),
+                        List.of()));
+        ValidatedPolicies policies =
+                new PolicyValidator().validate(ResourceSnapshot.of(null, List.of(egress), List.of()));
+        assertThat(policies.problems())
+                .extracting(PolicyProblem::toString)
+                .singleElement()
+                .satisfies(p -> assertThat(p).startsWith("WARNING Egress curl/gw spec.sources[0].mtls: ignored"));
         assertThat(policies.rules()).hasSize(1);
     }
 
@@ -319,7 +368,8 @@ class PolicyValidatorTest {
     static ValidatedPolicies validate(String yaml) {
         ManifestSet manifests = new ManifestReader().read(yaml, "test");
         assertThat(manifests.problems()).as("test manifests must parse").isEmpty();
-        return new PolicyValidator().validate(ResourceSnapshot.of(null, manifests.resourcesOf(Egress.class),
-                manifests.resourcesOf(HTTPRouteGroup.class)));
+        return new PolicyValidator()
+                .validate(ResourceSnapshot.of(
+                        null, manifests.resourcesOf(Egress.class), manifests.resourcesOf(HTTPRouteGroup.class)));
     }
 }

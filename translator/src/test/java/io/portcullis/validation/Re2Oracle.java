@@ -19,8 +19,7 @@ import java.util.List;
  */
 final class Re2Oracle implements AutoCloseable {
 
-    record Answer(boolean accepted, int programSize, String error) {
-    }
+    record Answer(boolean accepted, int programSize, String error) {}
 
     private final Process process;
     private final Writer toOracle;
@@ -30,7 +29,8 @@ final class Re2Oracle implements AutoCloseable {
         Path script = Path.of(System.getProperty("basedir", "."), "src/test/resources/re2/oracle.py");
         try {
             process = new ProcessBuilder(python(), script.toString())
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
         } catch (IOException e) {
             throw new AssertionError("cannot start the RE2 oracle (" + script + "); run scripts/install-deps", e);
         }
@@ -46,7 +46,8 @@ final class Re2Oracle implements AutoCloseable {
             if (line == null) {
                 return fail("the RE2 oracle exited (is google-re2 installed? run scripts/install-deps)");
             }
-            return line.startsWith("OK ") ? new Answer(true, Integer.parseInt(line.substring(3)), null)
+            return line.startsWith("OK ")
+                    ? new Answer(true, Integer.parseInt(line.substring(3)), null)
                     : new Answer(false, -1, line.substring(4));
         } catch (IOException e) {
             return fail("the RE2 oracle failed (run scripts/install-deps): " + e);

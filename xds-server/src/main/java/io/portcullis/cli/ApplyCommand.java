@@ -9,17 +9,24 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "apply", mixinStandardHelpOptions = true,
+@Command(
+        name = "apply",
+        mixinStandardHelpOptions = true,
         description = "Like 'kubectl apply -f', for the directory config source: store the manifests, enforced live.")
 final class ApplyCommand implements Callable<Integer> {
 
     @Mixin
     StoreOptions options;
 
-    @Option(names = {"-f", "--filename"}, required = true, description = "Manifest file, or - for standard input.")
+    @Option(
+            names = {"-f", "--filename"},
+            required = true,
+            description = "Manifest file, or - for standard input.")
     String file;
 
-    @Option(names = {"-n", "--namespace"}, description = "Namespace for manifests that name none (default: default).")
+    @Option(
+            names = {"-n", "--namespace"},
+            description = "Namespace for manifests that name none (default: default).")
     String namespace;
 
     @Override
@@ -30,7 +37,9 @@ final class ApplyCommand implements Callable<Integer> {
             manifest = in.readNBytes(ManifestReader.MAX_BYTES + 1);
         }
         try {
-            options.store().apply(manifest, "-".equals(file) ? "<stdin>" : file, namespace).forEach(System.out::println);
+            options.store()
+                    .apply(manifest, "-".equals(file) ? "<stdin>" : file, namespace)
+                    .forEach(System.out::println);
             return 0;
         } catch (IllegalArgumentException e) {
             System.err.println("error: " + e.getMessage());

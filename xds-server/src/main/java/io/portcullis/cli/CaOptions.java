@@ -10,17 +10,23 @@ import picocli.CommandLine.Option;
 /** Which certificate authority to issue with: a CA directory (generated on first use) or the operator's CA files. */
 final class CaOptions {
 
-    @Option(names = "--ca-dir", description = "CA directory: the CA is generated there on first use (ca.pem, ca-key.pem mode 0600)"
-            + " and loaded afterwards. Control planes and bootstraps given the same directory share one CA.")
+    @Option(
+            names = "--ca-dir",
+            description = "CA directory: the CA is generated there on first use (ca.pem, ca-key.pem mode 0600)"
+                    + " and loaded afterwards. Control planes and bootstraps given the same directory share one CA.")
     Path caDir;
 
-    @Option(names = "--ca-cert", description = "The operator's CA certificate (PEM), instead of --ca-dir; needs --ca-key.")
+    @Option(
+            names = "--ca-cert",
+            description = "The operator's CA certificate (PEM), instead of --ca-dir; needs --ca-key.")
     Path caCert;
 
     @Option(names = "--ca-key", description = "The private key (PEM) of --ca-cert.")
     Path caKey;
 
-    @Option(names = "--trust-domain", defaultValue = SpiffeId.DEFAULT_TRUST_DOMAIN,
+    @Option(
+            names = "--trust-domain",
+            defaultValue = SpiffeId.DEFAULT_TRUST_DOMAIN,
             description = "SPIFFE trust domain of workload identities (default: ${DEFAULT-VALUE}).")
     String trustDomain;
 

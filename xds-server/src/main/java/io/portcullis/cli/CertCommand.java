@@ -11,16 +11,24 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "cert", mixinStandardHelpOptions = true, description = "Workload certificates from the mesh CA.",
+@Command(
+        name = "cert",
+        mixinStandardHelpOptions = true,
+        description = "Workload certificates from the mesh CA.",
         subcommands = {CertCommand.Issue.class, CommandLine.HelpCommand.class})
 final class CertCommand {
 
-    @Command(name = "issue", mixinStandardHelpOptions = true,
-            description = "Issue (or renew) a sidecar's SPIFFE certificate into its certificate directory. The new set replaces"
-                    + " the old one atomically; a running Envoy picks it up without a restart.")
+    @Command(
+            name = "issue",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Issue (or renew) a sidecar's SPIFFE certificate into its certificate directory. The new set replaces"
+                            + " the old one atomically; a running Envoy picks it up without a restart.")
     static final class Issue implements Callable<Integer> {
 
-        @Option(names = {"-n", "--namespace"}, required = true)
+        @Option(
+                names = {"-n", "--namespace"},
+                required = true)
         String namespace;
 
         @Option(names = "--service-account", required = true)
@@ -43,15 +51,17 @@ final class CertCommand {
             CertificateAuthority authority;
             SpiffeId id;
             try {
-                authority = ca.load(Clock.systemUTC()).orElseThrow(() -> new IllegalArgumentException(
-                        "no CA: pass --ca-dir DIR or --ca-cert FILE --ca-key FILE"));
+                authority = ca.load(Clock.systemUTC())
+                        .orElseThrow(() -> new IllegalArgumentException(
+                                "no CA: pass --ca-dir DIR or --ca-cert FILE --ca-key FILE"));
                 id = new SpiffeId(ca.trustDomain, namespace, serviceAccount);
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
             IssuedCertificate issued = certs.issue(authority, id);
             System.out.println("issued " + id + " serial " + issued.serialHex() + " valid until "
-                    + issued.certificate().getNotAfter().toInstant() + " into " + certs.directory().dir());
+                    + issued.certificate().getNotAfter().toInstant() + " into "
+                    + certs.directory().dir());
             return 0;
         }
     }

@@ -4,7 +4,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "delete", mixinStandardHelpOptions = true,
+@Command(
+        name = "delete",
+        mixinStandardHelpOptions = true,
         description = "Like 'kubectl delete egress NAME -n NAMESPACE', for the directory config source.")
 final class DeleteCommand implements Callable<Integer> {
 

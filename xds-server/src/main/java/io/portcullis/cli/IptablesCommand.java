@@ -7,31 +7,53 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "iptables", mixinStandardHelpOptions = true,
-        description = "Print the iptables rules an init container applies in the pod network namespace: every outbound TCP "
-                + "connection except the sidecar's own and loopback is redirected to the sidecar's outbound port.")
+@Command(
+        name = "iptables",
+        mixinStandardHelpOptions = true,
+        description =
+                "Print the iptables rules an init container applies in the pod network namespace: every outbound TCP "
+                        + "connection except the sidecar's own and loopback is redirected to the sidecar's outbound port.")
 final class IptablesCommand implements Callable<Integer> {
 
-    enum Format { restore, commands }
+    enum Format {
+        restore,
+        commands
+    }
 
-    enum Family { ipv4, ipv6 }
+    enum Family {
+        ipv4,
+        ipv6
+    }
 
-    @Option(names = "--proxy-uid", defaultValue = "" + SidecarContract.DEFAULT_PROXY_UID, description = "UID the sidecar runs as (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--proxy-uid",
+            defaultValue = "" + SidecarContract.DEFAULT_PROXY_UID,
+            description = "UID the sidecar runs as (default: ${DEFAULT-VALUE}).")
     int proxyUid;
 
-    @Option(names = "--outbound-port", defaultValue = "" + SidecarContract.OUTBOUND_PORT,
-            description = "Must be ${DEFAULT-VALUE}, the port of the outbound listener every sidecar is served; kept so "
-                    + "that scripts passing it still work.")
+    @Option(
+            names = "--outbound-port",
+            defaultValue = "" + SidecarContract.OUTBOUND_PORT,
+            description =
+                    "Must be ${DEFAULT-VALUE}, the port of the outbound listener every sidecar is served; kept so "
+                            + "that scripts passing it still work.")
     int outboundPort;
 
     @Option(names = "--exclude-cidr", description = "Destination range never redirected (repeatable).")
     List<String> excludedCidrs = List.of();
 
-    @Option(names = "--format", defaultValue = "restore", description = "restore (iptables-restore input) or commands (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--format",
+            defaultValue = "restore",
+            description = "restore (iptables-restore input) or commands (default: ${DEFAULT-VALUE}).")
     Format format;
 
-    @Option(names = "--family", defaultValue = "ipv4", description = "ipv4: redirect to the sidecar (iptables); "
-            + "ipv6: refuse the app's IPv6 TCP, which is not redirected (ip6tables-restore) (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--family",
+            defaultValue = "ipv4",
+            description =
+                    "ipv4: redirect to the sidecar (iptables); "
+                            + "ipv6: refuse the app's IPv6 TCP, which is not redirected (ip6tables-restore) (default: ${DEFAULT-VALUE}).")
     Family family;
 
     @Override
@@ -39,15 +61,17 @@ final class IptablesCommand implements Callable<Integer> {
         if (outboundPort != SidecarContract.OUTBOUND_PORT) {
             // Rules for another port would redirect every outbound connection to a port no listener binds:
             // the app could reach nothing, and no policy would be enforced or logged.
-            System.err.println("error: --outbound-port " + outboundPort + ": the sidecar's outbound listener binds port "
-                    + SidecarContract.OUTBOUND_PORT + " only (it comes over xDS, the same for every sidecar); "
-                    + "omit --outbound-port or pass " + SidecarContract.OUTBOUND_PORT);
+            System.err.println(
+                    "error: --outbound-port " + outboundPort + ": the sidecar's outbound listener binds port "
+                            + SidecarContract.OUTBOUND_PORT + " only (it comes over xDS, the same for every sidecar); "
+                            + "omit --outbound-port or pass " + SidecarContract.OUTBOUND_PORT);
             return 1;
         }
         InterceptionRules rules = new InterceptionRules(proxyUid, SidecarContract.OUTBOUND_PORT, excludedCidrs);
         if (family == Family.ipv6) {
             if (format != Format.restore) {
-                System.err.println("error: --family ipv6 is printed only as ip6tables-restore input (--format restore)");
+                System.err.println(
+                        "error: --family ipv6 is printed only as ip6tables-restore input (--format restore)");
                 return 1;
             }
             System.out.print(rules.toIp6tablesRestore());

@@ -6,10 +6,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "patch", mixinStandardHelpOptions = true,
-        description = "Like 'kubectl patch meshconfig " + MeshConfig.DEFAULT_NAME + " -n " + MeshConfig.DEFAULT_NAMESPACE
-                + " -p JSON --type=merge', "
-                + "for the directory config source.")
+@Command(
+        name = "patch",
+        mixinStandardHelpOptions = true,
+        description =
+                "Like 'kubectl patch meshconfig " + MeshConfig.DEFAULT_NAME + " -n " + MeshConfig.DEFAULT_NAMESPACE
+                        + " -p JSON --type=merge', "
+                        + "for the directory config source.")
 final class PatchCommand implements Callable<Integer> {
 
     @Mixin
@@ -18,10 +21,16 @@ final class PatchCommand implements Callable<Integer> {
     @Mixin
     ResourceName resource;
 
-    @Option(names = {"-p", "--patch"}, required = true, description = "JSON merge patch (RFC 7386).")
+    @Option(
+            names = {"-p", "--patch"},
+            required = true,
+            description = "JSON merge patch (RFC 7386).")
     String patch;
 
-    @Option(names = "--type", defaultValue = "merge", description = "Only 'merge' is supported (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--type",
+            defaultValue = "merge",
+            description = "Only 'merge' is supported (default: ${DEFAULT-VALUE}).")
     String type;
 
     @Override

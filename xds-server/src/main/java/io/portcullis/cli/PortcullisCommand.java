@@ -4,18 +4,21 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The single {@code portcullis} program; each part of the system is a subcommand. */
-@Command(name = "portcullis", mixinStandardHelpOptions = true, version = "portcullis 0.1.0",
+@Command(
+        name = "portcullis",
+        mixinStandardHelpOptions = true,
+        version = "portcullis 0.1.0",
         description = "Envoy xDS control plane enforcing Flomesh Egress policies and SMI HTTPRouteGroups.",
         subcommands = {
-                ServeCommand.class,
-                BootstrapCommand.class,
-                CertCommand.class,
-                IptablesCommand.class,
-                TranslateCommand.class,
-                ApplyCommand.class,
-                DeleteCommand.class,
-                PatchCommand.class,
-                CommandLine.HelpCommand.class
+            ServeCommand.class,
+            BootstrapCommand.class,
+            CertCommand.class,
+            IptablesCommand.class,
+            TranslateCommand.class,
+            ApplyCommand.class,
+            DeleteCommand.class,
+            PatchCommand.class,
+            CommandLine.HelpCommand.class
         })
 public final class PortcullisCommand {
 

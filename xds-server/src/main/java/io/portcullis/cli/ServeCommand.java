@@ -35,53 +35,88 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Run the control plane: watch a directory of manifests and serve xDS (ADS) to sidecars over mutual TLS;"
-                + " a sidecar's identity is the SPIFFE ID of its certificate from the mesh CA.")
+@Command(
+        name = "serve",
+        mixinStandardHelpOptions = true,
+        description =
+                "Run the control plane: watch a directory of manifests and serve xDS (ADS) to sidecars over mutual TLS;"
+                        + " a sidecar's identity is the SPIFFE ID of its certificate from the mesh CA.")
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(names = "--config-dir", required = true, defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
-            description = "Directory of Egress/HTTPRouteGroup/MeshConfig YAML manifests, applied live (or set PORTCULLIS_CONFIG_DIR).")
+    @Option(
+            names = "--config-dir",
+            required = true,
+            defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
+            description =
+                    "Directory of Egress/HTTPRouteGroup/MeshConfig YAML manifests, applied live (or set PORTCULLIS_CONFIG_DIR).")
     Path configDir;
 
-    @Option(names = "--xds-address", defaultValue = "0.0.0.0", description = "Address for ADS gRPC (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--xds-address",
+            defaultValue = "0.0.0.0",
+            description = "Address for ADS gRPC (default: ${DEFAULT-VALUE}).")
     String xdsAddress;
 
-    @Option(names = "--xds-port", defaultValue = "15010", description = "Port for ADS gRPC (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--xds-port",
+            defaultValue = "15010",
+            description = "Port for ADS gRPC (default: ${DEFAULT-VALUE}).")
     int xdsPort;
 
-    @Option(names = "--xds-server-name", description = "Host name or IP address sidecars dial the control plane by (their"
-            + " --xds-host), put in its certificate; repeatable. A specific --xds-address is added automatically.")
+    @Option(
+            names = "--xds-server-name",
+            description =
+                    "Host name or IP address sidecars dial the control plane by (their"
+                            + " --xds-host), put in its certificate; repeatable. A specific --xds-address is added automatically.")
     List<String> xdsServerNames = new ArrayList<>();
 
     @Mixin
     CaOptions ca;
 
-    @Option(names = "--cert-validity", defaultValue = "24h", converter = DurationConverter.class,
-            description = "Validity of the control plane's own server certificates, renewed in memory at half-life (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--cert-validity",
+            defaultValue = "24h",
+            converter = DurationConverter.class,
+            description =
+                    "Validity of the control plane's own server certificates, renewed in memory at half-life (default: ${DEFAULT-VALUE}).")
     Duration certValidity;
 
-    @Option(names = "--insecure-plaintext-xds", description = "DEVELOPMENT ONLY: serve xDS without TLS, trusting the node id any"
-            + " client sends. Refused unless --xds-address is loopback.")
+    @Option(
+            names = "--insecure-plaintext-xds",
+            description = "DEVELOPMENT ONLY: serve xDS without TLS, trusting the node id any"
+                    + " client sends. Refused unless --xds-address is loopback.")
     boolean plaintextXds;
 
-    @Option(names = "--debug-address", defaultValue = "127.0.0.1", description = "Address of the debug endpoint (default: ${DEFAULT-VALUE});"
-            + " anything but loopback needs --debug-token-file or --debug-client-identity.")
+    @Option(
+            names = "--debug-address",
+            defaultValue = "127.0.0.1",
+            description = "Address of the debug endpoint (default: ${DEFAULT-VALUE});"
+                    + " anything but loopback needs --debug-token-file or --debug-client-identity.")
     String debugAddress;
 
-    @Option(names = "--debug-port", defaultValue = "15080", description = "Port of the debug endpoint (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--debug-port",
+            defaultValue = "15080",
+            description = "Port of the debug endpoint (default: ${DEFAULT-VALUE}).")
     int debugPort;
 
-    @Option(names = "--debug-token-file", description = "File holding a bearer token the debug endpoint requires (Authorization: Bearer ...).")
+    @Option(
+            names = "--debug-token-file",
+            description = "File holding a bearer token the debug endpoint requires (Authorization: Bearer ...).")
     Path debugTokenFile;
 
-    @Option(names = "--debug-client-identity", description = "NAMESPACE/SERVICEACCOUNT whose certificate from the mesh CA may read the"
-            + " debug endpoint, which then speaks HTTPS and requires a client certificate; repeatable.")
+    @Option(
+            names = "--debug-client-identity",
+            description = "NAMESPACE/SERVICEACCOUNT whose certificate from the mesh CA may read the"
+                    + " debug endpoint, which then speaks HTTPS and requires a client certificate; repeatable.")
     List<String> debugClients = new ArrayList<>();
 
-    @Option(names = "--mesh-namespace", defaultValue = MeshConfig.DEFAULT_NAMESPACE, description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--mesh-namespace",
+            defaultValue = MeshConfig.DEFAULT_NAMESPACE,
+            description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
     String meshNamespace;
 
     @Spec
@@ -105,13 +140,17 @@ final class ServeCommand implements Callable<Integer> {
         EgressControlPlane controlPlane = new EgressControlPlane();
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         try (DirectoryConfigSource source = new DirectoryConfigSource(configDir, meshNamespace);
-             XdsServer xds = xdsTls.isPresent() ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
-                     : new XdsServer(xdsSocket, controlPlane, registry);
-             DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess)) {
+                XdsServer xds = xdsTls.isPresent()
+                        ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
+                        : new XdsServer(xdsSocket, controlPlane, registry);
+                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess)) {
             source.start(controlPlane::apply);
             xds.start();
-            xdsTls.ifPresent(tls -> LOG.info("xDS requires mutual TLS: server certificate for {}, client certificates from the"
-                    + " mesh CA with a SPIFFE ID in trust domain {}", tls.serverNames(), tls.trustDomain()));
+            xdsTls.ifPresent(tls -> LOG.info(
+                    "xDS requires mutual TLS: server certificate for {}, client certificates from the"
+                            + " mesh CA with a SPIFFE ID in trust domain {}",
+                    tls.serverNames(),
+                    tls.trustDomain()));
             debug.start();
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
@@ -123,11 +162,15 @@ final class ServeCommand implements Callable<Integer> {
     private Optional<XdsServerTls> xdsTls(InetSocketAddress xdsSocket, Optional<CertificateAuthority> authority) {
         if (plaintextXds) {
             if (xdsSocket.getAddress() == null || !xdsSocket.getAddress().isLoopbackAddress()) {
-                throw new IllegalArgumentException("--insecure-plaintext-xds lets any client read any identity's config by naming it"
-                        + " in its node id; it is refused on " + xdsAddress + " (only a loopback --xds-address may use it)");
+                throw new IllegalArgumentException(
+                        "--insecure-plaintext-xds lets any client read any identity's config by naming it"
+                                + " in its node id; it is refused on " + xdsAddress
+                                + " (only a loopback --xds-address may use it)");
             }
             for (int i = 0; i < 3; i++) {
-                LOG.warn("INSECURE: --insecure-plaintext-xds: xDS on {} is plaintext and trusts node ids; development only", xdsSocket);
+                LOG.warn(
+                        "INSECURE: --insecure-plaintext-xds: xDS on {} is plaintext and trusts node ids; development only",
+                        xdsSocket);
             }
             return Optional.empty();
         }
@@ -142,7 +185,8 @@ final class ServeCommand implements Callable<Integer> {
         return Optional.of(new XdsServerTls(issuer, List.copyOf(names), certValidity, ca.trustDomain));
     }
 
-    private DebugAccess debugAccess(InetSocketAddress debugSocket, Optional<CertificateAuthority> authority) throws IOException {
+    private DebugAccess debugAccess(InetSocketAddress debugSocket, Optional<CertificateAuthority> authority)
+            throws IOException {
         Optional<String> token = Optional.empty();
         if (debugTokenFile != null) {
             String text = Files.readString(debugTokenFile).strip();
@@ -160,12 +204,16 @@ final class ServeCommand implements Callable<Integer> {
                 clients.add(SpiffeId.of(ca.trustDomain, ServiceAccountRef.parse(client)));
             }
             List<String> names = new ArrayList<>(xdsServerNames);
-            names.add(debugSocket.getAddress() == null || debugSocket.getAddress().isAnyLocalAddress() ? "127.0.0.1"
-                    : debugSocket.getAddress().getHostAddress());
+            names.add(
+                    debugSocket.getAddress() == null || debugSocket.getAddress().isAnyLocalAddress()
+                            ? "127.0.0.1"
+                            : debugSocket.getAddress().getHostAddress());
             tls = Optional.of(JdkServerTls.serverContext(issuer, names, certValidity, Clock.systemUTC()));
         }
         DebugAccess access = new DebugAccess(token, tls, clients);
-        if (!access.authenticates() && (debugSocket.getAddress() == null || !debugSocket.getAddress().isLoopbackAddress())) {
+        if (!access.authenticates()
+                && (debugSocket.getAddress() == null
+                        || !debugSocket.getAddress().isLoopbackAddress())) {
             throw new IllegalArgumentException(DebugEndpoint.notLoopbackMessage(debugAddress));
         }
         return access;

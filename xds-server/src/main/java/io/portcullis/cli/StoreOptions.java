@@ -8,7 +8,10 @@ import picocli.CommandLine.Option;
 /** Options shared by the kubectl-like commands that edit the directory config source. */
 final class StoreOptions {
 
-    @Option(names = "--config-dir", required = true, defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
+    @Option(
+            names = "--config-dir",
+            required = true,
+            defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
             description = "The directory 'portcullis serve' watches (or set PORTCULLIS_CONFIG_DIR).")
     Path configDir;
 

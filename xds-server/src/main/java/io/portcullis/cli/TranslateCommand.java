@@ -12,20 +12,28 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "translate", mixinStandardHelpOptions = true,
-        description = "Translate a directory of manifests offline and print the problems, the per-identity model and the "
-                + "Envoy resources as YAML; no control plane or Kubernetes needed. Exits 1 if a file could not be "
-                + "read cleanly (each such file is reported; the others are still translated).")
+@Command(
+        name = "translate",
+        mixinStandardHelpOptions = true,
+        description =
+                "Translate a directory of manifests offline and print the problems, the per-identity model and the "
+                        + "Envoy resources as YAML; no control plane or Kubernetes needed. Exits 1 if a file could not be "
+                        + "read cleanly (each such file is reported; the others are still translated).")
 final class TranslateCommand implements Callable<Integer> {
 
-    @Option(names = "--config-dir", required = true, defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
+    @Option(
+            names = "--config-dir",
+            required = true,
+            defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
             description = "Directory of the manifests to translate (or set PORTCULLIS_CONFIG_DIR).")
     Path configDir;
 
     @Option(names = "--mesh-namespace", defaultValue = MeshConfig.DEFAULT_NAMESPACE)
     String meshNamespace;
 
-    @Option(names = "--identity", description = "namespace/serviceAccount (repeatable); default: every identity a policy names.")
+    @Option(
+            names = "--identity",
+            description = "namespace/serviceAccount (repeatable); default: every identity a policy names.")
     List<String> identities = List.of();
 
     @Override

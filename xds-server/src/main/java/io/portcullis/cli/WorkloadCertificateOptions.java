@@ -13,17 +13,25 @@ import picocli.CommandLine.Option;
 /** Where a sidecar's certificate files go, for how long they are valid, and who may read the key. */
 final class WorkloadCertificateOptions {
 
-    @Option(names = "--cert-dir", description = "The sidecar's certificate directory (cert-chain.pem, key.pem, root-cert.pem and"
-            + " the SDS files Envoy reads them through).")
+    @Option(
+            names = "--cert-dir",
+            description = "The sidecar's certificate directory (cert-chain.pem, key.pem, root-cert.pem and"
+                    + " the SDS files Envoy reads them through).")
     Path certDir;
 
-    @Option(names = "--cert-validity", defaultValue = "24h", converter = DurationConverter.class,
-            description = "Validity of the workload certificate (default: ${DEFAULT-VALUE}); renew with 'portcullis cert issue'.")
+    @Option(
+            names = "--cert-validity",
+            defaultValue = "24h",
+            converter = DurationConverter.class,
+            description =
+                    "Validity of the workload certificate (default: ${DEFAULT-VALUE}); renew with 'portcullis cert issue'.")
     Duration validity;
 
-    @Option(names = "--key-owner-uid", description = "Make key.pem owned by this UID/GID (mode 0600), e.g. the sidecar's "
-            + SidecarContract.DEFAULT_PROXY_UID
-            + " when running as root.")
+    @Option(
+            names = "--key-owner-uid",
+            description = "Make key.pem owned by this UID/GID (mode 0600), e.g. the sidecar's "
+                    + SidecarContract.DEFAULT_PROXY_UID
+                    + " when running as root.")
     Integer keyOwnerUid;
 
     CertificateDirectory directory() {
@@ -33,8 +41,12 @@ final class WorkloadCertificateOptions {
     /** Issues a certificate for {@code id} and publishes it, atomically replacing any previous one. */
     IssuedCertificate issue(CertificateAuthority ca, SpiffeId id) {
         IssuedCertificate issued = ca.issueWorkload(id, validity);
-        directory().publish(issued.certificatePem(), issued.privateKeyPem(), ca.certificatePem(),
-                keyOwnerUid == null ? OptionalInt.empty() : OptionalInt.of(keyOwnerUid));
+        directory()
+                .publish(
+                        issued.certificatePem(),
+                        issued.privateKeyPem(),
+                        ca.certificatePem(),
+                        keyOwnerUid == null ? OptionalInt.empty() : OptionalInt.of(keyOwnerUid));
         return issued;
     }
 }

@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
 public final class DebugEndpoint implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DebugEndpoint.class);
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-            .findAndRegisterModules();
+    private static final ObjectMapper JSON =
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
 
     private final HttpServer server;
     private final DebugAccess access;
@@ -67,9 +67,11 @@ public final class DebugEndpoint implements AutoCloseable {
      * @throws IllegalArgumentException when {@code address} is not loopback and {@code access} authenticates nobody:
      *     the endpoint shows every identity's config
      */
-    public DebugEndpoint(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry,
-            DebugAccess access) throws IOException {
-        if (!access.authenticates() && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
+    public DebugEndpoint(
+            InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, DebugAccess access)
+            throws IOException {
+        if (!access.authenticates()
+                && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
             throw new IllegalArgumentException(notLoopbackMessage(address.getHostString()));
         }
         this.controlPlane = controlPlane;
@@ -94,8 +96,13 @@ public final class DebugEndpoint implements AutoCloseable {
         context("/debug/sidecars", exchange -> json(exchange, sidecars()));
         context("/debug/problems", exchange -> json(exchange, problems()));
         context("/debug/xds/", this::xds);
-        context("/", exchange -> respond(exchange, 404, "text/plain",
-                "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>\n"));
+        context(
+                "/",
+                exchange -> respond(
+                        exchange,
+                        404,
+                        "text/plain",
+                        "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>\n"));
     }
 
     /** Why an unauthenticated debug endpoint may not listen on {@code address}; shared with serve's option check. */
@@ -122,11 +129,17 @@ public final class DebugEndpoint implements AutoCloseable {
                 var chain = ((HttpsExchange) exchange).getSSLSession().getPeerCertificates();
                 client = SpiffeId.fromCertificate((X509Certificate) chain[0]);
             } catch (SSLPeerUnverifiedException | RuntimeException e) {
-                LOG.warn("debug endpoint: refused {}: no usable client certificate: {}", exchange.getRemoteAddress(), e.getMessage());
+                LOG.warn(
+                        "debug endpoint: refused {}: no usable client certificate: {}",
+                        exchange.getRemoteAddress(),
+                        e.getMessage());
                 return new Authenticator.Failure(403);
             }
             if (!access.clients().contains(client)) {
-                LOG.warn("debug endpoint: refused {}: {} is not allowed (--debug-client-identity)", exchange.getRemoteAddress(), client);
+                LOG.warn(
+                        "debug endpoint: refused {}: {} is not allowed (--debug-client-identity)",
+                        exchange.getRemoteAddress(),
+                        client);
                 return new Authenticator.Failure(403);
             }
             who = client.uri();
@@ -147,10 +160,19 @@ public final class DebugEndpoint implements AutoCloseable {
         // Not address().toString(): an InetSocketAddress prints as "hostname/ip:port", "/127.0.0.1:15080"
         // without a hostname, which made the logged URL http:///127.0.0.1:15080.
         String host = address().getAddress().getHostAddress();
-        LOG.info("debug endpoint listening on {}://{}:{}/debug/sidecars ({})", access.tls().isPresent() ? "https" : "http",
-                host.contains(":") ? "[" + host + "]" : host, address().getPort(), access.authenticates() ? (access.bearerToken().isPresent() ? "bearer token" : "")
-                        + (access.bearerToken().isPresent() && access.tls().isPresent() ? " and " : "")
-                        + (access.tls().isPresent() ? "client certificates " + access.clients() : "") : "unauthenticated, loopback");
+        LOG.info(
+                "debug endpoint listening on {}://{}:{}/debug/sidecars ({})",
+                access.tls().isPresent() ? "https" : "http",
+                host.contains(":") ? "[" + host + "]" : host,
+                address().getPort(),
+                access.authenticates()
+                        ? (access.bearerToken().isPresent() ? "bearer token" : "")
+                                + (access.bearerToken().isPresent()
+                                                && access.tls().isPresent()
+                                        ? " and "
+                                        : "")
+                                + (access.tls().isPresent() ? "client certificates " + access.clients() : "")
+                        : "unauthenticated, loopback");
     }
 
     public InetSocketAddress address() {
@@ -165,17 +187,23 @@ public final class DebugEndpoint implements AutoCloseable {
             node.put("nodeId", sidecar.nodeId());
             node.put("stream", sidecar.streamId());
             node.put("connectedAt", sidecar.connectedAt().toString());
-            String served = controlPlane.served(sidecar.identity()).map(s -> s.resources().version()).orElse(null);
+            String served = controlPlane
+                    .served(sidecar.identity())
+                    .map(s -> s.resources().version())
+                    .orElse(null);
             node.put("servedVersion", served);
             node.put("ackedVersion", sidecar.ackedListenerVersion());
             // Up to date: it runs the identity's current listeners and clusters, and rejected none of the
             // current version. Route tables are left out of the ACK check: Envoy asks for them by name and
             // stops asking when no listener uses them, so their last ACK can lawfully lag; their status is
             // listed under "types".
-            node.put("upToDate", served != null
-                    && served.equals(sidecar.ackedListenerVersion())
-                    && sidecar.types().containsKey("Cluster") && served.equals(sidecar.types().get("Cluster").ackedVersion())
-                    && sidecar.types().values().stream().noneMatch(t -> served.equals(t.nackedVersion())));
+            node.put(
+                    "upToDate",
+                    served != null
+                            && served.equals(sidecar.ackedListenerVersion())
+                            && sidecar.types().containsKey("Cluster")
+                            && served.equals(sidecar.types().get("Cluster").ackedVersion())
+                            && sidecar.types().values().stream().noneMatch(t -> served.equals(t.nackedVersion())));
             // Its rejections: while it NACKs, Envoy runs what it last accepted, which upToDate tells apart.
             ArrayNode rejected = node.putArray("rejected");
             ObjectNode types = node.putObject("types");
@@ -187,8 +215,11 @@ public final class DebugEndpoint implements AutoCloseable {
                     t.put("nacked", status.nackedVersion());
                     t.put("nackMessage", status.nackMessage());
                     t.put("nacks", status.nacks());
-                    rejected.addObject().put("type", type).put("version", status.nackedVersion())
-                            .put("message", status.nackMessage()).put("count", status.nacks());
+                    rejected.addObject()
+                            .put("type", type)
+                            .put("version", status.nackedVersion())
+                            .put("message", status.nackMessage())
+                            .put("count", status.nacks());
                 }
             });
         }

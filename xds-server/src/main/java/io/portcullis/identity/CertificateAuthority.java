@@ -54,6 +54,7 @@ public final class CertificateAuthority {
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
     /** Certificates start a little in the past so that a peer whose clock is behind accepts them. */
     private static final Duration BACKDATE = Duration.ofMinutes(5);
+
     private static final String SIGNATURE = "SHA256withECDSA";
 
     private final X509Certificate certificate;
@@ -76,8 +77,9 @@ public final class CertificateAuthority {
         try {
             Files.createDirectories(dir);
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-            try (FileChannel channel = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock ignored = channel.lock()) {
+            try (FileChannel channel =
+                            FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock ignored = channel.lock()) {
                 Path cert = dir.resolve(CA_CERTIFICATE);
                 Path key = dir.resolve(CA_KEY);
                 if (Files.exists(cert) || Files.exists(key)) {
@@ -86,7 +88,8 @@ public final class CertificateAuthority {
                 CertificateAuthority ca = generate(clock);
                 Path keyTmp = dir.resolve(CA_KEY + ".tmp");
                 Files.deleteIfExists(keyTmp);
-                Files.createFile(keyTmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+                Files.createFile(
+                        keyTmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 Files.writeString(keyTmp, Pem.encode(ca.key));
                 Files.move(keyTmp, key, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
                 Path certTmp = dir.resolve(CA_CERTIFICATE + ".tmp");
@@ -106,7 +109,8 @@ public final class CertificateAuthority {
         X509Certificate cert = Pem.certificate(certText, certificatePem.toString());
         PrivateKey key = Pem.privateKey(keyText, keyPem.toString());
         if (cert.getBasicConstraints() < 0) {
-            throw new IllegalArgumentException(certificatePem + " is not a CA certificate (basicConstraints CA:TRUE is missing)");
+            throw new IllegalArgumentException(
+                    certificatePem + " is not a CA certificate (basicConstraints CA:TRUE is missing)");
         }
         CertificateAuthority ca = new CertificateAuthority(cert, key, clock);
         ca.checkKeyMatches(certificatePem, keyPem);
@@ -120,11 +124,17 @@ public final class CertificateAuthority {
         X500Name name = new X500Name("O=portcullis, CN=portcullis mesh CA " + now.getEpochSecond());
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(name, serial(new SecureRandom()),
-                    Date.from(now.minus(BACKDATE)), Date.from(now.plus(CA_VALIDITY)), name, pair.getPublic())
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                            name,
+                            serial(new SecureRandom()),
+                            Date.from(now.minus(BACKDATE)),
+                            Date.from(now.plus(CA_VALIDITY)),
+                            name,
+                            pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(true))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign))
-                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
+                    .addExtension(
+                            Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()));
             X509Certificate cert = sign(builder, pair.getPrivate());
             return new CertificateAuthority(cert, pair.getPrivate(), clock);
         } catch (IOException | GeneralSecurityException e) {
@@ -145,8 +155,11 @@ public final class CertificateAuthority {
      * client (a sidecar cannot pose as the xDS server with it).
      */
     public IssuedCertificate issueWorkload(SpiffeId id, Duration validity) {
-        return issue(new X500Name("O=portcullis"), new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.uri())),
-                KeyPurposeId.id_kp_clientAuth, validity);
+        return issue(
+                new X500Name("O=portcullis"),
+                new GeneralNames(new GeneralName(GeneralName.uniformResourceIdentifier, id.uri())),
+                KeyPurposeId.id_kp_clientAuth,
+                validity);
     }
 
     /**
@@ -159,10 +172,16 @@ public final class CertificateAuthority {
         }
         List<GeneralName> names = new ArrayList<>();
         for (String name : hostNamesOrIps) {
-            names.add(isIpLiteral(name) ? new GeneralName(GeneralName.iPAddress, name) : new GeneralName(GeneralName.dNSName, name));
+            names.add(
+                    isIpLiteral(name)
+                            ? new GeneralName(GeneralName.iPAddress, name)
+                            : new GeneralName(GeneralName.dNSName, name));
         }
-        return issue(new X500Name("O=portcullis, CN=" + hostNamesOrIps.get(0)),
-                new GeneralNames(names.toArray(GeneralName[]::new)), KeyPurposeId.id_kp_serverAuth, validity);
+        return issue(
+                new X500Name("O=portcullis, CN=" + hostNamesOrIps.get(0)),
+                new GeneralNames(names.toArray(GeneralName[]::new)),
+                KeyPurposeId.id_kp_serverAuth,
+                validity);
     }
 
     private IssuedCertificate issue(X500Name subject, GeneralNames sans, KeyPurposeId purpose, Duration validity) {
@@ -178,15 +197,22 @@ public final class CertificateAuthority {
         }
         try {
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
-            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(certificate, serial(random),
-                    Date.from(now.minus(BACKDATE)), Date.from(notAfter), subject, pair.getPublic())
+            X509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(
+                            certificate,
+                            serial(random),
+                            Date.from(now.minus(BACKDATE)),
+                            Date.from(notAfter),
+                            subject,
+                            pair.getPublic())
                     .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose))
                     // Critical when the subject is empty, per RFC 5280; harmless otherwise.
                     .addExtension(Extension.subjectAlternativeName, true, sans)
-                    .addExtension(Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()))
-                    .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
+                    .addExtension(
+                            Extension.subjectKeyIdentifier, false, ext.createSubjectKeyIdentifier(pair.getPublic()))
+                    .addExtension(
+                            Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(certificate));
             return new IssuedCertificate(sign(builder, key), pair.getPrivate(), certificate);
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalStateException("cannot issue certificate for " + sans, e);
@@ -195,7 +221,8 @@ public final class CertificateAuthority {
 
     private void checkKeyMatches(Path certificatePem, Path keyPem) {
         try {
-            java.security.Signature signer = java.security.Signature.getInstance(key.getAlgorithm().equals("EC") ? SIGNATURE : "SHA256withRSA");
+            java.security.Signature signer =
+                    java.security.Signature.getInstance(key.getAlgorithm().equals("EC") ? SIGNATURE : "SHA256withRSA");
             signer.initSign(key);
             byte[] probe = "portcullis".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
             signer.update(probe);
@@ -206,14 +233,17 @@ public final class CertificateAuthority {
                 throw new IllegalArgumentException(keyPem + " is not the private key of " + certificatePem);
             }
         } catch (GeneralSecurityException e) {
-            throw new IllegalArgumentException(keyPem + " is not the private key of " + certificatePem + ": " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    keyPem + " is not the private key of " + certificatePem + ": " + e.getMessage(), e);
         }
     }
 
-    private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signingKey) throws GeneralSecurityException {
+    private static X509Certificate sign(X509v3CertificateBuilder builder, PrivateKey signingKey)
+            throws GeneralSecurityException {
         try {
             String algorithm = signingKey.getAlgorithm().equals("EC") ? SIGNATURE : "SHA256withRSA";
-            return new JcaX509CertificateConverter().getCertificate(builder.build(new JcaContentSignerBuilder(algorithm).build(signingKey)));
+            return new JcaX509CertificateConverter()
+                    .getCertificate(builder.build(new JcaContentSignerBuilder(algorithm).build(signingKey)));
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException(e);
         }

@@ -26,15 +26,13 @@ public sealed interface PeerAuthentication {
     }
 
     /** A TLS call without a verified client certificate (cannot happen with client auth REQUIRED, refused anyway). */
-    record NoCertificate(String remoteAddress) implements PeerAuthentication {
-    }
+    record NoCertificate(String remoteAddress) implements PeerAuthentication {}
 
     /**
      * Plaintext xDS, which trusts the node id: only on a server built for it (unit tests, or the
      * loudly logged development flag restricted to loopback).
      */
-    record PlaintextTrustingNodeId(String remoteAddress) implements PeerAuthentication {
-    }
+    record PlaintextTrustingNodeId(String remoteAddress) implements PeerAuthentication {}
 
     /** The authentication of the call being processed; {@code null} outside any intercepted call. */
     static PeerAuthentication current() {

@@ -39,9 +39,11 @@ public final class PeerCertificateInterceptor implements ServerInterceptor {
     }
 
     @Override
-    public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
+    public <Q, R> ServerCall.Listener<Q> interceptCall(
+            ServerCall<Q, R> call, Metadata headers, ServerCallHandler<Q, R> next) {
         String remote = PeerAuthentication.describe(call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR));
-        PeerAuthentication peer = plaintext ? new PeerAuthentication.PlaintextTrustingNodeId(remote)
+        PeerAuthentication peer = plaintext
+                ? new PeerAuthentication.PlaintextTrustingNodeId(remote)
                 : fromSession(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION), remote);
         return Contexts.interceptCall(Context.current().withValue(PeerAuthentication.KEY, peer), call, headers, next);
     }

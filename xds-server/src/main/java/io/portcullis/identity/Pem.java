@@ -19,11 +19,11 @@ import org.bouncycastle.util.io.pem.PemWriter;
 /** PEM text in and out, through BouncyCastle; no provider is registered, the JDK does the crypto. */
 final class Pem {
 
-    private Pem() {
-    }
+    private Pem() {}
 
     static String encode(X509Certificate certificate) {
-        try (StringWriter out = new StringWriter(); var pem = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(out)) {
+        try (StringWriter out = new StringWriter();
+                var pem = new org.bouncycastle.openssl.jcajce.JcaPEMWriter(out)) {
             pem.writeObject(certificate);
             pem.flush();
             return out.toString();
@@ -33,7 +33,8 @@ final class Pem {
     }
 
     static String encode(PrivateKey key) {
-        try (StringWriter out = new StringWriter(); PemWriter pem = new PemWriter(out)) {
+        try (StringWriter out = new StringWriter();
+                PemWriter pem = new PemWriter(out)) {
             pem.writeObject(new JcaPKCS8Generator(key, null));
             pem.flush();
             return out.toString();

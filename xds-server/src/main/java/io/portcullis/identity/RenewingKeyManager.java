@@ -18,8 +18,7 @@ import javax.net.ssl.X509ExtendedKeyManager;
  */
 final class RenewingKeyManager extends X509ExtendedKeyManager {
 
-    private record Current(String alias, IssuedCertificate issued, Instant renewAfter) {
-    }
+    private record Current(String alias, IssuedCertificate issued, Instant renewAfter) {}
 
     private final Supplier<IssuedCertificate> issue;
     private final Clock clock;

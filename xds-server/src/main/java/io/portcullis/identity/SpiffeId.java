@@ -46,7 +46,8 @@ public record SpiffeId(String trustDomain, String namespace, String serviceAccou
     public static SpiffeId parse(String uri) {
         Matcher m = URI.matcher(uri);
         if (!m.matches()) {
-            throw new IllegalArgumentException("'" + uri + "' is not a SPIFFE ID of the form spiffe://<trust-domain>/ns/<namespace>/sa/<serviceAccount>");
+            throw new IllegalArgumentException("'" + uri
+                    + "' is not a SPIFFE ID of the form spiffe://<trust-domain>/ns/<namespace>/sa/<serviceAccount>");
         }
         return new SpiffeId(m.group(1), m.group(2), m.group(3));
     }
@@ -68,11 +69,13 @@ public record SpiffeId(String trustDomain, String namespace, String serviceAccou
                 }
             }
         } catch (CertificateParsingException e) {
-            throw new IllegalArgumentException("certificate subject alternative names do not parse: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "certificate subject alternative names do not parse: " + e.getMessage(), e);
         }
         if (uris.size() != 1) {
-            throw new IllegalArgumentException("certificate (serial " + certificate.getSerialNumber().toString(16)
-                    + ") has " + uris.size() + " URI SANs " + uris + "; an X.509-SVID has exactly one SPIFFE ID");
+            throw new IllegalArgumentException(
+                    "certificate (serial " + certificate.getSerialNumber().toString(16) + ") has " + uris.size()
+                            + " URI SANs " + uris + "; an X.509-SVID has exactly one SPIFFE ID");
         }
         return parse(uris.get(0));
     }

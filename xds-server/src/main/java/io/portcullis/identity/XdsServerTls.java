@@ -19,8 +19,9 @@ public record XdsServerTls(CertificateAuthority ca, List<String> serverNames, Du
     public XdsServerTls {
         serverNames = List.copyOf(serverNames);
         if (serverNames.isEmpty()) {
-            throw new IllegalArgumentException("the xDS server certificate needs a host name or IP address sidecars dial;"
-                    + " pass --xds-server-name (repeatable), or a specific --xds-address");
+            throw new IllegalArgumentException(
+                    "the xDS server certificate needs a host name or IP address sidecars dial;"
+                            + " pass --xds-server-name (repeatable), or a specific --xds-address");
         }
         SpiffeId.requireTrustDomain(trustDomain);
     }

@@ -116,7 +116,10 @@ public final class DirectoryConfigSource implements ConfigSource {
     public void start(Consumer<SourceUpdate> listener) throws IOException, InterruptedException {
         Files.createDirectories(directory);
         WatchService watchService = FileSystems.getDefault().newWatchService();
-        directory.register(watchService, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY,
+        directory.register(
+                watchService,
+                StandardWatchEventKinds.ENTRY_CREATE,
+                StandardWatchEventKinds.ENTRY_MODIFY,
                 StandardWatchEventKinds.ENTRY_DELETE);
         running = true;
         synchronized (this) {
@@ -235,7 +238,8 @@ public final class DirectoryConfigSource implements ConfigSource {
                 change = file.changing();
             }
             if (now.isBefore(change.since().plus(settleTime))) {
-                boolean report = !change.reported() && !now.isBefore(change.changingSince().plus(REPORT_CHANGING_AFTER));
+                boolean report = !change.reported()
+                        && !now.isBefore(change.changingSince().plus(REPORT_CHANGING_AFTER));
                 files.put(path, report ? file.reportedAsChanging() : file);
                 return report;
             }

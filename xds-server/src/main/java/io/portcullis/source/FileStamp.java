@@ -26,7 +26,10 @@ record FileStamp(long size, long modifiedNanos, long changedNanos, Object fileKe
     static Optional<FileStamp> of(Path file) {
         try {
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-            return Optional.of(new FileStamp(attributes.size(), nanos(attributes.lastModifiedTime()), changedNanos(file),
+            return Optional.of(new FileStamp(
+                    attributes.size(),
+                    nanos(attributes.lastModifiedTime()),
+                    changedNanos(file),
                     Objects.requireNonNullElse(attributes.fileKey(), "")));
         } catch (NoSuchFileException e) {
             return Optional.empty();

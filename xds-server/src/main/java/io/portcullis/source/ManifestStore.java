@@ -51,8 +51,10 @@ public final class ManifestStore {
 
     private List<String> apply(ManifestSet set, String namespace) throws IOException {
         if (!set.problems().isEmpty()) {
-            throw new IllegalArgumentException("nothing applied:\n  " + String.join("\n  ",
-                    set.problems().stream().map(Object::toString).toList()));
+            throw new IllegalArgumentException("nothing applied:\n  "
+                    + String.join(
+                            "\n  ",
+                            set.problems().stream().map(Object::toString).toList()));
         }
         Files.createDirectories(directory);
         List<String> results = new ArrayList<>();
@@ -89,7 +91,9 @@ public final class ManifestStore {
             ManifestSet set = reader.read(file);
             if (set.hasProblems()) {
                 throw new IllegalArgumentException(file + " cannot be patched, it does not read cleanly:\n  "
-                        + String.join("\n  ", set.problems().stream().map(Object::toString).toList())
+                        + String.join(
+                                "\n  ",
+                                set.problems().stream().map(Object::toString).toList())
                         + "\nfix the file, or delete it and apply the resource again");
             }
             current = set.resources().stream().findFirst();
@@ -116,20 +120,24 @@ public final class ManifestStore {
             return false;
         }
         Files.createDirectories(directory);
-        MeshConfig defaults = new MeshConfig(meshNamespace, MeshConfig.DEFAULT_NAME,
+        MeshConfig defaults = new MeshConfig(
+                meshNamespace,
+                MeshConfig.DEFAULT_NAME,
                 new MeshConfigSpec(new io.portcullis.crds.FeatureFlags(true), new io.portcullis.crds.Traffic(false)));
         write(fileFor(key), writer.write(defaults));
         return true;
     }
 
     private ResourceKey key(String kindName, String namespace, String name) {
-        KnownKind kind = KnownKind.byKubectlName(kindName).orElseThrow(() -> new IllegalArgumentException(
-                "unknown resource type '" + kindName + "'; use " + String.join(", ", KnownKind.kubectlKinds())));
+        KnownKind kind = KnownKind.byKubectlName(kindName)
+                .orElseThrow(() -> new IllegalArgumentException("unknown resource type '" + kindName + "'; use "
+                        + String.join(", ", KnownKind.kubectlKinds())));
         return new ResourceKey(kind.kind(), Namespaces.effective(kind.type(), meshNamespace, namespace), name);
     }
 
     private Path fileFor(ResourceKey key) {
-        return directory.resolve(key.kind().toLowerCase(Locale.ROOT) + "." + key.namespace() + "." + key.name() + ".yaml");
+        return directory.resolve(
+                key.kind().toLowerCase(Locale.ROOT) + "." + key.namespace() + "." + key.name() + ".yaml");
     }
 
     private Optional<Path> fileDefining(ResourceKey key) throws IOException {
@@ -139,9 +147,15 @@ public final class ManifestStore {
         try (Stream<Path> files = Files.list(directory)) {
             for (Path file : files.filter(ManifestStore::isManifestName).toList()) {
                 for (HasMetadata resource : read(file)) {
-                    String ns = Namespaces.effective(resource.getClass(), meshNamespace,
+                    String ns = Namespaces.effective(
+                            resource.getClass(),
+                            meshNamespace,
                             resource.getMetadata().getNamespace());
-                    if (new ResourceKey(resource.getKind(), ns, resource.getMetadata().getName()).equals(key)) {
+                    if (new ResourceKey(
+                                    resource.getKind(),
+                                    ns,
+                                    resource.getMetadata().getName())
+                            .equals(key)) {
                         return Optional.of(file);
                     }
                 }
@@ -163,7 +177,8 @@ public final class ManifestStore {
         List<String> unreadable = new ArrayList<>();
         if (Files.isDirectory(directory)) {
             try (Stream<Path> files = Files.list(directory)) {
-                for (Path file : files.filter(ManifestStore::isManifestName).sorted().toList()) {
+                for (Path file :
+                        files.filter(ManifestStore::isManifestName).sorted().toList()) {
                     if (unreadable(file)) {
                         unreadable.add(file.getFileName().toString());
                     }
@@ -171,8 +186,10 @@ public final class ManifestStore {
             }
         }
         return new IllegalArgumentException("NotFound: " + key + " does not exist in " + directory
-                + (unreadable.isEmpty() ? "" : " (these files do not read cleanly and may hold it: "
-                        + String.join(", ", unreadable) + "; 'portcullis translate' shows why)"));
+                + (unreadable.isEmpty()
+                        ? ""
+                        : " (these files do not read cleanly and may hold it: " + String.join(", ", unreadable)
+                                + "; 'portcullis translate' shows why)"));
     }
 
     private boolean unreadable(Path file) {
@@ -199,7 +216,9 @@ public final class ManifestStore {
     }
 
     private static String displayName(HasMetadata resource) {
-        String group = resource.getApiVersion().substring(0, resource.getApiVersion().indexOf('/'));
-        return resource.getKind().toLowerCase(Locale.ROOT) + "." + group + "/" + resource.getMetadata().getName();
+        String group =
+                resource.getApiVersion().substring(0, resource.getApiVersion().indexOf('/'));
+        return resource.getKind().toLowerCase(Locale.ROOT) + "." + group + "/"
+                + resource.getMetadata().getName();
     }
 }

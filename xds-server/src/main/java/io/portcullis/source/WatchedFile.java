@@ -17,8 +17,12 @@ import java.util.List;
  * @param problems   why the file contributes something other than what it holds now, each naming the file
  * @param changing   a change seen but not yet settled, or null
  */
-record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata> resources, List<String> problems,
-                   Change changing) {
+record WatchedFile(
+        FileStamp read,
+        List<HasMetadata> lastGood,
+        List<HasMetadata> resources,
+        List<String> problems,
+        Change changing) {
 
     /** A file the source knows nothing of yet. */
     static final WatchedFile UNSEEN = new WatchedFile(null, null, List.of(), List.of(), null);
@@ -30,8 +34,7 @@ record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata>
      * @param changingSince  when the file was first seen to differ from what was read (earlier stamps included)
      * @param reported       whether the file has been reported as still changing
      */
-    record Change(FileStamp stamp, Instant since, Instant changingSince, boolean reported) {
-    }
+    record Change(FileStamp stamp, Instant since, Instant changingSince, boolean reported) {}
 
     WatchedFile {
         lastGood = lastGood == null ? null : List.copyOf(lastGood);
@@ -40,13 +43,18 @@ record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata>
     }
 
     WatchedFile changingTo(FileStamp stamp, Instant now) {
-        Change next = changing == null ? new Change(stamp, now, now, false)
+        Change next = changing == null
+                ? new Change(stamp, now, now, false)
                 : new Change(stamp, now, changing.changingSince(), changing.reported());
         return new WatchedFile(read, lastGood, resources, problems, next);
     }
 
     WatchedFile reportedAsChanging() {
-        return new WatchedFile(read, lastGood, resources, problems,
+        return new WatchedFile(
+                read,
+                lastGood,
+                resources,
+                problems,
                 new Change(changing.stamp(), changing.since(), changing.changingSince(), true));
     }
 
@@ -56,8 +64,13 @@ record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata>
 
     /** The file could not be read at all: everything it contributed stays. */
     WatchedFile unreadable(FileStamp stamp, String origin, String why) {
-        return new WatchedFile(stamp, lastGood, resources, List.of(origin + ": cannot be read (" + why + "): "
-                + keeping() + " until it can; check its permissions and the file system"), null);
+        return new WatchedFile(
+                stamp,
+                lastGood,
+                resources,
+                List.of(origin + ": cannot be read (" + why + "): " + keeping()
+                        + " until it can; check its permissions and the file system"),
+                null);
     }
 
     /**
@@ -67,7 +80,8 @@ record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata>
      */
     WatchedFile afterRead(FileStamp stamp, byte[] bytes, ManifestSet set, String origin) {
         if (set.hasProblems()) {
-            List<String> problems = new ArrayList<>(set.problems().stream().map(ManifestProblem::toString).toList());
+            List<String> problems = new ArrayList<>(
+                    set.problems().stream().map(ManifestProblem::toString).toList());
             if (lastGood != null && !lastGood.isEmpty()) {
                 problems.add(origin + ": " + keeping() + " until the problems above are fixed");
                 return new WatchedFile(stamp, lastGood, lastGood, problems, null);
@@ -78,13 +92,22 @@ record WatchedFile(FileStamp read, List<HasMetadata> lastGood, List<HasMetadata>
         }
         boolean empty = set.resources().isEmpty() && set.ignored().isEmpty();
         if (empty && lastGood != null && !lastGood.isEmpty()) {
-            return new WatchedFile(stamp, lastGood, lastGood, List.of(origin + ": empty: " + keeping()
-                    + "; delete the file to remove its resources"), null);
+            return new WatchedFile(
+                    stamp,
+                    lastGood,
+                    lastGood,
+                    List.of(origin + ": empty: " + keeping() + "; delete the file to remove its resources"),
+                    null);
         }
         if (!empty && bytes[bytes.length - 1] != '\n') {
-            return new WatchedFile(stamp, lastGood, lastGood == null ? List.of() : lastGood, List.of(origin
-                    + ": does not end with a newline, so it may be half-written: " + keeping()
-                    + " until it does; end the file with a newline"), null);
+            return new WatchedFile(
+                    stamp,
+                    lastGood,
+                    lastGood == null ? List.of() : lastGood,
+                    List.of(origin
+                            + ": does not end with a newline, so it may be half-written: " + keeping()
+                            + " until it does; end the file with a newline"),
+                    null);
         }
         return new WatchedFile(stamp, set.resources(), set.resources(), List.of(), null);
     }

@@ -41,6 +41,7 @@ public final class EgressControlPlane {
     private final Map<ServiceAccountRef, Served> served = new TreeMap<>();
     /** Every HTTP route table name ever served to an identity; see SidecarResources#withRetiredRoutes. */
     private final Map<ServiceAccountRef, Set<String>> routeNamesServed = new TreeMap<>();
+
     private final Map<ServiceAccountRef, IdentityAcceptance> acceptance = new TreeMap<>();
     /**
      * How often each identity's model was recomputed. Only tests read it: an unchanged recomputation
@@ -48,12 +49,12 @@ public final class EgressControlPlane {
      * invisible from outside (just slow with many identities).
      */
     private final Map<ServiceAccountRef, Integer> recomputations = new TreeMap<>();
+
     private ValidatedPolicies policies;
     private List<String> sourceProblems = List.of();
 
     /** What an identity's sidecars are currently served. */
-    public record Served(SidecarEgressModel model, SidecarResources resources) {
-    }
+    public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
     public EgressControlPlane() {
         policies = translator.validate(io.portcullis.model.ResourceSnapshot.EMPTY);
@@ -72,7 +73,8 @@ public final class EgressControlPlane {
         ValidatedPolicies next = translator.validate(update.snapshot());
         logChanges(sourceProblems, update.problems(), Function.identity());
         logChanges(policies.problems(), next.problems(), PolicyProblem::toString);
-        Set<ServiceAccountRef> touched = next.mesh().equals(policies.mesh()) ? touchedIdentities(policies, next)
+        Set<ServiceAccountRef> touched = next.mesh().equals(policies.mesh())
+                ? touchedIdentities(policies, next)
                 : new HashSet<>(served.keySet());
         policies = next;
         sourceProblems = update.problems();
@@ -110,7 +112,10 @@ public final class EgressControlPlane {
     /** Problems with the input and the accepted policies, plus merge conflicts of the served identities. */
     public synchronized List<PolicyProblem> policyProblems() {
         List<PolicyProblem> all = new ArrayList<>(policies.problems());
-        served.values().forEach(s -> s.model().conflicts().stream().filter(c -> !all.contains(c)).forEach(all::add));
+        served.values()
+                .forEach(s -> s.model().conflicts().stream()
+                        .filter(c -> !all.contains(c))
+                        .forEach(all::add));
         return all;
     }
 
@@ -133,8 +138,8 @@ public final class EgressControlPlane {
      *
      * @param version the version rejected; null when the NACK is for an older response than the last one sent
      */
-    public synchronized void rejected(ServiceAccountRef identity, String nodeId, String typeUrl, String version,
-                                      String envoyMessage) {
+    public synchronized void rejected(
+            ServiceAccountRef identity, String nodeId, String typeUrl, String version, String envoyMessage) {
         String type = SidecarStatus.shortType(typeUrl);
         IdentityAcceptance record = acceptance.get(identity);
         Served current = served.get(identity);
@@ -143,50 +148,83 @@ public final class EgressControlPlane {
             if (record != null && version != null) {
                 record.rejected(version);
             }
-            LOG.error("sidecar {} of {} REJECTED {} version {}, which it is no longer served ({} is), nothing "
-                    + "quarantined: {}", nodeId, identity, type, version == null ? "(older response)" : version,
-                    currentVersion, envoyMessage);
+            LOG.error(
+                    "sidecar {} of {} REJECTED {} version {}, which it is no longer served ({} is), nothing "
+                            + "quarantined: {}",
+                    nodeId,
+                    identity,
+                    type,
+                    version == null ? "(older response)" : version,
+                    currentVersion,
+                    envoyMessage);
             return;
         }
         record.rejected(version);
         ServedInput input = record.input(version);
         switch (FailClosed.decide(input, record.lastAccepted())) {
             case FailClosed.QuarantinePolicies quarantine -> {
-                quarantine.blamed().forEach((policy, rule) -> record.quarantine(
-                        new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
-                String without = resources(identity, model(identity, record.inputToServe())).version();
+                quarantine
+                        .blamed()
+                        .forEach((policy, rule) -> record.quarantine(
+                                new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
+                String without = resources(identity, model(identity, record.inputToServe()))
+                        .version();
                 boolean rejectedToo = record.rejectedSinceInputChanged(without);
                 if (rejectedToo) {
                     // The blamed policies added nothing to the config: without them it is the one rejected.
                     record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
                 }
-                LOG.error("sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
-                        + "changed): {}{}; Envoy: {}", nodeId, identity, type, version, identity,
+                LOG.error(
+                        "sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
+                                + "changed): {}{}; Envoy: {}",
+                        nodeId,
+                        identity,
+                        type,
+                        version,
+                        identity,
                         new TreeSet<>(quarantine.blamed().keySet()),
                         rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
                         envoyMessage);
             }
             case FailClosed.DenyAll denyAll -> {
                 record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
-                LOG.error("sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted version, "
-                        + "so {} is served deny-all until its policies or MeshConfig change; Envoy: {}",
-                        nodeId, identity, type, version, identity, envoyMessage);
+                LOG.error(
+                        "sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted version, "
+                                + "so {} is served deny-all until its policies or MeshConfig change; Envoy: {}",
+                        nodeId,
+                        identity,
+                        type,
+                        version,
+                        identity,
+                        envoyMessage);
             }
-            case FailClosed.StopSending stop -> LOG.error("sidecar {} of {} REJECTED {} version {}, which is deny-all; "
-                    + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
-                    nodeId, identity, type, version, identity, envoyMessage);
+            case FailClosed.StopSending stop ->
+                LOG.error(
+                        "sidecar {} of {} REJECTED {} version {}, which is deny-all; "
+                                + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
+                        nodeId,
+                        identity,
+                        type,
+                        version,
+                        identity,
+                        envoyMessage);
         }
         serve(identity, record);
     }
 
     /** Policies left out of some identity's config because its Envoy rejected them. */
     public synchronized List<Quarantine> quarantined() {
-        return acceptance.values().stream().flatMap(a -> a.quarantined().stream()).toList();
+        return acceptance.values().stream()
+                .flatMap(a -> a.quarantined().stream())
+                .toList();
     }
 
     /** Identities served deny-all because their Envoy rejected a config nothing could be blamed for. */
     public synchronized List<Lockdown> lockdowns() {
-        return acceptance.values().stream().map(IdentityAcceptance::lockdown).filter(Objects::nonNull).toList();
+        return acceptance.values().stream()
+                .map(IdentityAcceptance::lockdown)
+                .filter(Objects::nonNull)
+                .toList();
     }
 
     /** How many times {@code identity}'s served config was recomputed (for tests; see the field). */
@@ -221,14 +259,31 @@ public final class EgressControlPlane {
         SidecarResources resources = resources(identity, model);
         resources.routes().forEach(route -> routeNamesServed.get(identity).add(route.getName()));
         record.served(resources.version(), input);
-        cache.setSnapshot(identity, Snapshot.create(resources.clusters(), List.of(), resources.listeners(),
-                resources.routes(), List.of(), resources.version()));
+        cache.setSnapshot(
+                identity,
+                Snapshot.create(
+                        resources.clusters(),
+                        List.of(),
+                        resources.listeners(),
+                        resources.routes(),
+                        List.of(),
+                        resources.version()));
         served.put(identity, new Served(model, resources));
         model.conflicts().forEach(conflict -> LOG.warn("{}", conflict));
-        LOG.info("identity {} now served version {} ({} mode, {} ports{})", identity, resources.version(),
-                model.mode(), model.ports().size(), input.denyAll() ? ", locked down after a rejection"
-                        : record.quarantined().isEmpty() ? "" : ", without quarantined " + record.quarantined().stream()
-                        .map(q -> q.policy().toString()).toList());
+        LOG.info(
+                "identity {} now served version {} ({} mode, {} ports{})",
+                identity,
+                resources.version(),
+                model.mode(),
+                model.ports().size(),
+                input.denyAll()
+                        ? ", locked down after a rejection"
+                        : record.quarantined().isEmpty()
+                                ? ""
+                                : ", without quarantined "
+                                        + record.quarantined().stream()
+                                                .map(q -> q.policy().toString())
+                                                .toList());
     }
 
     /** The resources of a model, with tombstones for the route tables it no longer has (see SidecarResources). */
@@ -243,13 +298,15 @@ public final class EgressControlPlane {
             return new SidecarEgressModel(identity, EgressMode.DENY_ALL, List.of(), List.of());
         }
         List<EgressRule> rules = policies.rulesFor(identity).stream()
-                .filter(rule -> input.rules().containsKey(rule.origin())).toList();
+                .filter(rule -> input.rules().containsKey(rule.origin()))
+                .toList();
         return translator.model(new ValidatedPolicies(input.mesh(), rules, List.of()), identity);
     }
 
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */
     private static Set<ServiceAccountRef> touchedIdentities(ValidatedPolicies before, ValidatedPolicies after) {
-        Map<ResourceKey, EgressRule> old = before.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
+        Map<ResourceKey, EgressRule> old =
+                before.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
         Map<ResourceKey, EgressRule> now = after.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
         Set<ServiceAccountRef> touched = new HashSet<>();
         Set<ResourceKey> keys = new HashSet<>(old.keySet());
@@ -271,6 +328,8 @@ public final class EgressControlPlane {
 
     private static <T> void logChanges(List<T> before, List<T> after, Function<T, String> text) {
         after.stream().filter(p -> !before.contains(p)).forEach(p -> LOG.warn("config problem: {}", text.apply(p)));
-        before.stream().filter(p -> !after.contains(p)).forEach(p -> LOG.info("config problem resolved: {}", text.apply(p)));
+        before.stream()
+                .filter(p -> !after.contains(p))
+                .forEach(p -> LOG.info("config problem resolved: {}", text.apply(p)));
     }
 }

@@ -35,12 +35,10 @@ sealed interface FailClosed {
     }
 
     /** Nothing to blame: serve the identity deny-all until its input changes. */
-    record DenyAll() implements FailClosed {
-    }
+    record DenyAll() implements FailClosed {}
 
     /** Deny-all was rejected: the rejecting streams get nothing more until the input changes. */
-    record StopSending() implements FailClosed {
-    }
+    record StopSending() implements FailClosed {}
 
     /**
      * @param rejected     what the rejected version was built from; null if no longer known (nothing to blame)

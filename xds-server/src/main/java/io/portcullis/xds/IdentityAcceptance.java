@@ -20,6 +20,7 @@ final class IdentityAcceptance {
 
     /** Versions whose input is remembered; a sidecar ACKs or NACKs within seconds of being sent one. */
     private static final int VERSIONS_KEPT = 64;
+
     private static final int ACCEPTED_KEPT = 8;
 
     /** In access order, so the version being served (looked up on every ACK) is the last to go. */
@@ -40,6 +41,7 @@ final class IdentityAcceptance {
     });
     /** Versions rejected since the identity's input last changed: never served again before it changes. */
     private final Set<String> rejectedSinceChange = new HashSet<>();
+
     private final Map<ResourceKey, Quarantine> quarantined = new TreeMap<>();
     private ServedInput lastWanted;
     private Lockdown lockdown;
@@ -85,7 +87,8 @@ final class IdentityAcceptance {
 
     void accepted(String version) {
         ServedInput input = inputs.get(version);
-        if (input == null || everRejected.contains(version)
+        if (input == null
+                || everRejected.contains(version)
                 || (!accepted.isEmpty() && accepted.peekFirst().getKey().equals(version))) {
             return;
         }

@@ -37,30 +37,46 @@ public final class NackAwareConfigWatcher implements ConfigWatcher {
     }
 
     @Override
-    public Watch createWatch(boolean ads, XdsRequest request, Set<String> knownResourceNames,
-                             Consumer<Response> responseConsumer, boolean hasClusterChanged,
-                             boolean allowDefaultEmptyEdsUpdate) {
+    public Watch createWatch(
+            boolean ads,
+            XdsRequest request,
+            Set<String> knownResourceNames,
+            Consumer<Response> responseConsumer,
+            boolean hasClusterChanged,
+            boolean allowDefaultEmptyEdsUpdate) {
         if (request.hasErrorDetail()) {
             ServiceAccountRef identity = SidecarIdentity.of(request.v3Request().getNode());
             Snapshot snapshot = cache.getSnapshot(identity);
-            String current = snapshot == null ? null : snapshot.version(request.getResourceType(), request.getResourceNamesList());
+            String current = snapshot == null
+                    ? null
+                    : snapshot.version(request.getResourceType(), request.getResourceNamesList());
             if (current != null && rejected.test(identity, current)) {
                 // Also claim the requested names as known, or SimpleCache answers "new" names (never ACKed,
                 // as in a first RDS request) at once with the same rejected version.
-                XdsRequest asIfCurrent = XdsRequest.create(request.v3Request().toBuilder().setVersionInfo(current).build());
-                return cache.createWatch(ads, asIfCurrent, Set.copyOf(request.getResourceNamesList()), responseConsumer,
-                        false, allowDefaultEmptyEdsUpdate);
+                XdsRequest asIfCurrent = XdsRequest.create(
+                        request.v3Request().toBuilder().setVersionInfo(current).build());
+                return cache.createWatch(
+                        ads,
+                        asIfCurrent,
+                        Set.copyOf(request.getResourceNamesList()),
+                        responseConsumer,
+                        false,
+                        allowDefaultEmptyEdsUpdate);
             }
         }
-        return cache.createWatch(ads, request, knownResourceNames, responseConsumer, hasClusterChanged,
-                allowDefaultEmptyEdsUpdate);
+        return cache.createWatch(
+                ads, request, knownResourceNames, responseConsumer, hasClusterChanged, allowDefaultEmptyEdsUpdate);
     }
 
     @Override
-    public DeltaWatch createDeltaWatch(DeltaXdsRequest request, String requesterVersion,
-                                       Map<String, String> resourceVersions, Set<String> pendingResources,
-                                       boolean isWildcard, Consumer<DeltaResponse> responseConsumer,
-                                       boolean hasClusterChanged) {
+    public DeltaWatch createDeltaWatch(
+            DeltaXdsRequest request,
+            String requesterVersion,
+            Map<String, String> resourceVersions,
+            Set<String> pendingResources,
+            boolean isWildcard,
+            Consumer<DeltaResponse> responseConsumer,
+            boolean hasClusterChanged) {
         // SidecarRegistry refuses delta streams before they get here.
         throw new UnsupportedOperationException("Portcullis serves state-of-the-world ADS only");
     }

@@ -14,8 +14,14 @@ import io.portcullis.validation.EgressRule;
  * @param nodeId       the sidecar that rejected it
  * @param envoyMessage Envoy's error_detail
  */
-public record Quarantine(ServiceAccountRef identity, ResourceKey policy, EgressRule rule, String version, String type,
-                         String nodeId, String envoyMessage) {
+public record Quarantine(
+        ServiceAccountRef identity,
+        ResourceKey policy,
+        EgressRule rule,
+        String version,
+        String type,
+        String nodeId,
+        String envoyMessage) {
 
     public String fix() {
         return "Envoy rejected the config built from this policy, so it is not enforced for " + identity

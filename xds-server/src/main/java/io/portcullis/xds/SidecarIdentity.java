@@ -19,8 +19,7 @@ import io.portcullis.model.ServiceAccountRef;
  */
 public final class SidecarIdentity {
 
-    private SidecarIdentity() {
-    }
+    private SidecarIdentity() {}
 
     /** Why a sidecar was refused; the message names the node id, the certificate identity and the address. */
     public static final class Refused extends Exception {
@@ -48,33 +47,47 @@ public final class SidecarIdentity {
     public static ServiceAccountRef authenticate(Node node, PeerAuthentication peer) throws Refused {
         String nodeId = node.getId();
         if (peer == null) {
-            throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "': no transport authentication on this call (server misconfigured)");
+            throw new Refused(
+                    Status.Code.PERMISSION_DENIED,
+                    "node id '" + nodeId + "': no transport authentication on this call (server misconfigured)");
         }
         ServiceAccountRef claimed;
         try {
             claimed = of(node);
         } catch (IllegalArgumentException e) {
-            throw new Refused(Status.Code.INVALID_ARGUMENT, "node id from " + peer.remoteAddress() + " is invalid: " + e.getMessage());
+            throw new Refused(
+                    Status.Code.INVALID_ARGUMENT,
+                    "node id from " + peer.remoteAddress() + " is invalid: " + e.getMessage());
         }
         return switch (peer) {
             case PeerAuthentication.PlaintextTrustingNodeId plaintext -> claimed;
-            case PeerAuthentication.NoCertificate none -> throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed
-                    + " but " + none.remoteAddress() + " presented no client certificate");
+            case PeerAuthentication.NoCertificate none ->
+                throw new Refused(
+                        Status.Code.PERMISSION_DENIED,
+                        "node id '" + nodeId + "' claims " + claimed + " but " + none.remoteAddress()
+                                + " presented no client certificate");
             case PeerAuthentication.Certificate cert -> {
                 SpiffeId proven;
                 try {
                     proven = SpiffeId.fromCertificate(cert.leaf());
                 } catch (IllegalArgumentException e) {
-                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
-                            + cert.remoteAddress() + " is no workload identity: " + e.getMessage());
+                    throw new Refused(
+                            Status.Code.PERMISSION_DENIED,
+                            "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                                    + cert.remoteAddress() + " is no workload identity: " + e.getMessage());
                 }
                 if (!proven.trustDomain().equals(cert.trustDomain())) {
-                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
-                            + cert.remoteAddress() + " is " + proven + ", outside trust domain " + cert.trustDomain());
+                    throw new Refused(
+                            Status.Code.PERMISSION_DENIED,
+                            "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                                    + cert.remoteAddress() + " is " + proven + ", outside trust domain "
+                                    + cert.trustDomain());
                 }
                 if (!proven.serviceAccountRef().equals(claimed)) {
-                    throw new Refused(Status.Code.PERMISSION_DENIED, "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
-                            + cert.remoteAddress() + " is " + proven + " (" + proven.serviceAccountRef() + ")");
+                    throw new Refused(
+                            Status.Code.PERMISSION_DENIED,
+                            "node id '" + nodeId + "' claims " + claimed + " but the certificate of "
+                                    + cert.remoteAddress() + " is " + proven + " (" + proven.serviceAccountRef() + ")");
                 }
                 yield claimed;
             }

@@ -43,9 +43,13 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
         ServiceAccountRef identity;
         try {
             identity = SidecarIdentity.authenticate(request.getNode(), peer);
-            if (status != null && (!identity.equals(status.identity()) || !request.getNode().getId().equals(status.nodeId()))) {
-                throw new SidecarIdentity.Refused(Status.Code.PERMISSION_DENIED, "node id changed on stream " + streamId + " from '" + status.nodeId()
-                        + "' to '" + request.getNode().getId() + "' (" + peer.remoteAddress() + ")");
+            if (status != null
+                    && (!identity.equals(status.identity())
+                            || !request.getNode().getId().equals(status.nodeId()))) {
+                throw new SidecarIdentity.Refused(
+                        Status.Code.PERMISSION_DENIED,
+                        "node id changed on stream " + streamId + " from '" + status.nodeId() + "' to '"
+                                + request.getNode().getId() + "' (" + peer.remoteAddress() + ")");
             }
         } catch (SidecarIdentity.Refused e) {
             LOG.warn("refusing xDS stream {}: {}", streamId, e.getMessage());
@@ -55,7 +59,11 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
         if (status == null) {
             status = new SidecarStatus(streamId, request.getNode().getId(), identity, clock.instant(), Map.of());
             streams.put(streamId, status);
-            LOG.info("sidecar connected: node={} identity={} stream={} from {}", status.nodeId(), identity, streamId,
+            LOG.info(
+                    "sidecar connected: node={} identity={} stream={} from {}",
+                    status.nodeId(),
+                    identity,
+                    streamId,
                     peer.remoteAddress());
             controlPlane.ensureServed(identity);
         }
@@ -70,20 +78,25 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
             if (!version.isEmpty() && !request.hasErrorDetail()) {
                 streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(version)));
             }
-            if (!version.isEmpty() && controlPlane.served(identity)
-                    .map(s -> s.resources().version().equals(version)).orElse(false)) {
+            if (!version.isEmpty()
+                    && controlPlane
+                            .served(identity)
+                            .map(s -> s.resources().version().equals(version))
+                            .orElse(false)) {
                 controlPlane.accepted(identity, version);
             }
             return;
         }
         if (request.hasErrorDetail()) {
             String message = request.getErrorDetail().getMessage();
-            SidecarStatus.TypeStatus type = status.types().getOrDefault(SidecarStatus.shortType(typeUrl),
-                    SidecarStatus.TypeStatus.NONE);
+            SidecarStatus.TypeStatus type =
+                    status.types().getOrDefault(SidecarStatus.shortType(typeUrl), SidecarStatus.TypeStatus.NONE);
             // The version rejected is the one sent with the nonce the NACK names; an older nonce is an older response.
             String rejected = request.getResponseNonce().equals(type.sentNonce()) ? type.sentVersion() : null;
-            streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl,
-                    t -> t.nacked(rejected == null ? "(older response)" : rejected, message)));
+            streams.computeIfPresent(
+                    streamId,
+                    (id, s) -> s.withType(
+                            typeUrl, t -> t.nacked(rejected == null ? "(older response)" : rejected, message)));
             controlPlane.rejected(identity, status.nodeId(), typeUrl, rejected, message);
         } else {
             streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(request.getVersionInfo())));
@@ -93,14 +106,17 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
 
     @Override
     public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
-        streams.computeIfPresent(streamId, (id, s) -> s.withType(response.getTypeUrl(),
-                t -> t.sent(response.getVersionInfo(), response.getNonce())));
+        streams.computeIfPresent(
+                streamId,
+                (id, s) ->
+                        s.withType(response.getTypeUrl(), t -> t.sent(response.getVersionInfo(), response.getNonce())));
     }
 
     @Override
     public void onV3StreamDeltaRequest(long streamId, DeltaDiscoveryRequest request) throws RequestException {
         // Our bootstraps use state-of-the-world ADS; refuse delta so a stray client gets a clear error.
-        throw new RequestException(Status.UNIMPLEMENTED.withDescription("Portcullis serves state-of-the-world ADS only"));
+        throw new RequestException(
+                Status.UNIMPLEMENTED.withDescription("Portcullis serves state-of-the-world ADS only"));
     }
 
     @Override
@@ -116,7 +132,11 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
     private void closed(long streamId) {
         SidecarStatus status = streams.remove(streamId);
         if (status != null) {
-            LOG.info("sidecar disconnected: node={} identity={} stream={}", status.nodeId(), status.identity(), streamId);
+            LOG.info(
+                    "sidecar disconnected: node={} identity={} stream={}",
+                    status.nodeId(),
+                    status.identity(),
+                    streamId);
         }
     }
 

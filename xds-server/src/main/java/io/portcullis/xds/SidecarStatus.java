@@ -8,8 +8,8 @@ import java.util.TreeMap;
 /**
  * What one connected sidecar (one ADS stream) has been sent and has accepted, per xDS type.
  */
-public record SidecarStatus(long streamId, String nodeId, ServiceAccountRef identity, Instant connectedAt,
-                            Map<String, TypeStatus> types) {
+public record SidecarStatus(
+        long streamId, String nodeId, ServiceAccountRef identity, Instant connectedAt, Map<String, TypeStatus> types) {
 
     public SidecarStatus {
         types = java.util.Collections.unmodifiableMap(new TreeMap<>(types));
@@ -23,8 +23,13 @@ public record SidecarStatus(long streamId, String nodeId, ServiceAccountRef iden
      * @param nackMessage   Envoy's error_detail for that rejection
      * @param nacks         how many NACKs of this type the stream sent: stays small unless something loops
      */
-    public record TypeStatus(String sentVersion, String sentNonce, String ackedVersion, String nackedVersion,
-                             String nackMessage, long nacks) {
+    public record TypeStatus(
+            String sentVersion,
+            String sentNonce,
+            String ackedVersion,
+            String nackedVersion,
+            String nackMessage,
+            long nacks) {
         static final TypeStatus NONE = new TypeStatus(null, null, null, null, null, 0);
 
         TypeStatus sent(String version, String nonce) {

@@ -4,9 +4,9 @@ import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.io.IOException;
 import io.portcullis.identity.PeerCertificateInterceptor;
 import io.portcullis.identity.XdsServerTls;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
@@ -30,16 +30,23 @@ public final class XdsServer implements AutoCloseable {
     }
 
     /** Mutual TLS: only clients with a certificate from the mesh CA, identified by it. */
-    public XdsServer(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, XdsServerTls tls) {
-        this(NettyServerBuilder.forAddress(address).sslContext(tls.sslContext(Clock.systemUTC())), tls.interceptor(),
-                controlPlane, registry);
+    public XdsServer(
+            InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, XdsServerTls tls) {
+        this(
+                NettyServerBuilder.forAddress(address).sslContext(tls.sslContext(Clock.systemUTC())),
+                tls.interceptor(),
+                controlPlane,
+                registry);
     }
 
-    private XdsServer(NettyServerBuilder builder, PeerCertificateInterceptor peers, EgressControlPlane controlPlane,
+    private XdsServer(
+            NettyServerBuilder builder,
+            PeerCertificateInterceptor peers,
+            EgressControlPlane controlPlane,
             SidecarRegistry registry) {
         V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.configWatcher());
-        this.server = builder
-                .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
+        this.server = builder.addService(
+                        ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
                 // Sidecars hold one long stream each; keepalives find dead peers behind NAT.
                 .permitKeepAliveTime(30, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)

@@ -34,18 +34,26 @@ class BootstrapCommandTest {
         int exit = runPlaintext("--xds-host", "10.0.0.5", "--xds-port", "15011", "-o", out.toString());
 
         assertThat(exit).isZero();
-        assertThat(Files.readString(out)).isEqualTo(SidecarBootstrap.of(NODE, "10.0.0.5", 15011).toYaml());
+        assertThat(Files.readString(out))
+                .isEqualTo(SidecarBootstrap.of(NODE, "10.0.0.5", 15011).toYaml());
     }
 
     @Test
     void repeatedOrCommaSeparatedXdsHostsListEveryControlPlaneWithItsOwnPortOrTheDefault() throws Exception {
         Path out = dir.resolve("envoy.yaml");
 
-        int exit = runPlaintext("--xds-host", "10.0.0.5", "--xds-host", "10.0.0.6:15011,[fd00::7]:15012", "-o", out.toString());
+        int exit = runPlaintext(
+                "--xds-host", "10.0.0.5", "--xds-host", "10.0.0.6:15011,[fd00::7]:15012", "-o", out.toString());
 
         assertThat(exit).isZero();
-        assertThat(Files.readString(out)).isEqualTo(SidecarBootstrap.of(NODE, List.of(new XdsEndpoint("10.0.0.5", 15010),
-                new XdsEndpoint("10.0.0.6", 15011), new XdsEndpoint("fd00::7", 15012))).toYaml());
+        assertThat(Files.readString(out))
+                .isEqualTo(SidecarBootstrap.of(
+                                NODE,
+                                List.of(
+                                        new XdsEndpoint("10.0.0.5", 15010),
+                                        new XdsEndpoint("10.0.0.6", 15011),
+                                        new XdsEndpoint("fd00::7", 15012)))
+                        .toYaml());
     }
 
     @Test
@@ -60,8 +68,8 @@ class BootstrapCommandTest {
 
     /** The bootstrap command without certificates (plaintext xDS), with these xDS arguments. */
     private static int runPlaintext(String... xdsArgs) {
-        List<String> args = new java.util.ArrayList<>(List.of("bootstrap", "-n", "curl", "--service-account", "curl",
-                "--pod", "curl-1"));
+        List<String> args = new java.util.ArrayList<>(
+                List.of("bootstrap", "-n", "curl", "--service-account", "curl", "--pod", "curl-1"));
         args.addAll(List.of(xdsArgs));
         args.add("--insecure-plaintext-xds");
         return new CommandLine(new PortcullisCommand()).execute(args.toArray(String[]::new));
@@ -72,26 +80,52 @@ class BootstrapCommandTest {
         Path certs = dir.resolve("certs");
         Path out = dir.resolve("envoy.yaml");
 
-        int code = run("bootstrap", "-n", "curl", "--service-account", "sleep", "--pod", "sleep-1", "--xds-host", "198.18.0.1",
-                "--ca-dir", dir.resolve("ca").toString(), "--cert-dir", certs.toString(), "-o", out.toString());
+        int code = run(
+                "bootstrap",
+                "-n",
+                "curl",
+                "--service-account",
+                "sleep",
+                "--pod",
+                "sleep-1",
+                "--xds-host",
+                "198.18.0.1",
+                "--ca-dir",
+                dir.resolve("ca").toString(),
+                "--cert-dir",
+                certs.toString(),
+                "-o",
+                out.toString());
 
         assertThat(code).isZero();
-        X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(
-                new ByteArrayInputStream(Files.readAllBytes(certs.resolve(CertificateDirectory.CERTIFICATE_CHAIN))));
+        X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                .generateCertificate(new ByteArrayInputStream(
+                        Files.readAllBytes(certs.resolve(CertificateDirectory.CERTIFICATE_CHAIN))));
         assertThat(SpiffeId.fromCertificate(cert)).isEqualTo(new SpiffeId("cluster.local", "curl", "sleep"));
         assertThat(Files.readString(certs.resolve(CertificateDirectory.TRUST_BUNDLE)))
                 .isEqualTo(Files.readString(dir.resolve("ca/ca.pem")));
         assertThat(Files.readString(out))
                 .contains("path: \"" + certs + "/sds-tls-certificate.yaml\"")
-                .contains("san_type: \"IP_ADDRESS\"").contains("exact: \"198.18.0.1\"");
+                .contains("san_type: \"IP_ADDRESS\"")
+                .contains("exact: \"198.18.0.1\"");
     }
 
     @Test
     void withoutACertificateDirectoryItIsRefused() {
         StringWriter err = new StringWriter();
 
-        int code = new CommandLine(new PortcullisCommand()).setErr(new PrintWriter(err)).execute("bootstrap", "-n", "curl",
-                "--service-account", "curl", "--pod", "curl-1", "--xds-host", "198.18.0.1");
+        int code = new CommandLine(new PortcullisCommand())
+                .setErr(new PrintWriter(err))
+                .execute(
+                        "bootstrap",
+                        "-n",
+                        "curl",
+                        "--service-account",
+                        "curl",
+                        "--pod",
+                        "curl-1",
+                        "--xds-host",
+                        "198.18.0.1");
 
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("Missing required option: '--cert-dir'");
@@ -101,14 +135,37 @@ class BootstrapCommandTest {
     void certIssueRenewsIntoTheSameDirectory() throws Exception {
         Path certs = dir.resolve("certs");
         String ca = dir.resolve("ca").toString();
-        assertThat(run("cert", "issue", "-n", "curl", "--service-account", "curl", "--ca-dir", ca, "--cert-dir", certs.toString()))
+        assertThat(run(
+                        "cert",
+                        "issue",
+                        "-n",
+                        "curl",
+                        "--service-account",
+                        "curl",
+                        "--ca-dir",
+                        ca,
+                        "--cert-dir",
+                        certs.toString()))
                 .isZero();
         String first = Files.readString(certs.resolve(CertificateDirectory.CERTIFICATE_CHAIN));
 
-        assertThat(run("cert", "issue", "-n", "curl", "--service-account", "curl", "--ca-dir", ca, "--cert-dir", certs.toString(),
-                "--cert-validity", "1h")).isZero();
+        assertThat(run(
+                        "cert",
+                        "issue",
+                        "-n",
+                        "curl",
+                        "--service-account",
+                        "curl",
+                        "--ca-dir",
+                        ca,
+                        "--cert-dir",
+                        certs.toString(),
+                        "--cert-validity",
+                        "1h"))
+                .isZero();
 
-        assertThat(Files.readString(certs.resolve(CertificateDirectory.CERTIFICATE_CHAIN))).isNotEqualTo(first);
+        assertThat(Files.readString(certs.resolve(CertificateDirectory.CERTIFICATE_CHAIN)))
+                .isNotEqualTo(first);
     }
 
     private static int run(String... args) {

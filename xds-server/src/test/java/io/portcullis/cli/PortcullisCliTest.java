@@ -49,7 +49,10 @@ class PortcullisCliTest {
 
         Run hasNoStackTrace() {
             for (String output : List.of(stdout, stderr)) {
-                assertThat(output).doesNotContain("\tat ").doesNotContain("Exception").doesNotContain("Caused by");
+                assertThat(output)
+                        .doesNotContain("\tat ")
+                        .doesNotContain("Exception")
+                        .doesNotContain("Caused by");
             }
             return this;
         }
@@ -60,28 +63,38 @@ class PortcullisCliTest {
     }
 
     /** {@code portcullis args} with {@code environment} added to this JVM's. */
-    private static Run portcullis(Map<String, String> environment, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), PortcullisCommand.class.getName()));
+    private static Run portcullis(Map<String, String> environment, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                PortcullisCommand.class.getName()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        ProcessBuilder builder =
+                new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         builder.environment().putAll(environment);
         Process process = builder.start();
         var stdout = process.getInputStream().readAllBytes();
         var stderr = process.getErrorStream().readAllBytes();
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("portcullis exits").isTrue();
-        return new Run(process.exitValue(), new String(stdout, StandardCharsets.UTF_8), new String(stderr, StandardCharsets.UTF_8));
+        return new Run(
+                process.exitValue(),
+                new String(stdout, StandardCharsets.UTF_8),
+                new String(stderr, StandardCharsets.UTF_8));
     }
 
     @Test
     void translateReportsANonUtf8FileByNameTranslatesTheOthersAndExitsOne() throws Exception {
-        Files.writeString(dir.resolve("good.yaml"), EGRESS.replace("httpbin-80", "good").replace("httpbin.org", "good.example"));
+        Files.writeString(
+                dir.resolve("good.yaml"), EGRESS.replace("httpbin-80", "good").replace("httpbin.org", "good.example"));
         Files.write(dir.resolve("latin1.yaml"), LATIN1_EGRESS);
 
         Run run = portcullis("translate", "--config-dir", dir.toString()).hasNoStackTrace();
 
         assertThat(run.exitCode()).isEqualTo(1);
-        assertThat(run.stderr()).contains("problem: latin1.yaml: not valid UTF-8: byte 0xE9 at line 1, column 6")
+        assertThat(run.stderr())
+                .contains("problem: latin1.yaml: not valid UTF-8: byte 0xE9 at line 1, column 6")
                 .contains("re-save the file as UTF-8");
         assertThat(run.stdout()).contains("good.example").doesNotContain("httpbin.org");
     }
@@ -98,7 +111,8 @@ class PortcullisCliTest {
 
     @Test
     void translateOfAMissingDirectorySaysSoInOneLine() throws Exception {
-        Run run = portcullis("translate", "--config-dir", dir.resolve("nowhere").toString()).hasNoStackTrace();
+        Run run = portcullis("translate", "--config-dir", dir.resolve("nowhere").toString())
+                .hasNoStackTrace();
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.stderr()).isEqualTo("error: " + dir.resolve("nowhere") + ": no such file or directory\n");
@@ -108,20 +122,25 @@ class PortcullisCliTest {
     void applyOfHostileFilesAppliesNothingAndNamesTheFileAndTheFix() throws Exception {
         Path config = dir.resolve("config");
         Path latin1 = Files.write(dir.resolve("latin1.yaml"), LATIN1_EGRESS);
-        Path alias = Files.writeString(dir.resolve("alias.yaml"),
-                EGRESS.replace("- httpbin.org", "- &h httpbin.org\n  - *h"));
+        Path alias = Files.writeString(
+                dir.resolve("alias.yaml"), EGRESS.replace("- httpbin.org", "- &h httpbin.org\n  - *h"));
 
-        Run notUtf8 = portcullis("apply", "-f", latin1.toString(), "--config-dir", config.toString()).hasNoStackTrace();
-        Run aliased = portcullis("apply", "-f", alias.toString(), "--config-dir", config.toString()).hasNoStackTrace();
-        Run missing = portcullis("apply", "-f", dir.resolve("missing.yaml").toString(), "--config-dir", config.toString())
+        Run notUtf8 = portcullis("apply", "-f", latin1.toString(), "--config-dir", config.toString())
+                .hasNoStackTrace();
+        Run aliased = portcullis("apply", "-f", alias.toString(), "--config-dir", config.toString())
+                .hasNoStackTrace();
+        Run missing = portcullis(
+                        "apply", "-f", dir.resolve("missing.yaml").toString(), "--config-dir", config.toString())
                 .hasNoStackTrace();
 
         assertThat(notUtf8.exitCode()).isEqualTo(1);
         assertThat(notUtf8.stderr()).startsWith("error: nothing applied:\n  " + latin1 + ": not valid UTF-8");
         assertThat(aliased.exitCode()).isEqualTo(1);
-        assertThat(aliased.stderr()).contains(alias + ": document 1: YAML alias *h at line 13: aliases are not supported");
+        assertThat(aliased.stderr())
+                .contains(alias + ": document 1: YAML alias *h at line 13: aliases are not supported");
         assertThat(missing.exitCode()).isEqualTo(1);
-        assertThat(missing.stderr()).isEqualTo("error: " + dir.resolve("missing.yaml") + ": no such file or directory\n");
+        assertThat(missing.stderr())
+                .isEqualTo("error: " + dir.resolve("missing.yaml") + ": no such file or directory\n");
         assertThat(config).doesNotExist();
     }
 
@@ -133,15 +152,27 @@ class PortcullisCliTest {
 
         Run delete = portcullis("delete", "egress", "httpbin-80", "-n", "curl", "--config-dir", dir.toString())
                 .hasNoStackTrace();
-        Run patch = portcullis("patch", "egress", "other", "-n", "curl", "--config-dir", dir.toString(),
-                "-p", "{\"spec\":{\"hosts\":[\"example.com\"]}}").hasNoStackTrace();
+        Run patch = portcullis(
+                        "patch",
+                        "egress",
+                        "other",
+                        "-n",
+                        "curl",
+                        "--config-dir",
+                        dir.toString(),
+                        "-p",
+                        "{\"spec\":{\"hosts\":[\"example.com\"]}}")
+                .hasNoStackTrace();
 
         assertThat(delete.exitCode()).isEqualTo(1);
-        assertThat(delete.stderr()).startsWith("error: NotFound: Egress curl/httpbin-80 does not exist in " + dir)
+        assertThat(delete.stderr())
+                .startsWith("error: NotFound: Egress curl/httpbin-80 does not exist in " + dir)
                 .contains("these files do not read cleanly and may hold it: egress.curl.other.yaml, latin1.yaml");
         assertThat(patch.exitCode()).isEqualTo(1);
-        assertThat(patch.stderr()).startsWith("error: " + applied + " cannot be patched, it does not read cleanly:")
-                .contains("not valid UTF-8").contains("fix the file, or delete it and apply the resource again");
+        assertThat(patch.stderr())
+                .startsWith("error: " + applied + " cannot be patched, it does not read cleanly:")
+                .contains("not valid UTF-8")
+                .contains("fix the file, or delete it and apply the resource again");
     }
 
     @Test
@@ -154,8 +185,16 @@ class PortcullisCliTest {
         assertThat(apply.exitCode()).as(apply.stderr()).isZero();
         assertThat(config.resolve("egress.curl.httpbin-80.yaml")).exists();
 
-        Run patch = portcullis(env, "patch", "egress", "httpbin-80", "-n", "curl",
-                "-p", "{\"spec\":{\"hosts\":[\"patched.example\"]}}").hasNoStackTrace();
+        Run patch = portcullis(
+                        env,
+                        "patch",
+                        "egress",
+                        "httpbin-80",
+                        "-n",
+                        "curl",
+                        "-p",
+                        "{\"spec\":{\"hosts\":[\"patched.example\"]}}")
+                .hasNoStackTrace();
         assertThat(patch.exitCode()).as(patch.stderr()).isZero();
 
         Run translate = portcullis(env, "translate").hasNoStackTrace();
@@ -163,24 +202,34 @@ class PortcullisCliTest {
         assertThat(translate.stdout()).contains("patched.example");
 
         // serve gets past option parsing to its first check of the other options, which refuses (so it never listens).
-        Run serve = portcullis(env, "serve", "--insecure-plaintext-xds", "--xds-address", "0.0.0.0").hasNoStackTrace();
+        Run serve = portcullis(env, "serve", "--insecure-plaintext-xds", "--xds-address", "0.0.0.0")
+                .hasNoStackTrace();
         assertThat(serve.exitCode()).isEqualTo(2);
-        assertThat(serve.stderr()).doesNotContain("Missing required option").contains("--insecure-plaintext-xds lets any client");
+        assertThat(serve.stderr())
+                .doesNotContain("Missing required option")
+                .contains("--insecure-plaintext-xds lets any client");
 
-        Run delete = portcullis(env, "delete", "egress", "httpbin-80", "-n", "curl").hasNoStackTrace();
+        Run delete =
+                portcullis(env, "delete", "egress", "httpbin-80", "-n", "curl").hasNoStackTrace();
         assertThat(delete.exitCode()).as(delete.stderr()).isZero();
         assertThat(config.resolve("egress.curl.httpbin-80.yaml")).doesNotExist();
     }
 
     @Test
     void everyCommandWithAConfigDirOptionDefaultsItToPortcullisConfigDir() {
-        var withConfigDir = new CommandLine(new PortcullisCommand()).getSubcommands().values().stream()
-                .filter(c -> c.getCommandSpec().findOption("--config-dir") != null).toList();
+        var withConfigDir = new CommandLine(new PortcullisCommand())
+                .getSubcommands().values().stream()
+                        .filter(c -> c.getCommandSpec().findOption("--config-dir") != null)
+                        .toList();
 
-        assertThat(withConfigDir).extracting(CommandLine::getCommandName)
+        assertThat(withConfigDir)
+                .extracting(CommandLine::getCommandName)
                 .contains("serve", "translate", "apply", "patch", "delete");
-        assertThat(withConfigDir).allSatisfy(c -> assertThat(c.getCommandSpec().findOption("--config-dir").defaultValueString(false))
-                .as(c.getCommandName()).isEqualTo("${env:PORTCULLIS_CONFIG_DIR}"));
+        assertThat(withConfigDir)
+                .allSatisfy(c -> assertThat(
+                                c.getCommandSpec().findOption("--config-dir").defaultValueString(false))
+                        .as(c.getCommandName())
+                        .isEqualTo("${env:PORTCULLIS_CONFIG_DIR}"));
     }
 
     @Test
@@ -189,8 +238,10 @@ class PortcullisCliTest {
 
         assertThat(run.exitCode()).isEqualTo(1);
         assertThat(run.stdout()).as("no rules printed").isEmpty();
-        assertThat(run.stderr()).isEqualTo("error: --outbound-port 15002: the sidecar's outbound listener binds port "
-                + "15001 only (it comes over xDS, the same for every sidecar); omit --outbound-port or pass 15001\n");
+        assertThat(run.stderr())
+                .isEqualTo(
+                        "error: --outbound-port 15002: the sidecar's outbound listener binds port "
+                                + "15001 only (it comes over xDS, the same for every sidecar); omit --outbound-port or pass 15001\n");
     }
 
     @Test

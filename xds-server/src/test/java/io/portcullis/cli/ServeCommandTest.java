@@ -25,16 +25,22 @@ class ServeCommandTest {
         Result result = serve("--ca-dir", tmp.resolve("ca").toString(), "--debug-address", "0.0.0.0");
 
         assertThat(result.exitCode()).isEqualTo(2);
-        assertThat(result.err()).contains("the debug endpoint shows every identity's config and may listen on 0.0.0.0 only with"
-                + " authentication: pass --debug-token-file FILE and/or --debug-client-identity");
+        assertThat(result.err())
+                .contains("the debug endpoint shows every identity's config and may listen on 0.0.0.0 only with"
+                        + " authentication: pass --debug-token-file FILE and/or --debug-client-identity");
     }
 
     @Test
     void anEmptyDebugTokenFileIsRefused() throws Exception {
         Path token = Files.writeString(tmp.resolve("token"), "\n");
 
-        Result result = serve("--ca-dir", tmp.resolve("ca").toString(), "--debug-address", "0.0.0.0",
-                "--debug-token-file", token.toString());
+        Result result = serve(
+                "--ca-dir",
+                tmp.resolve("ca").toString(),
+                "--debug-address",
+                "0.0.0.0",
+                "--debug-token-file",
+                token.toString());
 
         assertThat(result.exitCode()).isEqualTo(2);
         assertThat(result.err()).contains("--debug-token-file " + token + " is empty");
@@ -45,7 +51,8 @@ class ServeCommandTest {
         Result result = serve();
 
         assertThat(result.exitCode()).isEqualTo(2);
-        assertThat(result.err()).contains("serve authenticates sidecars with certificates from the mesh CA: pass --ca-dir DIR");
+        assertThat(result.err())
+                .contains("serve authenticates sidecars with certificates from the mesh CA: pass --ca-dir DIR");
     }
 
     @Test
@@ -53,7 +60,8 @@ class ServeCommandTest {
         Result result = serve("--insecure-plaintext-xds", "--xds-address", "0.0.0.0");
 
         assertThat(result.exitCode()).isEqualTo(2);
-        assertThat(result.err()).contains("--insecure-plaintext-xds lets any client read any identity's config")
+        assertThat(result.err())
+                .contains("--insecure-plaintext-xds lets any client read any identity's config")
                 .contains("refused on 0.0.0.0");
     }
 
@@ -65,20 +73,22 @@ class ServeCommandTest {
         assertThat(result.err()).contains("pass --xds-server-name");
     }
 
-    private record Result(int exitCode, String err) {
-    }
+    private record Result(int exitCode, String err) {}
 
     private Result serve(String... extra) {
-        List<String> args = new ArrayList<>(List.of("serve", "--config-dir", tmp.resolve("config").toString(),
-                "--xds-port", "0", "--debug-port", "0"));
+        List<String> args = new ArrayList<>(List.of(
+                "serve", "--config-dir", tmp.resolve("config").toString(), "--xds-port", "0", "--debug-port", "0"));
         args.addAll(List.of(extra));
         if (!args.contains("--xds-address")) {
             args.addAll(List.of("--xds-address", "127.0.0.1"));
         }
         StringWriter err = new StringWriter();
         // A refusal returns at once; should serve start instead, it would block, which fails the test.
-        int code = assertTimeoutPreemptively(Duration.ofSeconds(30), () -> new CommandLine(new PortcullisCommand())
-                .setErr(new PrintWriter(err)).execute(args.toArray(String[]::new)));
+        int code = assertTimeoutPreemptively(
+                Duration.ofSeconds(30),
+                () -> new CommandLine(new PortcullisCommand())
+                        .setErr(new PrintWriter(err))
+                        .execute(args.toArray(String[]::new)));
         return new Result(code, err.toString());
     }
 }

@@ -63,7 +63,8 @@ class DebugEndpointAccessTest {
         assertThatThrownBy(() -> new DebugEndpoint(new InetSocketAddress("0.0.0.0", 0), controlPlane, registry))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("may listen on 0.0.0.0 only with authentication")
-                .hasMessageContaining("--debug-token-file").hasMessageContaining("--debug-client-identity");
+                .hasMessageContaining("--debug-token-file")
+                .hasMessageContaining("--debug-client-identity");
     }
 
     @Test
@@ -87,17 +88,25 @@ class DebugEndpointAccessTest {
             logger.detachAppender(log);
         }
 
-        String line = log.list.stream().map(ILoggingEvent::getFormattedMessage)
-                .filter(m -> m.startsWith("debug endpoint listening on ")).findFirst().orElseThrow();
+        String line = log.list.stream()
+                .map(ILoggingEvent::getFormattedMessage)
+                .filter(m -> m.startsWith("debug endpoint listening on "))
+                .findFirst()
+                .orElseThrow();
         String url = line.substring("debug endpoint listening on ".length()).split(" ")[0];
         assertThat(url).isEqualTo("http://127.0.0.1:" + endpoint.address().getPort() + "/debug/sidecars");
-        assertThat(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertThat(HttpClient.newHttpClient()
+                        .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())
+                        .statusCode())
+                .isEqualTo(200);
     }
 
     @Test
     void withABearerTokenOnlyRequestsCarryingItAreAnsweredOnAnyAddress() throws Exception {
-        endpoint = new DebugEndpoint(new InetSocketAddress("0.0.0.0", 0), controlPlane, registry,
+        endpoint = new DebugEndpoint(
+                new InetSocketAddress("0.0.0.0", 0),
+                controlPlane,
+                registry,
                 new DebugAccess(Optional.of("s3cret-token"), Optional.empty(), Set.of()));
         endpoint.start();
         HttpClient client = HttpClient.newHttpClient();
@@ -112,17 +121,25 @@ class DebugEndpointAccessTest {
     @Test
     void withMutualTlsOnlyAnAllowedCertificateFromTheCaIsAnswered() throws Exception {
         CertificateAuthority ca = CertificateAuthority.generate(Clock.systemUTC());
-        endpoint = new DebugEndpoint(new InetSocketAddress("0.0.0.0", 0), controlPlane, registry,
-                new DebugAccess(Optional.empty(),
-                        Optional.of(JdkServerTls.serverContext(ca, List.of("127.0.0.1"), Duration.ofHours(1), Clock.systemUTC())),
+        endpoint = new DebugEndpoint(
+                new InetSocketAddress("0.0.0.0", 0),
+                controlPlane,
+                registry,
+                new DebugAccess(
+                        Optional.empty(),
+                        Optional.of(JdkServerTls.serverContext(
+                                ca, List.of("127.0.0.1"), Duration.ofHours(1), Clock.systemUTC())),
                         Set.of(OPERATOR)));
         endpoint.start();
 
         HttpClient operator = client(ca, ca.issueWorkload(OPERATOR, Duration.ofHours(1)));
         assertThat(get(operator, "https", null).statusCode()).isEqualTo(200);
 
-        HttpClient sidecar = client(ca, ca.issueWorkload(new SpiffeId("cluster.local", "curl", "curl"), Duration.ofHours(1)));
-        assertThat(get(sidecar, "https", null).statusCode()).as("a sidecar's certificate is not an operator's").isEqualTo(403);
+        HttpClient sidecar =
+                client(ca, ca.issueWorkload(new SpiffeId("cluster.local", "curl", "curl"), Duration.ofHours(1)));
+        assertThat(get(sidecar, "https", null).statusCode())
+                .as("a sidecar's certificate is not an operator's")
+                .isEqualTo(403);
 
         CertificateAuthority foreign = CertificateAuthority.generate(Clock.systemUTC());
         HttpClient stranger = client(ca, foreign.issueWorkload(OPERATOR, Duration.ofHours(1)));
@@ -130,12 +147,15 @@ class DebugEndpointAccessTest {
 
         HttpClient anonymous = client(ca, null);
         assertThatThrownBy(() -> get(anonymous, "https", null)).isInstanceOf(IOException.class);
-        assertThatThrownBy(() -> get(HttpClient.newHttpClient(), "http", null)).as("no plaintext either").isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> get(HttpClient.newHttpClient(), "http", null))
+                .as("no plaintext either")
+                .isInstanceOf(IOException.class);
     }
 
     private HttpResponse<String> get(HttpClient client, String scheme, String authorization) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(
-                URI.create(scheme + "://127.0.0.1:" + endpoint.address().getPort() + "/debug/sidecars")).timeout(Duration.ofSeconds(5));
+                        URI.create(scheme + "://127.0.0.1:" + endpoint.address().getPort() + "/debug/sidecars"))
+                .timeout(Duration.ofSeconds(5));
         if (authorization != null) {
             request.header("Authorization", authorization);
         }
@@ -158,6 +178,9 @@ class DebugEndpointAccessTest {
         tmf.init(trust);
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(5)).build();
+        return HttpClient.newBuilder()
+                .sslContext(context)
+                .connectTimeout(Duration.ofSeconds(5))
+                .build();
     }
 }

@@ -38,12 +38,19 @@ class CertificateAuthorityTest {
 
         X509Certificate cert = svid.certificate();
         validate(cert, ca.certificate(), new Date());
-        assertThat(cert.getSubjectAlternativeNames()).containsExactly(List.of(6, "spiffe://cluster.local/ns/curl/sa/curl"));
+        assertThat(cert.getSubjectAlternativeNames())
+                .containsExactly(List.of(6, "spiffe://cluster.local/ns/curl/sa/curl"));
         assertThat(cert.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2"); // clientAuth
         assertThat(cert.getBasicConstraints()).isEqualTo(-1);
         assertThat(svid.privateKey()).isInstanceOf(ECPrivateKey.class);
-        assertThat(((ECPrivateKey) svid.privateKey()).getParams().getCurve().getField().getFieldSize()).isEqualTo(256);
-        assertThat(Duration.between(cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
+        assertThat(((ECPrivateKey) svid.privateKey())
+                        .getParams()
+                        .getCurve()
+                        .getField()
+                        .getFieldSize())
+                .isEqualTo(256);
+        assertThat(Duration.between(
+                        cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant()))
                 .isBetween(Duration.ofHours(24), Duration.ofHours(24).plusMinutes(10));
         assertThat(svid.privateKeyPem()).startsWith("-----BEGIN PRIVATE KEY-----");
     }
@@ -55,8 +62,10 @@ class CertificateAuthorityTest {
         X509Certificate cert = ca.issueWorkload(CURL, Duration.ofHours(1)).certificate();
 
         assertThatThrownBy(() -> validate(cert, ca.certificate(), Date.from(issuedAt.plus(Duration.ofHours(2)))))
-                .isInstanceOf(CertPathValidatorException.class).hasMessage("validity check failed")
-                .cause().isInstanceOf(java.security.cert.CertificateExpiredException.class);
+                .isInstanceOf(CertPathValidatorException.class)
+                .hasMessage("validity check failed")
+                .cause()
+                .isInstanceOf(java.security.cert.CertificateExpiredException.class);
         CertificateAuthority other = CertificateAuthority.generate(Clock.fixed(issuedAt, ZoneOffset.UTC));
         assertThatThrownBy(() -> validate(cert, other.certificate(), Date.from(issuedAt)))
                 .isInstanceOf(CertPathValidatorException.class);
@@ -66,11 +75,15 @@ class CertificateAuthorityTest {
     void serverCertificatesNameHostsAndIpAddresses() throws Exception {
         CertificateAuthority ca = CertificateAuthority.generate(Clock.systemUTC());
 
-        X509Certificate cert = ca.issueServer(List.of("portcullis.portcullis-system.svc", "198.18.0.1", "fd00::1"),
-                Duration.ofHours(1)).certificate();
+        X509Certificate cert = ca.issueServer(
+                        List.of("portcullis.portcullis-system.svc", "198.18.0.1", "fd00::1"), Duration.ofHours(1))
+                .certificate();
 
-        assertThat(cert.getSubjectAlternativeNames()).containsExactly(List.of(2, "portcullis.portcullis-system.svc"),
-                List.of(7, "198.18.0.1"), List.of(7, "fd00:0:0:0:0:0:0:1"));
+        assertThat(cert.getSubjectAlternativeNames())
+                .containsExactly(
+                        List.of(2, "portcullis.portcullis-system.svc"),
+                        List.of(7, "198.18.0.1"),
+                        List.of(7, "fd00:0:0:0:0:0:0:1"));
         assertThat(cert.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.1"); // serverAuth
     }
 
@@ -82,9 +95,11 @@ class CertificateAuthorityTest {
         CertificateAuthority second = CertificateAuthority.inDirectory(dir, Clock.systemUTC());
 
         assertThat(second.certificate()).isEqualTo(first.certificate());
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(CertificateAuthority.CA_KEY))))
+        assertThat(PosixFilePermissions.toString(
+                        Files.getPosixFilePermissions(dir.resolve(CertificateAuthority.CA_KEY))))
                 .isEqualTo("rw-------");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)))
+                .isEqualTo("rwx------");
         validate(second.issueWorkload(CURL, Duration.ofHours(1)).certificate(), first.certificate(), new Date());
     }
 
@@ -92,8 +107,8 @@ class CertificateAuthorityTest {
     void theOperatorsCaIsLoadedFromPemFiles() throws Exception {
         CertificateAuthority original = CertificateAuthority.inDirectory(tmp.resolve("ca"), Clock.systemUTC());
 
-        CertificateAuthority loaded = CertificateAuthority.fromFiles(tmp.resolve("ca/ca.pem"), tmp.resolve("ca/ca-key.pem"),
-                Clock.systemUTC());
+        CertificateAuthority loaded = CertificateAuthority.fromFiles(
+                tmp.resolve("ca/ca.pem"), tmp.resolve("ca/ca-key.pem"), Clock.systemUTC());
 
         assertThat(loaded.certificate()).isEqualTo(original.certificate());
     }
@@ -103,7 +118,8 @@ class CertificateAuthorityTest {
         CertificateAuthority.inDirectory(tmp.resolve("a"), Clock.systemUTC());
         CertificateAuthority.inDirectory(tmp.resolve("b"), Clock.systemUTC());
 
-        assertThatThrownBy(() -> CertificateAuthority.fromFiles(tmp.resolve("a/ca.pem"), tmp.resolve("b/ca-key.pem"), Clock.systemUTC()))
+        assertThatThrownBy(() -> CertificateAuthority.fromFiles(
+                        tmp.resolve("a/ca.pem"), tmp.resolve("b/ca-key.pem"), Clock.systemUTC()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage(tmp.resolve("b/ca-key.pem") + " is not the private key of " + tmp.resolve("a/ca.pem"));
     }
@@ -115,7 +131,8 @@ class CertificateAuthorityTest {
         Files.writeString(tmp.resolve("leaf.pem"), leaf.certificatePem());
         Files.writeString(tmp.resolve("leaf-key.pem"), leaf.privateKeyPem());
 
-        assertThatThrownBy(() -> CertificateAuthority.fromFiles(tmp.resolve("leaf.pem"), tmp.resolve("leaf-key.pem"), Clock.systemUTC()))
+        assertThatThrownBy(() -> CertificateAuthority.fromFiles(
+                        tmp.resolve("leaf.pem"), tmp.resolve("leaf-key.pem"), Clock.systemUTC()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("is not a CA certificate");
     }
@@ -124,6 +141,7 @@ class CertificateAuthorityTest {
         PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
         params.setRevocationEnabled(false);
         params.setDate(at);
-        CertPathValidator.getInstance("PKIX").validate(CertificateFactory.getInstance("X.509").generateCertPath(List.of(cert)), params);
+        CertPathValidator.getInstance("PKIX")
+                .validate(CertificateFactory.getInstance("X.509").generateCertPath(List.of(cert)), params);
     }
 }

@@ -36,24 +36,30 @@ class RenewingKeyManagerTest {
     void theServerCertificateIsReplacedOnceHalfItsValidityHasPassed() {
         MovableClock clock = new MovableClock();
         CertificateAuthority ca = CertificateAuthority.generate(clock);
-        RenewingKeyManager keys = new RenewingKeyManager(() -> ca.issueServer(List.of("xds.example"), Duration.ofHours(24)), clock);
+        RenewingKeyManager keys =
+                new RenewingKeyManager(() -> ca.issueServer(List.of("xds.example"), Duration.ofHours(24)), clock);
         String first = keys.chooseEngineServerAlias("EC", null, null);
 
         clock.now = clock.now.plus(Duration.ofHours(10));
-        assertThat(keys.chooseEngineServerAlias("EC", null, null)).as("before half-life").isEqualTo(first);
+        assertThat(keys.chooseEngineServerAlias("EC", null, null))
+                .as("before half-life")
+                .isEqualTo(first);
 
         clock.now = clock.now.plus(Duration.ofHours(3));
         String second = keys.chooseEngineServerAlias("EC", null, null);
         assertThat(second).as("after half-life").isNotEqualTo(first);
-        assertThat(keys.getCertificateChain(second)[0].getNotAfter().toInstant()).isAfter(clock.now.plus(Duration.ofHours(23)));
-        assertThat(keys.getPrivateKey(first)).as("a handshake that chose the old alias can finish").isNotNull();
+        assertThat(keys.getCertificateChain(second)[0].getNotAfter().toInstant())
+                .isAfter(clock.now.plus(Duration.ofHours(23)));
+        assertThat(keys.getPrivateKey(first))
+                .as("a handshake that chose the old alias can finish")
+                .isNotNull();
     }
 
     @Test
     void itOffersItsEcKeyOnlyForEcKeyTypes() {
         CertificateAuthority ca = CertificateAuthority.generate(Clock.systemUTC());
-        RenewingKeyManager keys = new RenewingKeyManager(() -> ca.issueServer(List.of("xds.example"), Duration.ofHours(1)),
-                Clock.systemUTC());
+        RenewingKeyManager keys = new RenewingKeyManager(
+                () -> ca.issueServer(List.of("xds.example"), Duration.ofHours(1)), Clock.systemUTC());
 
         assertThat(keys.chooseEngineServerAlias("RSA", null, null)).isNull();
         assertThat(keys.chooseEngineServerAlias("EC", null, null)).startsWith("xds-");

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.portcullis.model.ServiceAccountRef;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class SpiffeIdTest {
 
@@ -20,9 +20,16 @@ class SpiffeIdTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"spiffe://cluster.local/ns/curl", "https://cluster.local/ns/curl/sa/curl",
-            "spiffe://cluster.local/ns/curl/sa/curl/extra", "spiffe://cluster.local/sa/curl/ns/curl",
-            "spiffe://Cluster.Local/ns/curl/sa/curl", "spiffe://cluster.local/ns/Curl/sa/curl", "spiffe:///ns/curl/sa/curl"})
+    @ValueSource(
+            strings = {
+                "spiffe://cluster.local/ns/curl",
+                "https://cluster.local/ns/curl/sa/curl",
+                "spiffe://cluster.local/ns/curl/sa/curl/extra",
+                "spiffe://cluster.local/sa/curl/ns/curl",
+                "spiffe://Cluster.Local/ns/curl/sa/curl",
+                "spiffe://cluster.local/ns/Curl/sa/curl",
+                "spiffe:///ns/curl/sa/curl"
+            })
     void refusesAnythingElse(String uri) {
         assertThatThrownBy(() -> SpiffeId.parse(uri)).isInstanceOf(IllegalArgumentException.class);
     }
@@ -30,7 +37,8 @@ class SpiffeIdTest {
     @Test
     void readsTheUriSanOfAWorkloadCertificate() {
         CertificateAuthority ca = CertificateAuthority.generate(java.time.Clock.systemUTC());
-        IssuedCertificate cert = ca.issueWorkload(new SpiffeId("example.org", "shop", "cart"), java.time.Duration.ofHours(1));
+        IssuedCertificate cert =
+                ca.issueWorkload(new SpiffeId("example.org", "shop", "cart"), java.time.Duration.ofHours(1));
 
         assertThat(SpiffeId.fromCertificate(cert.certificate())).isEqualTo(new SpiffeId("example.org", "shop", "cart"));
     }
@@ -38,10 +46,12 @@ class SpiffeIdTest {
     @Test
     void aCertificateWithoutSpiffeIdSaysSo() {
         CertificateAuthority ca = CertificateAuthority.generate(java.time.Clock.systemUTC());
-        IssuedCertificate server = ca.issueServer(java.util.List.of("xds.example", "10.0.0.1"), java.time.Duration.ofHours(1));
+        IssuedCertificate server =
+                ca.issueServer(java.util.List.of("xds.example", "10.0.0.1"), java.time.Duration.ofHours(1));
 
         assertThatThrownBy(() -> SpiffeId.fromCertificate(server.certificate()))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("has 0 URI SANs").hasMessageContaining("exactly one SPIFFE ID");
+                .hasMessageContaining("has 0 URI SANs")
+                .hasMessageContaining("exactly one SPIFFE ID");
     }
 }

@@ -62,7 +62,9 @@ class DirectoryConfigSourceTest {
         @Test
         void aChangedFileIsReadOnlyOnceItsStampHeldForTheSettleTime() throws Exception {
             write("a.yaml", egress("a", "a.com"));
-            assertThat(hosts(scanAfter(Duration.ZERO))).as("first scan: not settled yet").isEmpty();
+            assertThat(hosts(scanAfter(Duration.ZERO)))
+                    .as("first scan: not settled yet")
+                    .isEmpty();
             assertThat(hosts(scanAfter(SETTLE))).containsExactly(Map.entry("a", List.of("a.com")));
 
             write("a.yaml", egress("a", "bb.com"));
@@ -79,15 +81,20 @@ class DirectoryConfigSourceTest {
             assertThat(hosts(settled())).containsOnlyKeys("a", "b");
 
             Duration pause = SETTLE.dividedBy(3);
-            for (String partial : List.of("", egress("a", "a.com", "b.com", "c.com") + "---\n",
+            for (String partial : List.of(
+                    "",
+                    egress("a", "a.com", "b.com", "c.com") + "---\n",
                     after.substring(0, after.lastIndexOf("c.com") + 4))) {
                 write("a.yaml", partial);
-                assertThat(hosts(scanAfter(pause))).as("while the file holds %s", partial)
-                        .containsEntry("a", List.of("a.com", "b.com")).containsEntry("b", List.of("b.com"));
+                assertThat(hosts(scanAfter(pause)))
+                        .as("while the file holds %s", partial)
+                        .containsEntry("a", List.of("a.com", "b.com"))
+                        .containsEntry("b", List.of("b.com"));
             }
             write("a.yaml", after);
             scanAfter(pause);
-            assertThat(hosts(scanAfter(SETTLE))).containsEntry("a", List.of("a.com", "b.com", "c.com"))
+            assertThat(hosts(scanAfter(SETTLE)))
+                    .containsEntry("a", List.of("a.com", "b.com", "c.com"))
                     .containsEntry("b", List.of("b.com", "c.com"));
         }
 
@@ -101,8 +108,10 @@ class DirectoryConfigSourceTest {
             SourceUpdate update = settled();
 
             assertThat(hosts(update)).containsExactly(Map.entry("a", List.of("a.com")));
-            assertThat(update.problems()).containsExactly("a.yaml: does not end with a newline, so it may be "
-                    + "half-written: keeping the 1 resource of its last clean read until it does; end the file with a newline");
+            assertThat(update.problems())
+                    .containsExactly(
+                            "a.yaml: does not end with a newline, so it may be "
+                                    + "half-written: keeping the 1 resource of its last clean read until it does; end the file with a newline");
         }
 
         @Test
@@ -113,9 +122,12 @@ class DirectoryConfigSourceTest {
             for (String empty : List.of("", "  \n", "# nothing yet\n---\n")) {
                 write("a.yaml", empty);
                 SourceUpdate update = settled();
-                assertThat(hosts(update)).as("file holding '%s'", empty).containsExactly(Map.entry("a", List.of("a.com")));
-                assertThat(update.problems()).containsExactly("a.yaml: empty: keeping the 1 resource of its last clean "
-                        + "read; delete the file to remove its resources");
+                assertThat(hosts(update))
+                        .as("file holding '%s'", empty)
+                        .containsExactly(Map.entry("a", List.of("a.com")));
+                assertThat(update.problems())
+                        .containsExactly("a.yaml: empty: keeping the 1 resource of its last clean "
+                                + "read; delete the file to remove its resources");
             }
 
             Files.delete(dir.resolve("a.yaml"));
@@ -142,16 +154,19 @@ class DirectoryConfigSourceTest {
             write("b.yaml", egress("b", "b.com"));
             assertThat(hosts(settled())).containsOnlyKeys("a", "b");
 
-            Files.write(dir.resolve("a.yaml"), ("# caf\u00e9\n" + egress("a", "evil.com")).getBytes(StandardCharsets.ISO_8859_1));
+            Files.write(
+                    dir.resolve("a.yaml"),
+                    ("# caf\u00e9\n" + egress("a", "evil.com")).getBytes(StandardCharsets.ISO_8859_1));
             Files.delete(dir.resolve("b.yaml"));
             SourceUpdate update = settled();
 
             assertThat(hosts(update)).containsExactly(Map.entry("a", List.of("a.com")));
-            assertThat(update.problems()).containsExactly(
-                    "a.yaml: not valid UTF-8: byte 0xE9 at line 1, column 6 (byte offset 5). Manifests are UTF-8 text, "
-                            + "as kubectl requires: re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8) or remove "
-                            + "the character",
-                    "a.yaml: keeping the 1 resource of its last clean read until the problems above are fixed");
+            assertThat(update.problems())
+                    .containsExactly(
+                            "a.yaml: not valid UTF-8: byte 0xE9 at line 1, column 6 (byte offset 5). Manifests are UTF-8 text, "
+                                    + "as kubectl requires: re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8) or remove "
+                                    + "the character",
+                            "a.yaml: keeping the 1 resource of its last clean read until the problems above are fixed");
         }
 
         @Test
@@ -177,7 +192,9 @@ class DirectoryConfigSourceTest {
             }
 
             assertThat(hosts(last)).containsExactly(Map.entry("a", List.of("a.com")));
-            assertThat(last.problems()).singleElement().asString()
+            assertThat(last.problems())
+                    .singleElement()
+                    .asString()
                     .startsWith("a.yaml: has kept changing for over 10 s; what it contributed stays");
         }
     }
@@ -210,7 +227,9 @@ class DirectoryConfigSourceTest {
             start();
             assertThat(hosts(latest())).containsOnlyKeys("a", "b");
 
-            Files.write(dir.resolve("a.yaml"), ("# caf\u00e9\n" + egress("a", "evil.com")).getBytes(StandardCharsets.ISO_8859_1));
+            Files.write(
+                    dir.resolve("a.yaml"),
+                    ("# caf\u00e9\n" + egress("a", "evil.com")).getBytes(StandardCharsets.ISO_8859_1));
             Files.delete(dir.resolve("b.yaml"));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> !hosts(latest()).containsKey("b"));
@@ -227,7 +246,8 @@ class DirectoryConfigSourceTest {
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> latest().problems().stream().anyMatch(p -> p.startsWith("a.yaml: empty: keeping")));
             write("a.yaml", egress("a", "a.com", "b.com")); // ... and writes, much later
-            await().atMost(Duration.ofSeconds(20)).until(() -> hosts(latest()).get("a").size() == 2);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> hosts(latest()).get("a").size() == 2);
 
             assertThat(updates).allSatisfy(update -> assertThat(hosts(update)).containsKey("a"));
             assertThat(latest().problems()).isEmpty();
@@ -242,7 +262,8 @@ class DirectoryConfigSourceTest {
                 write("a.yaml", "");
                 write("a.yaml", egress("a", "a.com", "edit" + i + ".com"));
                 String host = "edit" + i + ".com";
-                await().atMost(Duration.ofSeconds(20)).until(() -> hosts(latest()).get("a").contains(host));
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> hosts(latest()).get("a").contains(host));
             }
 
             assertThat(updates).allSatisfy(update -> assertThat(hosts(update)).containsKey("a"));
@@ -260,8 +281,11 @@ class DirectoryConfigSourceTest {
     /** Egress name to hosts, in name order; empty if there is no update yet. */
     private static Map<String, List<String>> hosts(SourceUpdate update) {
         Map<String, List<String>> hosts = new TreeMap<>();
-        Optional.ofNullable(update).ifPresent(u -> u.snapshot().egresses()
-                .forEach((Egress e) -> hosts.put(e.getMetadata().getName(), e.getSpec().hosts())));
+        Optional.ofNullable(update)
+                .ifPresent(u -> u.snapshot()
+                        .egresses()
+                        .forEach((Egress e) ->
+                                hosts.put(e.getMetadata().getName(), e.getSpec().hosts())));
         return hosts;
     }
 

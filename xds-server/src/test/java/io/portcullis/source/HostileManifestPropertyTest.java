@@ -54,12 +54,19 @@ import net.jqwik.api.statistics.Statistics;
 class HostileManifestPropertyTest {
 
     /** Files of the guide that define distinct resources; the directory holds these. */
-    private static final List<String> IN_DIRECTORY = List.of("02-https-egress.yaml", "03-tcp-egress.yaml",
-            "04-http-route-group-and-egress.yaml");
-    private static final List<String> GUIDE = List.of("01-http-egress.yaml", "02-https-egress.yaml", "03-tcp-egress.yaml",
-            "04-http-route-group-and-egress.yaml", "05-http-route-group-updated.yaml");
+    private static final List<String> IN_DIRECTORY =
+            List.of("02-https-egress.yaml", "03-tcp-egress.yaml", "04-http-route-group-and-egress.yaml");
+
+    private static final List<String> GUIDE = List.of(
+            "01-http-egress.yaml",
+            "02-https-egress.yaml",
+            "03-tcp-egress.yaml",
+            "04-http-route-group-and-egress.yaml",
+            "05-http-route-group-updated.yaml");
     /** The hostile bytes replace one of the guide's files, or arrive as a new file. */
-    private static final List<String> VICTIMS = Stream.concat(IN_DIRECTORY.stream(), Stream.of("zz-new.yaml")).toList();
+    private static final List<String> VICTIMS =
+            Stream.concat(IN_DIRECTORY.stream(), Stream.of("zz-new.yaml")).toList();
+
     private static final Duration SETTLE = Duration.ofSeconds(1);
 
     private static final ManifestReader READER = new ManifestReader();
@@ -67,8 +74,8 @@ class HostileManifestPropertyTest {
     private static final YAMLMapper YAML = new YAMLMapper();
 
     @Property(tries = 300, seed = "20261126", edgeCases = EdgeCasesMode.NONE, shrinking = ShrinkingMode.BOUNDED)
-    void hostileBytesInOneFileNeverBreakTheOthers(@ForAll("victims") String victim, @ForAll("hostileBytes") byte[] bytes)
-            throws IOException {
+    void hostileBytesInOneFileNeverBreakTheOthers(
+            @ForAll("victims") String victim, @ForAll("hostileBytes") byte[] bytes) throws IOException {
         checkDirectoryWith(victim, bytes);
     }
 
@@ -85,7 +92,8 @@ class HostileManifestPropertyTest {
                 Files.write(dir.resolve(name), guide(name));
             }
             Instant[] now = {Instant.parse("2026-01-01T00:00:00Z")};
-            DirectoryConfigSource source = new DirectoryConfigSource(dir, MeshConfig.DEFAULT_NAMESPACE, SETTLE, () -> now[0]);
+            DirectoryConfigSource source =
+                    new DirectoryConfigSource(dir, MeshConfig.DEFAULT_NAMESPACE, SETTLE, () -> now[0]);
             SourceUpdate baseline = settle(source, now);
             assertThat(baseline.problems()).isEmpty();
 
@@ -94,16 +102,19 @@ class HostileManifestPropertyTest {
             Files.move(temp, dir.resolve(victim), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             SourceUpdate after = settle(source, now);
 
-            ManifestSet direct = READER.readUtf8(Arrays.copyOf(bytes, Math.min(bytes.length, ManifestReader.MAX_BYTES + 1)),
-                    victim);
+            ManifestSet direct =
+                    READER.readUtf8(Arrays.copyOf(bytes, Math.min(bytes.length, ManifestReader.MAX_BYTES + 1)), victim);
             direct.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
-            Map<ResourceKey, String> served = canonical(Stream.concat(after.snapshot().egresses().stream(),
-                    after.snapshot().routeGroups().stream()).map(HasMetadata.class::cast).toList());
+            Map<ResourceKey, String> served = canonical(
+                    Stream.concat(after.snapshot().egresses().stream(), after.snapshot().routeGroups().stream())
+                            .map(HasMetadata.class::cast)
+                            .toList());
             Map<ResourceKey, String> before = IN_DIRECTORY.contains(victim) ? read(victim) : Map.of();
             Map<ResourceKey, String> fresh = canonical(direct.resources());
 
             Statistics.label("the changed file").collect(direct.hasProblems() ? "has problems" : "reads cleanly");
-            assertThat(after.problems()).as("a reader failure is a bug, not a problem of the file")
+            assertThat(after.problems())
+                    .as("a reader failure is a bug, not a problem of the file")
                     .noneMatch(p -> p.contains("unexpected"));
             Set<ResourceKey> victimKeys = new HashSet<>(before.keySet());
             victimKeys.addAll(fresh.keySet());
@@ -120,7 +131,8 @@ class HostileManifestPropertyTest {
                 assertThat(after.problems()).as("the file is named").anyMatch(p -> p.startsWith(victim + ": "));
                 assertThat(served).as("its last clean content is kept").containsAllEntriesOf(before);
             }
-            served.forEach((key, yaml) -> assertThat(yaml).as("%s comes from the old or the new content", key)
+            served.forEach((key, yaml) -> assertThat(yaml)
+                    .as("%s comes from the old or the new content", key)
                     .isIn(baselineYamlOf(key), fresh.get(key)));
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
@@ -130,8 +142,12 @@ class HostileManifestPropertyTest {
     }
 
     private static String baselineYamlOf(ResourceKey key) {
-        return IN_DIRECTORY.stream().map(HostileManifestPropertyTest::read).map(m -> m.get(key))
-                .filter(java.util.Objects::nonNull).findFirst().orElse(null);
+        return IN_DIRECTORY.stream()
+                .map(HostileManifestPropertyTest::read)
+                .map(m -> m.get(key))
+                .filter(java.util.Objects::nonNull)
+                .findFirst()
+                .orElse(null);
     }
 
     private static SourceUpdate settle(DirectoryConfigSource source, Instant[] now) {
@@ -182,7 +198,9 @@ class HostileManifestPropertyTest {
 
     /** Bytes that make YAML and UTF-8 go wrong in interesting ways, and any byte at all. */
     private static Arbitrary<Byte> nastyByte() {
-        return Arbitraries.oneOf(Arbitraries.bytes(), Arbitraries.of(bytes("\n\r\t :-[]{}&*!|>#'\"%@`,?\0")),
+        return Arbitraries.oneOf(
+                Arbitraries.bytes(),
+                Arbitraries.of(bytes("\n\r\t :-[]{}&*!|>#'\"%@`,?\0")),
                 Arbitraries.of((byte) 0xE9, (byte) 0xFF, (byte) 0xC0, (byte) 0x80, (byte) 0xED, (byte) 0xEF));
     }
 
@@ -213,20 +231,24 @@ class HostileManifestPropertyTest {
             }
             return out;
         });
-        Arbitrary<Mutation> insert = Combinators.combine(where, nastyByte().list().ofMinSize(1).ofMaxSize(8))
+        Arbitrary<Mutation> insert = Combinators.combine(
+                        where, nastyByte().list().ofMinSize(1).ofMaxSize(8))
                 .as((w, inserted) -> in -> splice(in, at(w, in.length), 0, inserted));
-        Arbitrary<Mutation> delete = Combinators.combine(where, Arbitraries.integers().between(1, 40))
+        Arbitrary<Mutation> delete = Combinators.combine(
+                        where, Arbitraries.integers().between(1, 40))
                 .as((w, n) -> in -> splice(in, at(w, in.length), n, List.of()));
         Arbitrary<Mutation> truncate = where.map(w -> in -> Arrays.copyOf(in, at(w, in.length)));
-        Arbitrary<Mutation> duplicate = Combinators.combine(where, Arbitraries.integers().between(1, 80)).as((w, n) -> in -> {
-            int from = at(w, in.length);
-            byte[] copy = Arrays.copyOfRange(in, from, Math.min(in.length, from + n));
-            List<Byte> boxed = new ArrayList<>();
-            for (byte b : copy) {
-                boxed.add(b);
-            }
-            return splice(in, from, 0, boxed);
-        });
+        Arbitrary<Mutation> duplicate = Combinators.combine(
+                        where, Arbitraries.integers().between(1, 80))
+                .as((w, n) -> in -> {
+                    int from = at(w, in.length);
+                    byte[] copy = Arrays.copyOfRange(in, from, Math.min(in.length, from + n));
+                    List<Byte> boxed = new ArrayList<>();
+                    for (byte b : copy) {
+                        boxed.add(b);
+                    }
+                    return splice(in, from, 0, boxed);
+                });
         return Arbitraries.oneOf(flip, insert, delete, truncate, duplicate);
     }
 
@@ -242,54 +264,75 @@ class HostileManifestPropertyTest {
     }
 
     private static Arbitrary<byte[]> mutatedGuide() {
-        return Combinators.combine(guideFile(), mutation().list().ofMinSize(1).ofMaxSize(6)).as((file, edits) -> {
-            byte[] bytes = file;
-            for (Mutation edit : edits) {
-                bytes = edit.apply(bytes);
-            }
-            return bytes;
-        });
+        return Combinators.combine(guideFile(), mutation().list().ofMinSize(1).ofMaxSize(6))
+                .as((file, edits) -> {
+                    byte[] bytes = file;
+                    for (Mutation edit : edits) {
+                        bytes = edit.apply(bytes);
+                    }
+                    return bytes;
+                });
     }
 
     private static Arbitrary<byte[]> invalidUtf8() {
-        Arbitrary<byte[]> sequence = Arbitraries.of(new byte[] {(byte) 0xE9}, new byte[] {(byte) 0xC3, 0x28},
-                new byte[] {(byte) 0x80}, new byte[] {(byte) 0xC0, (byte) 0xAF}, new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
-                new byte[] {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80}, new byte[] {(byte) 0xFF, (byte) 0xFE},
+        Arbitrary<byte[]> sequence = Arbitraries.of(
+                new byte[] {(byte) 0xE9},
+                new byte[] {(byte) 0xC3, 0x28},
+                new byte[] {(byte) 0x80},
+                new byte[] {(byte) 0xC0, (byte) 0xAF},
+                new byte[] {(byte) 0xED, (byte) 0xA0, (byte) 0x80},
+                new byte[] {(byte) 0xF8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80},
+                new byte[] {(byte) 0xFF, (byte) 0xFE},
                 new byte[] {(byte) 0xE2, (byte) 0x82});
-        return Combinators.combine(guideFile(), sequence, Arbitraries.doubles().between(0, 1)).as((file, bad, w) -> {
-            List<Byte> boxed = new ArrayList<>();
-            for (byte b : bad) {
-                boxed.add(b);
-            }
-            return splice(file, at(w, file.length), 0, boxed);
-        });
+        return Combinators.combine(guideFile(), sequence, Arbitraries.doubles().between(0, 1))
+                .as((file, bad, w) -> {
+                    List<Byte> boxed = new ArrayList<>();
+                    for (byte b : bad) {
+                        boxed.add(b);
+                    }
+                    return splice(file, at(w, file.length), 0, boxed);
+                });
     }
 
     private static Arbitrary<byte[]> aliasBombs() {
-        Arbitrary<String> bomb = Combinators.combine(Arbitraries.integers().between(2, 12), Arbitraries.integers().between(2, 10))
+        Arbitrary<String> bomb = Combinators.combine(
+                        Arbitraries.integers().between(2, 12),
+                        Arbitraries.integers().between(2, 10))
                 .as((depth, breadth) -> {
                     StringBuilder yaml = new StringBuilder("l0: &l0 [lol, lol]\n");
                     for (int level = 1; level <= depth; level++) {
-                        yaml.append("l").append(level).append(": &l").append(level).append(" [")
-                                .append(String.join(", ", Collections.nCopies(breadth, "*l" + (level - 1)))).append("]\n");
+                        yaml.append("l")
+                                .append(level)
+                                .append(": &l")
+                                .append(level)
+                                .append(" [")
+                                .append(String.join(", ", Collections.nCopies(breadth, "*l" + (level - 1))))
+                                .append("]\n");
                     }
                     return yaml.toString();
                 });
-        Arbitrary<String> placed = Combinators.combine(guideFile(), bomb, Arbitraries.integers().between(0, 2)).as((file, b, how) -> {
-            String guide = new String(file, StandardCharsets.UTF_8);
-            return switch (how) {
-                case 0 -> b;
-                case 1 -> guide + "---\n" + b;
-                default -> guide.replaceFirst("(?m)^spec:\\n", "spec:\n  bomb:\n" + b.indent(4)); // inside a resource
-            };
-        });
-        Arbitrary<String> reused = guideFile().map(file -> new String(file, StandardCharsets.UTF_8)
-                .replaceFirst("name: (\\S+)", "name: &n $1\n  labels: {copy: *n}"));
+        Arbitrary<String> placed = Combinators.combine(
+                        guideFile(), bomb, Arbitraries.integers().between(0, 2))
+                .as((file, b, how) -> {
+                    String guide = new String(file, StandardCharsets.UTF_8);
+                    return switch (how) {
+                        case 0 -> b;
+                        case 1 -> guide + "---\n" + b;
+                        default ->
+                            guide.replaceFirst("(?m)^spec:\\n", "spec:\n  bomb:\n" + b.indent(4)); // inside a resource
+                    };
+                });
+        Arbitrary<String> reused = guideFile()
+                .map(file -> new String(file, StandardCharsets.UTF_8)
+                        .replaceFirst("name: (\\S+)", "name: &n $1\n  labels: {copy: *n}"));
         return Arbitraries.oneOf(placed, reused).map(s -> s.getBytes(StandardCharsets.UTF_8));
     }
 
     private static Arbitrary<byte[]> deepNesting() {
-        return Combinators.combine(guideFile(), Arbitraries.integers().between(30, 3000), Arbitraries.integers().between(0, 2))
+        return Combinators.combine(
+                        guideFile(),
+                        Arbitraries.integers().between(30, 3000),
+                        Arbitraries.integers().between(0, 2))
                 .as((file, depth, style) -> {
                     String nested = switch (style) {
                         case 0 -> "deep: " + "[".repeat(depth) + "]".repeat(depth) + "\n";
@@ -302,35 +345,49 @@ class HostileManifestPropertyTest {
                             yield block.toString();
                         }
                     };
-                    return (new String(file, StandardCharsets.UTF_8) + "---\n" + nested).getBytes(StandardCharsets.UTF_8);
+                    return (new String(file, StandardCharsets.UTF_8) + "---\n" + nested)
+                            .getBytes(StandardCharsets.UTF_8);
                 });
     }
 
     /** One field anywhere in a guide document (metadata, spec, a list item) given a value of the wrong type. */
     private static Arbitrary<byte[]> wrongTypes() {
         JsonNodeFactory nodes = JsonNodeFactory.instance;
-        Arbitrary<JsonNode> wrong = Arbitraries.of(nodes.numberNode(42), nodes.numberNode(-1), nodes.numberNode(3.5),
-                nodes.numberNode(new java.math.BigInteger("99999999999999999999999")), nodes.booleanNode(true),
-                nodes.nullNode(), nodes.textNode(""), nodes.textNode("\u0000"), nodes.textNode("x".repeat(300)),
-                nodes.arrayNode(), nodes.objectNode(), nodes.arrayNode().add(1).add("a"),
+        Arbitrary<JsonNode> wrong = Arbitraries.of(
+                nodes.numberNode(42),
+                nodes.numberNode(-1),
+                nodes.numberNode(3.5),
+                nodes.numberNode(new java.math.BigInteger("99999999999999999999999")),
+                nodes.booleanNode(true),
+                nodes.nullNode(),
+                nodes.textNode(""),
+                nodes.textNode("\u0000"),
+                nodes.textNode("x".repeat(300)),
+                nodes.arrayNode(),
+                nodes.objectNode(),
+                nodes.arrayNode().add(1).add("a"),
                 nodes.objectNode().set("k", nodes.arrayNode().add(1)));
-        return Combinators.combine(guideFile(), Arbitraries.integers().between(0, 10_000), wrong).as((file, pick, value) -> {
-            try {
-                List<JsonNode> docs = YAML.readerFor(JsonNode.class).<JsonNode>readValues(file).readAll();
-                List<Runnable> edits = new ArrayList<>();
-                for (JsonNode doc : docs) {
-                    collectEdits(doc, value, edits);
-                }
-                edits.get(pick % edits.size()).run();
-                StringBuilder out = new StringBuilder();
-                for (JsonNode doc : docs) {
-                    out.append("---\n").append(YAML.writeValueAsString(doc).replaceFirst("^---\\n", ""));
-                }
-                return out.toString().getBytes(StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
+        return Combinators.combine(guideFile(), Arbitraries.integers().between(0, 10_000), wrong)
+                .as((file, pick, value) -> {
+                    try {
+                        List<JsonNode> docs = YAML.readerFor(JsonNode.class)
+                                .<JsonNode>readValues(file)
+                                .readAll();
+                        List<Runnable> edits = new ArrayList<>();
+                        for (JsonNode doc : docs) {
+                            collectEdits(doc, value, edits);
+                        }
+                        edits.get(pick % edits.size()).run();
+                        StringBuilder out = new StringBuilder();
+                        for (JsonNode doc : docs) {
+                            out.append("---\n")
+                                    .append(YAML.writeValueAsString(doc).replaceFirst("^---\\n", ""));
+                        }
+                        return out.toString().getBytes(StandardCharsets.UTF_8);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                });
     }
 
     private static void collectEdits(JsonNode node, JsonNode value, List<Runnable> edits) {
@@ -353,14 +410,16 @@ class HostileManifestPropertyTest {
     @Provide
     Arbitrary<byte[]> hugeBytes() {
         // Just over the limit (refused), and just under it (read: a long but valid manifest).
-        Arbitrary<Integer> overOrUnder = Arbitraries.oneOf(Arbitraries.integers().between(-4096, -200),
+        Arbitrary<Integer> overOrUnder = Arbitraries.oneOf(
+                Arbitraries.integers().between(-4096, -200),
                 Arbitraries.integers().between(1, 4096));
         return Combinators.combine(guideFile(), overOrUnder, Arbitraries.of(true, false))
                 .as((file, delta, asComment) -> {
                     String guide = new String(file, StandardCharsets.UTF_8);
                     String frame = asComment ? "# \n" : "---\nkind: ConfigMap\napiVersion: v1\ndata: {k: \"\"}\n";
                     int room = Math.max(0, ManifestReader.MAX_BYTES + delta - guide.length() - frame.length());
-                    String padding = asComment ? "# " + "x".repeat(room) + "\n"
+                    String padding = asComment
+                            ? "# " + "x".repeat(room) + "\n"
                             : "---\nkind: ConfigMap\napiVersion: v1\ndata: {k: \"" + "x".repeat(room) + "\"}\n";
                     return (guide + padding).getBytes(StandardCharsets.UTF_8);
                 });

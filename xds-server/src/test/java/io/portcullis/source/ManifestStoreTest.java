@@ -45,18 +45,24 @@ class ManifestStoreTest {
     @Test
     void applyReportsCreatedUnchangedConfiguredLikeKubectl() throws Exception {
         assertThat(store().apply(EGRESS, "test", null)).containsExactly("egress.policy.flomesh.io/httpbin-80 created");
-        assertThat(store().apply(EGRESS, "test", null)).containsExactly("egress.policy.flomesh.io/httpbin-80 unchanged");
+        assertThat(store().apply(EGRESS, "test", null))
+                .containsExactly("egress.policy.flomesh.io/httpbin-80 unchanged");
         assertThat(store().apply(EGRESS.replace("httpbin.org", "example.com"), "test", null))
                 .containsExactly("egress.policy.flomesh.io/httpbin-80 configured");
-        assertThat(read().snapshot().egresses()).singleElement()
+        assertThat(read().snapshot().egresses())
+                .singleElement()
                 .satisfies(e -> assertThat(e.getSpec().hosts()).containsExactly("example.com"));
     }
 
     @Test
     void applyWritesNothingWhenAnyDocumentIsInvalid() throws Exception {
-        assertThatThrownBy(() -> store().apply(EGRESS + "---\nkind: Egress\napiVersion: policy.flomesh.io/v1beta9\n"
-                + "metadata: {name: x, namespace: curl}\nspec: {}\n", "test", null))
-                .hasMessageContaining("nothing applied").hasMessageContaining("v1beta9");
+        assertThatThrownBy(() -> store().apply(
+                                EGRESS + "---\nkind: Egress\napiVersion: policy.flomesh.io/v1beta9\n"
+                                        + "metadata: {name: x, namespace: curl}\nspec: {}\n",
+                                "test",
+                                null))
+                .hasMessageContaining("nothing applied")
+                .hasMessageContaining("v1beta9");
         assertThat(read().snapshot().egresses()).isEmpty();
     }
 
@@ -66,8 +72,10 @@ class ManifestStoreTest {
         assertThat(store().delete("egress", "curl", "httpbin-80")).isEqualTo("egress \"httpbin-80\" deleted");
         assertThat(read().snapshot().egresses()).isEmpty();
         assertThatThrownBy(() -> store().delete("egresses", "curl", "httpbin-80"))
-                .hasMessageContaining("NotFound").hasMessageContaining("Egress curl/httpbin-80");
-        assertThatThrownBy(() -> store().delete("deployment", "curl", "x")).hasMessageContaining("unknown resource type");
+                .hasMessageContaining("NotFound")
+                .hasMessageContaining("Egress curl/httpbin-80");
+        assertThatThrownBy(() -> store().delete("deployment", "curl", "x"))
+                .hasMessageContaining("unknown resource type");
     }
 
     @Test
@@ -86,11 +94,15 @@ class ManifestStoreTest {
                     outboundPortExclusionList: [6379]
                 """);
         assertThatThrownBy(() -> store().patch("meshconfig", "fsm-system", "fsm-mesh-config", "{}"))
-                .as("a MeshConfig written by hand is edited where it is").hasMessageContaining("meshconfig.yaml");
+                .as("a MeshConfig written by hand is edited where it is")
+                .hasMessageContaining("meshconfig.yaml");
 
         Files.move(dir.resolve("meshconfig.yaml"), dir.resolve("meshconfig.fsm-system.fsm-mesh-config.yaml"));
-        String result = store().patch("meshconfig", "fsm-system", "fsm-mesh-config",
-                "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true},\"traffic\":{\"enableEgress\":false}}}");
+        String result = store().patch(
+                        "meshconfig",
+                        "fsm-system",
+                        "fsm-mesh-config",
+                        "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true},\"traffic\":{\"enableEgress\":false}}}");
 
         assertThat(result).isEqualTo("meshconfig.config.flomesh.io/fsm-mesh-config patched");
         assertThat(read().snapshot().mesh().passthrough()).isFalse();
@@ -112,14 +124,18 @@ class ManifestStoreTest {
     void applyAndPatchReplaceTheFileByRenameSoTheSourceNeverSeesHalfAFile() throws Exception {
         store().apply(EGRESS, "test", null);
         Path file = dir.resolve("egress.curl.httpbin-80.yaml");
-        Object before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Object before = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey();
 
         store().apply(EGRESS.replace("httpbin.org", "example.com"), "test", null);
-        Object applied = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Object applied = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey();
         store().patch("egress", "curl", "httpbin-80", "{\"spec\":{\"hosts\":[\"example.org\"]}}");
-        Object patched = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        Object patched = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class)
+                .fileKey();
 
-        assertThat(applied).as("a new file (inode) renamed over the old one, not the old one rewritten")
+        assertThat(applied)
+                .as("a new file (inode) renamed over the old one, not the old one rewritten")
                 .isNotEqualTo(before);
         assertThat(patched).isNotEqualTo(applied);
         try (var files = Files.list(dir)) {

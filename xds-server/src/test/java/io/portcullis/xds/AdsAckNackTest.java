@@ -12,8 +12,8 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.portcullis.source.SourceUpdate;
 import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.source.SourceUpdate;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -39,7 +39,9 @@ class AdsAckNackTest {
         controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
         registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
         server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry).start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+                .usePlaintext()
+                .build();
     }
 
     @AfterEach
@@ -54,62 +56,100 @@ class AdsAckNackTest {
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
         Node node = Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
-        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
+        requests.onNext(DiscoveryRequest.newBuilder()
+                .setNode(node)
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .build());
 
         DiscoveryResponse listeners = responses.poll(10, TimeUnit.SECONDS);
-        assertThat(listeners).as("the identity's snapshot is built on first contact and sent").isNotNull();
-        assertThat(listeners.getVersionInfo()).isEqualTo(controlPlane.served(
-                new io.portcullis.model.ServiceAccountRef("curl", "curl")).orElseThrow().resources().version());
+        assertThat(listeners)
+                .as("the identity's snapshot is built on first contact and sent")
+                .isNotNull();
+        assertThat(listeners.getVersionInfo())
+                .isEqualTo(controlPlane
+                        .served(new io.portcullis.model.ServiceAccountRef("curl", "curl"))
+                        .orElseThrow()
+                        .resources()
+                        .version());
 
-        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
-                .setVersionInfo(listeners.getVersionInfo()).setResponseNonce(listeners.getNonce()).build());
-        await().atMost(Duration.ofSeconds(10)).until(() -> listeners.getVersionInfo().equals(
-                registry.sidecars().get(0).ackedListenerVersion()));
+        requests.onNext(DiscoveryRequest.newBuilder()
+                .setNode(node)
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .setVersionInfo(listeners.getVersionInfo())
+                .setResponseNonce(listeners.getNonce())
+                .build());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> listeners
+                        .getVersionInfo()
+                        .equals(registry.sidecars().get(0).ackedListenerVersion()));
         assertThat(registry.sidecars().get(0).identity().toString()).isEqualTo("curl/curl");
 
-        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
-                .setVersionInfo(listeners.getVersionInfo()).setResponseNonce(listeners.getNonce())
-                .setErrorDetail(Status.newBuilder().setCode(3).setMessage("duplicate filter chain match")).build());
-        await().atMost(Duration.ofSeconds(10)).until(() ->
-                "duplicate filter chain match".equals(registry.sidecars().get(0).types().get("Listener").nackMessage()));
+        requests.onNext(DiscoveryRequest.newBuilder()
+                .setNode(node)
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .setVersionInfo(listeners.getVersionInfo())
+                .setResponseNonce(listeners.getNonce())
+                .setErrorDetail(Status.newBuilder().setCode(3).setMessage("duplicate filter chain match"))
+                .build());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> "duplicate filter chain match"
+                        .equals(registry.sidecars()
+                                .get(0)
+                                .types()
+                                .get("Listener")
+                                .nackMessage()));
         requests.onCompleted();
     }
 
     @Test
-    void aNackIsAnsweredOnlyWithANarrowerConfigAndARejectedDenyAllWithSilenceUntilTheSnapshotChanges() throws Exception {
+    void aNackIsAnsweredOnlyWithANarrowerConfigAndARejectedDenyAllWithSilenceUntilTheSnapshotChanges()
+            throws Exception {
         controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
         requests.onNext(listeners(CURL_1).build());
         DiscoveryResponse open = next(responses);
-        requests.onNext(listeners(CURL_1).setVersionInfo(open.getVersionInfo()).setResponseNonce(open.getNonce()).build());
+        requests.onNext(listeners(CURL_1)
+                .setVersionInfo(open.getVersionInfo())
+                .setResponseNonce(open.getNonce())
+                .build());
 
-        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
-                + FailClosedOnNackTest.routeGroup("get-only", "/get")));
+        controlPlane.apply(
+                FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
+                        + FailClosedOnNackTest.routeGroup("get-only", "/get")));
         DiscoveryResponse narrowed = next(responses);
         assertThat(narrowed.getVersionInfo()).isNotEqualTo(open.getVersionInfo());
 
         // Envoy's NACK names the version it still runs and the nonce of the response it rejects.
         requests.onNext(nack(narrowed, open.getVersionInfo()));
         DiscoveryResponse withoutPolicy = next(responses);
-        assertThat(withoutPolicy.getVersionInfo()).as("never the rejected version again")
+        assertThat(withoutPolicy.getVersionInfo())
+                .as("never the rejected version again")
                 .isNotIn(narrowed.getVersionInfo(), open.getVersionInfo())
                 .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
-        assertThat(controlPlane.quarantined()).extracting(q -> q.policy().toString()).containsExactly("Egress curl/httpbin-80");
+        assertThat(controlPlane.quarantined())
+                .extracting(q -> q.policy().toString())
+                .containsExactly("Egress curl/httpbin-80");
 
         requests.onNext(nack(withoutPolicy, open.getVersionInfo()));
         DiscoveryResponse denyAll = next(responses);
-        assertThat(controlPlane.served(CURL).orElseThrow().model().mode()).isEqualTo(io.portcullis.ir.EgressMode.DENY_ALL);
-        assertThat(denyAll.getVersionInfo()).isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
+        assertThat(controlPlane.served(CURL).orElseThrow().model().mode())
+                .isEqualTo(io.portcullis.ir.EgressMode.DENY_ALL);
+        assertThat(denyAll.getVersionInfo())
+                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
 
         requests.onNext(nack(denyAll, open.getVersionInfo()));
-        assertThat(responses.poll(2, TimeUnit.SECONDS)).as("a rejected deny-all is not sent again").isNull();
+        assertThat(responses.poll(2, TimeUnit.SECONDS))
+                .as("a rejected deny-all is not sent again")
+                .isNull();
 
-        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
-                + FailClosedOnNackTest.routeGroup("get-only", "/get/?")));
+        controlPlane.apply(
+                FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
+                        + FailClosedOnNackTest.routeGroup("get-only", "/get/?")));
         DiscoveryResponse changed = next(responses);
-        assertThat(changed.getVersionInfo()).as("the next thing sent is the next snapshot")
+        assertThat(changed.getVersionInfo())
+                .as("the next thing sent is the next snapshot")
                 .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version())
                 .isNotEqualTo(denyAll.getVersionInfo());
         assertThat(responses).isEmpty();
@@ -121,40 +161,61 @@ class AdsAckNackTest {
     void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentNothing() throws Exception {
         controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
         String served = controlPlane.current(CURL).resources().version();
-        try (var debug = new io.portcullis.debug.DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry)) {
+        try (var debug =
+                new io.portcullis.debug.DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry)) {
             debug.start();
             BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
             StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                     .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
             // Envoy after a control plane restart: its first request per type names the version it runs, no nonce.
-            requests.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(CURL_1))
-                    .setTypeUrl(Resources.V3.CLUSTER_TYPE_URL).setVersionInfo(served).build());
+            requests.onNext(DiscoveryRequest.newBuilder()
+                    .setNode(Node.newBuilder().setId(CURL_1))
+                    .setTypeUrl(Resources.V3.CLUSTER_TYPE_URL)
+                    .setVersionInfo(served)
+                    .build());
             requests.onNext(listeners(CURL_1).setVersionInfo(served).build());
 
-            com.fasterxml.jackson.databind.JsonNode sidecar = await().atMost(Duration.ofSeconds(10)).until(() -> {
-                var list = new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.net.http.HttpClient.newHttpClient()
-                        .send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
-                                + debug.address().getPort() + "/debug/sidecars")).build(),
-                                java.net.http.HttpResponse.BodyHandlers.ofString()).body());
-                return list.size() == 1 ? list.get(0) : null;
-            }, s -> s != null && s.get("upToDate").asBoolean());
+            com.fasterxml.jackson.databind.JsonNode sidecar = await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () -> {
+                                var list = new com.fasterxml.jackson.databind.ObjectMapper()
+                                        .readTree(java.net.http.HttpClient.newHttpClient()
+                                                .send(
+                                                        java.net.http.HttpRequest.newBuilder(
+                                                                        java.net.URI.create("http://127.0.0.1:"
+                                                                                + debug.address()
+                                                                                        .getPort() + "/debug/sidecars"))
+                                                                .build(),
+                                                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                                                .body());
+                                return list.size() == 1 ? list.get(0) : null;
+                            },
+                            s -> s != null && s.get("upToDate").asBoolean());
             assertThat(sidecar.get("ackedVersion").asText()).isEqualTo(served);
             assertThat(sidecar.get("servedVersion").asText()).isEqualTo(served);
-            assertThat(responses.poll(1, TimeUnit.SECONDS)).as("it already runs the served version").isNull();
+            assertThat(responses.poll(1, TimeUnit.SECONDS))
+                    .as("it already runs the served version")
+                    .isNull();
             requests.onCompleted();
         }
     }
 
     private static final String CURL_1 = "sidecar~curl~curl~curl-1";
-    private static final io.portcullis.model.ServiceAccountRef CURL = new io.portcullis.model.ServiceAccountRef("curl", "curl");
+    private static final io.portcullis.model.ServiceAccountRef CURL =
+            new io.portcullis.model.ServiceAccountRef("curl", "curl");
 
     private static DiscoveryRequest.Builder listeners(String nodeId) {
-        return DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId(nodeId)).setTypeUrl(Resources.V3.LISTENER_TYPE_URL);
+        return DiscoveryRequest.newBuilder()
+                .setNode(Node.newBuilder().setId(nodeId))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL);
     }
 
     private static DiscoveryRequest nack(DiscoveryResponse rejected, String stillRunning) {
-        return listeners(CURL_1).setVersionInfo(stillRunning).setResponseNonce(rejected.getNonce())
-                .setErrorDetail(Status.newBuilder().setCode(3).setMessage("rejected " + rejected.getVersionInfo())).build();
+        return listeners(CURL_1)
+                .setVersionInfo(stillRunning)
+                .setResponseNonce(rejected.getNonce())
+                .setErrorDetail(Status.newBuilder().setCode(3).setMessage("rejected " + rejected.getVersionInfo()))
+                .build();
     }
 
     private static DiscoveryResponse next(BlockingQueue<DiscoveryResponse> responses) throws InterruptedException {
@@ -167,12 +228,18 @@ class AdsAckNackTest {
     void sidecarsOfOneIdentityShareOneSnapshot() throws Exception {
         BlockingQueue<DiscoveryResponse> first = new LinkedBlockingQueue<>();
         BlockingQueue<DiscoveryResponse> second = new LinkedBlockingQueue<>();
-        var streamA = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(collect(first, new LinkedBlockingQueue<>()));
-        var streamB = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(collect(second, new LinkedBlockingQueue<>()));
-        streamA.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-1"))
-                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
-        streamB.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-2"))
-                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
+        var streamA = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .streamAggregatedResources(collect(first, new LinkedBlockingQueue<>()));
+        var streamB = AggregatedDiscoveryServiceGrpc.newStub(channel)
+                .streamAggregatedResources(collect(second, new LinkedBlockingQueue<>()));
+        streamA.onNext(DiscoveryRequest.newBuilder()
+                .setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-1"))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .build());
+        streamB.onNext(DiscoveryRequest.newBuilder()
+                .setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-2"))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .build());
 
         DiscoveryResponse a = first.poll(10, TimeUnit.SECONDS);
         DiscoveryResponse b = second.poll(10, TimeUnit.SECONDS);
@@ -180,7 +247,8 @@ class AdsAckNackTest {
         assertThat(b).isNotNull();
         assertThat(b.getVersionInfo()).isEqualTo(a.getVersionInfo());
         assertThat(b.getResourcesList()).isEqualTo(a.getResourcesList());
-        assertThat(controlPlane.allServed()).containsOnlyKeys(new io.portcullis.model.ServiceAccountRef("curl", "curl"));
+        assertThat(controlPlane.allServed())
+                .containsOnlyKeys(new io.portcullis.model.ServiceAccountRef("curl", "curl"));
         await().atMost(Duration.ofSeconds(10)).until(() -> registry.sidecars().size() == 2);
         streamA.onCompleted();
         streamB.onCompleted();
@@ -200,21 +268,31 @@ class AdsAckNackTest {
                 .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
         Node node = Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
 
-        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
-                .setVersionInfo(served).build());
-        await().atMost(Duration.ofSeconds(10)).until(() -> !registry.sidecars().isEmpty()
-                && served.equals(registry.sidecars().get(0).ackedListenerVersion()));
+        requests.onNext(DiscoveryRequest.newBuilder()
+                .setNode(node)
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .setVersionInfo(served)
+                .build());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !registry.sidecars().isEmpty()
+                        && served.equals(registry.sidecars().get(0).ackedListenerVersion()));
         // Clusters from an older version: those must be sent. Requests of a stream are handled in order and
         // an immediate answer is sent while handling its request, so a listener answer would come first.
-        requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.CLUSTER_TYPE_URL)
-                .setVersionInfo("0123456789abcdef").build());
+        requests.onNext(DiscoveryRequest.newBuilder()
+                .setNode(node)
+                .setTypeUrl(Resources.V3.CLUSTER_TYPE_URL)
+                .setVersionInfo("0123456789abcdef")
+                .build());
 
         DiscoveryResponse first = responses.poll(10, TimeUnit.SECONDS);
         assertThat(first).isNotNull();
-        assertThat(first.getTypeUrl()).as("the listeners it runs are not re-sent").isEqualTo(Resources.V3.CLUSTER_TYPE_URL);
+        assertThat(first.getTypeUrl())
+                .as("the listeners it runs are not re-sent")
+                .isEqualTo(Resources.V3.CLUSTER_TYPE_URL);
         assertThat(first.getVersionInfo()).isEqualTo(served);
         assertThat(registry.sidecars().get(0).types().get("Cluster").ackedVersion())
-                .as("a version named without a nonce is what the sidecar runs, until it ACKs").isEqualTo("0123456789abcdef");
+                .as("a version named without a nonce is what the sidecar runs, until it ACKs")
+                .isEqualTo("0123456789abcdef");
         requests.onCompleted();
     }
 
@@ -223,8 +301,10 @@ class AdsAckNackTest {
         BlockingQueue<Throwable> errors = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(new LinkedBlockingQueue<>(), errors));
-        requests.onNext(DiscoveryRequest.newBuilder().setNode(Node.newBuilder().setId("some-envoy"))
-                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
+        requests.onNext(DiscoveryRequest.newBuilder()
+                .setNode(Node.newBuilder().setId("some-envoy"))
+                .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                .build());
 
         Throwable error = errors.poll(10, TimeUnit.SECONDS);
         assertThat(error).isNotNull();
@@ -232,8 +312,8 @@ class AdsAckNackTest {
         assertThat(registry.sidecars()).isEmpty();
     }
 
-    private static StreamObserver<DiscoveryResponse> collect(BlockingQueue<DiscoveryResponse> responses,
-                                                             BlockingQueue<Throwable> errors) {
+    private static StreamObserver<DiscoveryResponse> collect(
+            BlockingQueue<DiscoveryResponse> responses, BlockingQueue<Throwable> errors) {
         return new StreamObserver<>() {
             @Override
             public void onNext(DiscoveryResponse value) {
@@ -246,8 +326,7 @@ class AdsAckNackTest {
             }
 
             @Override
-            public void onCompleted() {
-            }
+            public void onCompleted() {}
         };
     }
 }

@@ -35,6 +35,7 @@ class ControlPlaneFromDirectoryTest {
 
     @TempDir
     Path dir;
+
     private DirectoryConfigSource source;
     private DebugEndpoint debug;
     private EgressControlPlane controlPlane;
@@ -46,7 +47,9 @@ class ControlPlaneFromDirectoryTest {
         controlPlane = new EgressControlPlane();
         source = new DirectoryConfigSource(dir, "fsm-system");
         source.start(controlPlane::apply);
-        debug = new DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane,
+        debug = new DebugEndpoint(
+                new InetSocketAddress("127.0.0.1", 0),
+                controlPlane,
                 new SidecarRegistry(controlPlane, Clock.systemUTC()));
         debug.start();
         controlPlane.ensureServed(CURL);
@@ -61,16 +64,20 @@ class ControlPlaneFromDirectoryTest {
 
     @Test
     void invalidPolicyIsReportedWithResourceAndFieldWhileTheValidOneIsServed() throws Exception {
-        store.apply(egress("good", "http", "httpbin.org") + "---\n" + egress("bad", "htp", "httpbin.org"), "test", null);
+        store.apply(
+                egress("good", "http", "httpbin.org") + "---\n" + egress("bad", "htp", "httpbin.org"), "test", null);
 
-        JsonNode problem = await().atMost(Duration.ofSeconds(10)).until(() -> {
-            for (JsonNode p : get("/debug/problems").get("policies")) {
-                if (p.get("resource").asText().equals("Egress curl/bad")) {
-                    return p;
-                }
-            }
-            return null;
-        }, p -> p != null);
+        JsonNode problem = await().atMost(Duration.ofSeconds(10))
+                .until(
+                        () -> {
+                            for (JsonNode p : get("/debug/problems").get("policies")) {
+                                if (p.get("resource").asText().equals("Egress curl/bad")) {
+                                    return p;
+                                }
+                            }
+                            return null;
+                        },
+                        p -> p != null);
         assertThat(problem.get("severity").asText()).isEqualTo("ERROR");
         assertThat(problem.get("field").asText()).isEqualTo("spec.ports[0].protocol");
         assertThat(problem.get("message").asText()).contains("'htp'").contains("http, https, tcp, tcp-server-first");
@@ -84,23 +91,32 @@ class ControlPlaneFromDirectoryTest {
     @Test
     void aChangeRecomputesOnlyTheIdentitiesItTouches() throws Exception {
         store.apply(egress("good", "http", "httpbin.org"), "test", null);
-        await().atMost(Duration.ofSeconds(10)).until(() -> controlPlane.served(CURL).orElseThrow().model().ports().size() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        controlPlane.served(CURL).orElseThrow().model().ports().size() == 1);
         var otherBefore = controlPlane.served(OTHER).orElseThrow();
         var curlBefore = controlPlane.served(CURL).orElseThrow();
         int otherRecomputations = controlPlane.recomputations(OTHER);
         int curlRecomputations = controlPlane.recomputations(CURL);
 
         store.apply(egress("second", "https", "httpbin.org"), "test", null);
-        await().atMost(Duration.ofSeconds(10)).until(() -> controlPlane.served(CURL).orElseThrow() != curlBefore);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> controlPlane.served(CURL).orElseThrow() != curlBefore);
 
-        assertThat(controlPlane.recomputations(CURL)).as("the identity the new Egress names is recomputed")
+        assertThat(controlPlane.recomputations(CURL))
+                .as("the identity the new Egress names is recomputed")
                 .isGreaterThan(curlRecomputations);
         // The snapshot object alone cannot tell: a recomputation that yields the same model keeps it.
-        assertThat(controlPlane.recomputations(OTHER)).as("the identity no policy change names is not recomputed")
+        assertThat(controlPlane.recomputations(OTHER))
+                .as("the identity no policy change names is not recomputed")
                 .isEqualTo(otherRecomputations);
-        assertThat(controlPlane.served(OTHER).orElseThrow()).as("untouched identity keeps its snapshot object")
+        assertThat(controlPlane.served(OTHER).orElseThrow())
+                .as("untouched identity keeps its snapshot object")
                 .isSameAs(otherBefore);
-        assertThat(controlPlane.cache().getSnapshot(CURL).version(io.envoyproxy.controlplane.cache.Resources.V3.LISTENER_TYPE_URL))
+        assertThat(controlPlane
+                        .cache()
+                        .getSnapshot(CURL)
+                        .version(io.envoyproxy.controlplane.cache.Resources.V3.LISTENER_TYPE_URL))
                 .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
     }
 
@@ -108,25 +124,39 @@ class ControlPlaneFromDirectoryTest {
     void aFileThatStopsParsingKeepsItsLastGoodResourcesAndIsReported() throws Exception {
         Path file = dir.resolve("policies.yaml");
         Files.writeString(file, egress("good", "http", "httpbin.org"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> controlPlane.served(CURL).orElseThrow().model().ports().size() == 1);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() ->
+                        controlPlane.served(CURL).orElseThrow().model().ports().size() == 1);
 
         Files.writeString(file, egress("good", "http", "httpbin.org").replace("spec:", "spec: [unclosed"));
-        await().atMost(Duration.ofSeconds(10)).until(() -> !controlPlane.sourceProblems().isEmpty());
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !controlPlane.sourceProblems().isEmpty());
 
         assertThat(controlPlane.sourceProblems()).anySatisfy(p -> assertThat(p).contains("policies.yaml"));
-        assertThat(controlPlane.served(CURL).orElseThrow().model().ports()).as("access granted before is kept").hasSize(1);
+        assertThat(controlPlane.served(CURL).orElseThrow().model().ports())
+                .as("access granted before is kept")
+                .hasSize(1);
     }
 
     @Test
     void anIdentityWithoutSidecarsCanBeInspected() throws Exception {
         JsonNode xds = get("/debug/xds/nobody/here");
         assertThat(xds.get("served").asBoolean()).isFalse();
-        assertThat(xds.get("listeners").get(0).get("defaultFilterChain").get("name").asText()).isEqualTo("deny");
+        assertThat(xds.get("listeners")
+                        .get(0)
+                        .get("defaultFilterChain")
+                        .get("name")
+                        .asText())
+                .isEqualTo("deny");
     }
 
     private JsonNode get(String path) throws Exception {
-        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + debug.address().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(
+                                        "http://127.0.0.1:" + debug.address().getPort() + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return JSON.readTree(response.body());
     }

@@ -23,6 +23,7 @@ class ControlPlaneVersionTest {
 
     @TempDir
     Path dir;
+
     private ManifestStore store;
 
     @BeforeEach
@@ -53,8 +54,10 @@ class ControlPlaneVersionTest {
         SidecarResources afterDeletion = servedBy(longRunning);
         SidecarResources fresh = servedBy(started());
 
-        assertThat(afterDeletion.routes()).extracting(RouteConfiguration::getName)
-                .as("the long-running one still refuses everything under the retired name").hasSize(2);
+        assertThat(afterDeletion.routes())
+                .extracting(RouteConfiguration::getName)
+                .as("the long-running one still refuses everything under the retired name")
+                .hasSize(2);
         assertThat(fresh.routes()).hasSize(1);
         assertThat(afterDeletion.version()).isEqualTo(fresh.version());
     }

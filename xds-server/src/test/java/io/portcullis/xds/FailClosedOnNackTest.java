@@ -36,17 +36,21 @@ class FailClosedOnNackTest {
 
     @Test
     void aNarrowedPolicyWhoseConfigIsRejectedIsLeftOutEntirelyWhileOtherPoliciesStay() {
-        String v1 = serveAndAccept(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
+        String v1 =
+                serveAndAccept(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
 
-        apply(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?")
+        apply(egress("httpbin-80", "httpbin.org", "get-only")
+                + routeGroup("get-only", "/get(/[a-z]{1,40})?")
                 + egress("example-80", "example.com", null));
         String v2 = version();
         assertThat(hosts()).as("narrowed, before the NACK").containsEntry("httpbin.org", false);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
 
         assertThat(version()).isNotIn(v1, v2);
-        assertThat(hosts()).as("the narrowed policy is dropped, not left open; the other one stays")
-                .containsOnlyKeys("example.com").containsEntry("example.com", true);
+        assertThat(hosts())
+                .as("the narrowed policy is dropped, not left open; the other one stays")
+                .containsOnlyKeys("example.com")
+                .containsEntry("example.com", true);
         assertThat(controlPlane.quarantined()).singleElement().satisfies(q -> {
             assertThat(q.policy()).isEqualTo(HTTPBIN);
             assertThat(q.identity()).isEqualTo(CURL);
@@ -60,7 +64,8 @@ class FailClosedOnNackTest {
     @Test
     void aQuarantinedPolicyStaysOutUntilItsContentChangesThenIsTriedAgain() {
         serveAndAccept(egress("httpbin-80", "httpbin.org", null));
-        String narrowed = egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?");
+        String narrowed =
+                egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?");
         apply(narrowed);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
 
@@ -68,7 +73,8 @@ class FailClosedOnNackTest {
         assertThat(hosts()).as("an unrelated change keeps the quarantine").containsOnlyKeys("example.com");
         assertThat(controlPlane.quarantined()).extracting(Quarantine::policy).containsExactly(HTTPBIN);
 
-        apply(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get")
+        apply(egress("httpbin-80", "httpbin.org", "get-only")
+                + routeGroup("get-only", "/get")
                 + egress("example-80", "example.com", null));
         assertThat(controlPlane.quarantined()).isEmpty();
         assertThat(hosts()).containsEntry("httpbin.org", false).containsEntry("example.com", true);
@@ -81,7 +87,8 @@ class FailClosedOnNackTest {
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
 
         assertThat(hosts()).isEmpty();
-        assertThat(controlPlane.quarantined()).extracting(q -> q.policy().name())
+        assertThat(controlPlane.quarantined())
+                .extracting(q -> q.policy().name())
                 .containsExactlyInAnyOrder("httpbin-80", "example-80");
     }
 
@@ -93,8 +100,11 @@ class FailClosedOnNackTest {
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
 
-        assertThat(mode()).as("nothing to blame: deny-all, not passthrough or the old policies").isEqualTo(EgressMode.DENY_ALL);
-        assertThat(controlPlane.lockdowns()).singleElement()
+        assertThat(mode())
+                .as("nothing to blame: deny-all, not passthrough or the old policies")
+                .isEqualTo(EgressMode.DENY_ALL);
+        assertThat(controlPlane.lockdowns())
+                .singleElement()
                 .satisfies(l -> assertThat(l.envoyMessage()).isEqualTo(ENVOY_SAYS));
 
         applyWithMesh(egress("httpbin-80", "httpbin.org", null), false);
@@ -126,7 +136,9 @@ class FailClosedOnNackTest {
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
 
-        assertThat(hosts()).as("blamed against what was accepted before v2, not v2 itself").isEmpty();
+        assertThat(hosts())
+                .as("blamed against what was accepted before v2, not v2 itself")
+                .isEmpty();
         assertThat(controlPlane.quarantined()).extracting(Quarantine::policy).containsExactly(HTTPBIN);
     }
 
@@ -163,8 +175,9 @@ class FailClosedOnNackTest {
         ManifestSet set = new ManifestReader().read(manifests, "test");
         assertThat(set.problems()).isEmpty();
         MeshConfig mesh = set.resourcesOf(MeshConfig.class).stream().findFirst().orElse(null);
-        return new SourceUpdate(ResourceSnapshot.of(mesh, set.resourcesOf(Egress.class),
-                set.resourcesOf(HTTPRouteGroup.class)), List.of());
+        return new SourceUpdate(
+                ResourceSnapshot.of(mesh, set.resourcesOf(Egress.class), set.resourcesOf(HTTPRouteGroup.class)),
+                List.of());
     }
 
     private String version() {

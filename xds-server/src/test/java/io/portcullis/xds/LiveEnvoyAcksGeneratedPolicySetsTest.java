@@ -1,6 +1,5 @@
 package io.portcullis.xds;
 
-import io.portcullis.translator.NeedsEnvoy;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
@@ -9,7 +8,6 @@ import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.envoyproxy.envoy.config.listener.v3.FilterChain;
 import io.envoyproxy.envoy.config.listener.v3.FilterChainMatch;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
-
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.envoy.SidecarResources;
@@ -18,6 +16,7 @@ import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EnvoyProcess;
 import io.portcullis.translator.GeneratedPolicySet;
+import io.portcullis.translator.NeedsEnvoy;
 import io.portcullis.translator.PolicySetArbitraries;
 import io.portcullis.translator.PropertyRunSettings;
 import java.io.IOException;
@@ -36,13 +35,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Tuple;
 import net.jqwik.api.EdgeCasesMode;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.ShrinkingMode;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
@@ -88,13 +87,32 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
 
         Path dir = Files.createDirectories(Path.of("target", "live-envoy"));
         Path bootstrap = dir.resolve("bootstrap.json");
-        Files.writeString(bootstrap, new SidecarBootstrap(new SidecarNodeId(SIDECAR.namespace(), SIDECAR.name(), "property-1"),
-                "127.0.0.1", server.port(), freePort(), "127.0.0.1").toJson());
+        Files.writeString(
+                bootstrap,
+                new SidecarBootstrap(
+                                new SidecarNodeId(SIDECAR.namespace(), SIDECAR.name(), "property-1"),
+                                "127.0.0.1",
+                                server.port(),
+                                freePort(),
+                                "127.0.0.1")
+                        .toJson());
         envoyLog = dir.resolve("envoy.log");
-        envoy = new ProcessBuilder(EnvoyProcess.binary().toString(), "-c", bootstrap.toString(), "--disable-hot-restart",
-                "--log-level", "warn", "--drain-strategy", "immediate", "--drain-time-s", "1")
-                .redirectErrorStream(true).redirectOutput(envoyLog.toFile()).start();
-        await("Envoy connects over ADS (log: " + envoyLog.toAbsolutePath() + ")").atMost(ACK_DEADLINE)
+        envoy = new ProcessBuilder(
+                        EnvoyProcess.binary().toString(),
+                        "-c",
+                        bootstrap.toString(),
+                        "--disable-hot-restart",
+                        "--log-level",
+                        "warn",
+                        "--drain-strategy",
+                        "immediate",
+                        "--drain-time-s",
+                        "1")
+                .redirectErrorStream(true)
+                .redirectOutput(envoyLog.toFile())
+                .start();
+        await("Envoy connects over ADS (log: " + envoyLog.toAbsolutePath() + ")")
+                .atMost(ACK_DEADLINE)
                 .until(() -> {
                     requireEnvoyAlive();
                     return controlPlane.served(SIDECAR).isPresent();
@@ -104,8 +122,10 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
     @AfterContainer
     static void stop() throws Exception {
         try {
-            System.out.printf("LiveEnvoyAcksGeneratedPolicySetsTest: %d versions pushed (%d with allowed HTTP hosts),"
-                    + " ACKed in %.1f s in total%n", VERSIONS.get(), VERSIONS_WITH_ROUTES.get(), PUSH_NANOS.get() / 1e9);
+            System.out.printf(
+                    "LiveEnvoyAcksGeneratedPolicySetsTest: %d versions pushed (%d with allowed HTTP hosts),"
+                            + " ACKed in %.1f s in total%n",
+                    VERSIONS.get(), VERSIONS_WITH_ROUTES.get(), PUSH_NANOS.get() / 1e9);
             if (envoy != null) {
                 envoy.destroy();
                 if (!envoy.waitFor(10, TimeUnit.SECONDS)) {
@@ -127,8 +147,8 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
     Arbitrary<GeneratedPolicySet> policySets() {
         Arbitrary<GeneratedPolicySet> any = new PolicySetArbitraries(PropertyRunSettings.regexFeatures()).policySets();
         // Mostly sets whose policies are enforced (else the listener is one default chain), some mode switches.
-        Arbitrary<GeneratedPolicySet> enforced = any.filter(set ->
-                set.mesh() == GeneratedPolicySet.Mesh.ABSENT || set.mesh() == GeneratedPolicySet.Mesh.POLICY);
+        Arbitrary<GeneratedPolicySet> enforced = any.filter(
+                set -> set.mesh() == GeneratedPolicySet.Mesh.ABSENT || set.mesh() == GeneratedPolicySet.Mesh.POLICY);
         return Arbitraries.frequencyOf(Tuple.of(3, enforced), Tuple.of(1, any));
     }
 
@@ -140,7 +160,9 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
         controlPlane.apply(new SourceUpdate(set.snapshot(), List.of()));
         EgressControlPlane.Served served = controlPlane.served(SIDECAR).orElseThrow();
         SidecarResources expected = served.resources();
-        await("Envoy ACKs version " + expected.version()).atMost(ACK_DEADLINE).pollInterval(Duration.ofMillis(50))
+        await("Envoy ACKs version " + expected.version())
+                .atMost(ACK_DEADLINE)
+                .pollInterval(Duration.ofMillis(50))
                 .until(() -> acked(expected));
         VERSIONS.incrementAndGet();
         // expected.routes() also holds the deny-all tables of retired ports: ask the model.
@@ -160,14 +182,18 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
         Listener listener = served.listeners().get(0);
         FilterChain.Builder deny = listener.getDefaultFilterChain().toBuilder()
                 .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(9)));
-        SidecarResources broken = SidecarResources.of(List.of(listener.toBuilder()
-                        .addFilterChains(deny.clone().setName("discard_a")).addFilterChains(deny.clone().setName("discard_b"))
+        SidecarResources broken = SidecarResources.of(
+                List.of(listener.toBuilder()
+                        .addFilterChains(deny.clone().setName("discard_a"))
+                        .addFilterChains(deny.clone().setName("discard_b"))
                         .build()),
-                served.clusters(), served.routes());
+                served.clusters(),
+                served.routes());
         try {
             controlPlane.cache().setSnapshot(SIDECAR, snapshot(broken));
-            assertThatThrownBy(() -> await().atMost(ACK_DEADLINE).pollInterval(Duration.ofMillis(50))
-                    .until(() -> acked(broken)))
+            assertThatThrownBy(() -> await().atMost(ACK_DEADLINE)
+                            .pollInterval(Duration.ofMillis(50))
+                            .until(() -> acked(broken)))
                     .hasMessageContaining("NACKed Listener version " + broken.version())
                     .hasMessageContaining("has the same matching rules defined as");
         } finally {
@@ -176,7 +202,12 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
     }
 
     private static Snapshot snapshot(SidecarResources resources) {
-        return Snapshot.create(resources.clusters(), List.of(), resources.listeners(), resources.routes(), List.of(),
+        return Snapshot.create(
+                resources.clusters(),
+                List.of(),
+                resources.listeners(),
+                resources.routes(),
+                List.of(),
                 resources.version());
     }
 
@@ -194,9 +225,12 @@ class LiveEnvoyAcksGeneratedPolicySetsTest {
                         + type.getValue().nackMessage());
             }
         }
-        List<String> needed = expected.routes().isEmpty() ? List.of("Listener", "Cluster")
+        List<String> needed = expected.routes().isEmpty()
+                ? List.of("Listener", "Cluster")
                 : List.of("Listener", "Cluster", "RouteConfiguration");
-        return needed.stream().allMatch(t -> types.containsKey(t) && expected.version().equals(types.get(t).ackedVersion()));
+        return needed.stream()
+                .allMatch(t -> types.containsKey(t)
+                        && expected.version().equals(types.get(t).ackedVersion()));
     }
 
     private static void requireEnvoyAlive() throws IOException {

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
 class XdsMutualTlsTest {
 
     private static final String TRUST_DOMAIN = "cluster.local";
-    private static final Node CURL_NODE = Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
+    private static final Node CURL_NODE =
+            Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
 
     @TempDir
     Path tmp;
@@ -65,8 +66,12 @@ class XdsMutualTlsTest {
         controlPlane = new EgressControlPlane();
         controlPlane.apply(new SourceUpdate(ResourceSnapshot.EMPTY, List.of()));
         registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
-        server = new XdsServer(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry,
-                new XdsServerTls(ca, List.of("127.0.0.1"), Duration.ofHours(1), TRUST_DOMAIN)).start();
+        server = new XdsServer(
+                        new InetSocketAddress("127.0.0.1", 0),
+                        controlPlane,
+                        registry,
+                        new XdsServerTls(ca, List.of("127.0.0.1"), Duration.ofHours(1), TRUST_DOMAIN))
+                .start();
         log = new ListAppender<>();
         log.start();
         ((Logger) LoggerFactory.getLogger(SidecarRegistry.class)).addAppender(log);
@@ -92,8 +97,11 @@ class XdsMutualTlsTest {
         Stream stream = Stream.open(channel);
         stream.request(CURL_NODE);
 
-        assertThat(stream.responses.poll(10, TimeUnit.SECONDS)).as("listeners for curl/curl").isNotNull();
-        assertThat(registry.sidecars()).singleElement()
+        assertThat(stream.responses.poll(10, TimeUnit.SECONDS))
+                .as("listeners for curl/curl")
+                .isNotNull();
+        assertThat(registry.sidecars())
+                .singleElement()
                 .satisfies(s -> assertThat(s.identity()).isEqualTo(new ServiceAccountRef("curl", "curl")));
     }
 
@@ -109,8 +117,12 @@ class XdsMutualTlsTest {
         assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(stream.responses).isEmpty();
         assertThat(registry.sidecars()).isEmpty();
-        assertThat(controlPlane.allServed()).as("curl/curl's config was never even built").isEmpty();
-        assertThat(log.list).filteredOn(e -> e.getFormattedMessage().startsWith("refusing xDS stream")).singleElement()
+        assertThat(controlPlane.allServed())
+                .as("curl/curl's config was never even built")
+                .isEmpty();
+        assertThat(log.list)
+                .filteredOn(e -> e.getFormattedMessage().startsWith("refusing xDS stream"))
+                .singleElement()
                 .satisfies(e -> assertThat(e.getFormattedMessage())
                         .contains("node id 'sidecar~curl~curl~curl-1' claims curl/curl")
                         .contains("spiffe://cluster.local/ns/curl/sa/sleep")
@@ -124,7 +136,9 @@ class XdsMutualTlsTest {
         Stream stream = Stream.open(channel);
         stream.request(CURL_NODE);
 
-        assertThat(Status.fromThrowable(stream.errors.poll(10, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(Status.fromThrowable(stream.errors.poll(10, TimeUnit.SECONDS))
+                        .getCode())
+                .isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(stream.responses).isEmpty();
     }
 
@@ -145,25 +159,34 @@ class XdsMutualTlsTest {
         channel = tlsChannel(ca.issueWorkload(new SpiffeId(TRUST_DOMAIN, "curl", "sleep"), Duration.ofHours(1)));
         Stream stream = Stream.open(channel);
         stream.request(Node.newBuilder().setId("sidecar~curl~sleep~sleep-1").build());
-        assertThat(stream.responses.poll(10, TimeUnit.SECONDS)).as("its own config").isNotNull();
+        assertThat(stream.responses.poll(10, TimeUnit.SECONDS))
+                .as("its own config")
+                .isNotNull();
 
         stream.request(CURL_NODE);
 
-        assertThat(Status.fromThrowable(stream.errors.poll(10, TimeUnit.SECONDS)).getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(Status.fromThrowable(stream.errors.poll(10, TimeUnit.SECONDS))
+                        .getCode())
+                .isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(controlPlane.allServed()).containsOnlyKeys(new ServiceAccountRef("curl", "sleep"));
     }
 
     @Test
     void aTlsClientWithoutCertificateCannotOpenAStream() throws Exception {
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
-                .sslContext(GrpcSslContexts.forClient().trustManager(ca.certificate()).build()).build();
+                .sslContext(GrpcSslContexts.forClient()
+                        .trustManager(ca.certificate())
+                        .build())
+                .build();
 
         assertRefusedBeforeAnyCall();
     }
 
     @Test
     void aPlaintextClientCannotOpenAStream() throws Exception {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+                .usePlaintext()
+                .build();
 
         assertRefusedBeforeAnyCall();
     }
@@ -171,8 +194,8 @@ class XdsMutualTlsTest {
     @Test
     void anExpiredCertificateIsRefused() throws Exception {
         // The same CA (shared directory), issuing as if two days ago: the certificate expired yesterday.
-        CertificateAuthority past = CertificateAuthority.inDirectory(tmp.resolve("ca"),
-                Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC));
+        CertificateAuthority past = CertificateAuthority.inDirectory(
+                tmp.resolve("ca"), Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC));
         channel = tlsChannel(past.issueWorkload(new SpiffeId(TRUST_DOMAIN, "curl", "curl"), Duration.ofHours(1)));
 
         assertRefusedBeforeAnyCall();
@@ -184,8 +207,10 @@ class XdsMutualTlsTest {
         IssuedCertificate cert = foreign.issueWorkload(new SpiffeId(TRUST_DOMAIN, "curl", "curl"), Duration.ofHours(1));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
                 .sslContext(GrpcSslContexts.configure(SslContextBuilder.forClient()
-                        .keyManager(cert.privateKey(), cert.certificate())
-                        .trustManager(ca.certificate())).build()).build();
+                                .keyManager(cert.privateKey(), cert.certificate())
+                                .trustManager(ca.certificate()))
+                        .build())
+                .build();
 
         assertRefusedBeforeAnyCall();
     }
@@ -194,10 +219,13 @@ class XdsMutualTlsTest {
     void theSidecarRefusesAServerWhoseCertificateDoesNotNameTheHostItDialled() throws Exception {
         // The server's certificate names 127.0.0.1; dialling it as "xds.example" must fail on the client side.
         IssuedCertificate cert = ca.issueWorkload(new SpiffeId(TRUST_DOMAIN, "curl", "curl"), Duration.ofHours(1));
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).overrideAuthority("xds.example")
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
+                .overrideAuthority("xds.example")
                 .sslContext(GrpcSslContexts.configure(SslContextBuilder.forClient()
-                        .keyManager(cert.privateKey(), cert.certificate())
-                        .trustManager(ca.certificate())).build()).build();
+                                .keyManager(cert.privateKey(), cert.certificate())
+                                .trustManager(ca.certificate()))
+                        .build())
+                .build();
 
         assertRefusedBeforeAnyCall();
     }
@@ -210,20 +238,25 @@ class XdsMutualTlsTest {
         assertThat(error).as("the stream fails").isNotNull();
         assertThat(Status.fromThrowable(error).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(stream.responses).isEmpty();
-        await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> registry.sidecars().isEmpty());
+        await().during(Duration.ofMillis(300))
+                .atMost(Duration.ofSeconds(2))
+                .until(() -> registry.sidecars().isEmpty());
         assertThat(controlPlane.allServed()).isEmpty();
     }
 
     private ManagedChannel tlsChannel(IssuedCertificate cert) throws Exception {
         return NettyChannelBuilder.forAddress("127.0.0.1", server.port())
                 .sslContext(GrpcSslContexts.configure(SslContextBuilder.forClient()
-                        .keyManager(cert.privateKey(), cert.certificate())
-                        .trustManager(ca.certificate())).build())
+                                .keyManager(cert.privateKey(), cert.certificate())
+                                .trustManager(ca.certificate()))
+                        .build())
                 .build();
     }
 
-    private record Stream(StreamObserver<DiscoveryRequest> requests, BlockingQueue<DiscoveryResponse> responses,
-                          BlockingQueue<Throwable> errors) {
+    private record Stream(
+            StreamObserver<DiscoveryRequest> requests,
+            BlockingQueue<DiscoveryResponse> responses,
+            BlockingQueue<Throwable> errors) {
 
         static Stream open(ManagedChannel channel) {
             BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
@@ -241,14 +274,16 @@ class XdsMutualTlsTest {
                         }
 
                         @Override
-                        public void onCompleted() {
-                        }
+                        public void onCompleted() {}
                     });
             return new Stream(requests, responses, errors);
         }
 
         void request(Node node) {
-            requests.onNext(DiscoveryRequest.newBuilder().setNode(node).setTypeUrl(Resources.V3.LISTENER_TYPE_URL).build());
+            requests.onNext(DiscoveryRequest.newBuilder()
+                    .setNode(node)
+                    .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
+                    .build());
         }
     }
 }
