@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.BinaryOperator;
 
 /**
  * The size of the program RE2 compiles a parsed regex to ({@code RE2::ProgramSize()}), which Envoy
@@ -157,26 +158,10 @@ final class Re2ProgramSize {
                 return new Frag(id, mk(id2 << 1), a.nullable());
             }
             case Re2Node.Concat c -> {
-                Frag[] children = new Frag[c.subs().size()];
-                for (int i = 0; i < children.length; i++) {
-                    children[i] = frag(c.subs().get(i));
-                }
-                Frag f = children[0];
-                for (int i = 1; i < children.length; i++) {
-                    f = cat(f, children[i]);
-                }
-                return f;
+                return fold(c.subs(), this::cat);
             }
             case Re2Node.Alternate a -> {
-                Frag[] children = new Frag[a.subs().size()];
-                for (int i = 0; i < children.length; i++) {
-                    children[i] = frag(a.subs().get(i));
-                }
-                Frag f = children[0];
-                for (int i = 1; i < children.length; i++) {
-                    f = alt(f, children[i]);
-                }
-                return f;
+                return fold(a.subs(), this::alt);
             }
             case Re2Node.Repeat r -> {
                 Frag a = frag(r.sub());
@@ -241,6 +226,22 @@ final class Re2ProgramSize {
         }
         setHole(l1.tail(), l2.head());
         return new PatchList(l1.head(), l2.tail());
+    }
+
+    /**
+     * Compiles every sub-expression first, in order (instruction numbering follows RE2's, which the
+     * size count depends on), then joins the fragments left to right.
+     */
+    private Frag fold(List<Re2Node> subs, BinaryOperator<Frag> join) {
+        Frag[] children = new Frag[subs.size()];
+        for (int i = 0; i < children.length; i++) {
+            children[i] = frag(subs.get(i));
+        }
+        Frag f = children[0];
+        for (int i = 1; i < children.length; i++) {
+            f = join.apply(f, children[i]);
+        }
+        return f;
     }
 
     private Frag cat(Frag a, Frag b) {
