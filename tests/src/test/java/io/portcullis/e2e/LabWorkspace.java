@@ -23,7 +23,7 @@ record LabWorkspace(Path workDir, NetworkLab lab, PortcullisCli cli) {
         NetworkLab lab = new NetworkLab(
                         Path.of(System.getProperty("portcullis.netlab", "netlab/netlab.sh")), workDir.resolve("lab"))
                 .up();
-        Path jar = Path.of(System.getProperty("portcullis.jar", "../xds-server/target/portcullis.jar"));
+        Path jar = Path.of(System.getProperty("portcullis.jar", "../cli/target/portcullis.jar"));
         assertThat(jar).as("the packaged CLI; build it with mvn package").exists();
         return new LabWorkspace(workDir, lab, new PortcullisCli(jar, workDir.resolve("config")));
     }
