@@ -124,10 +124,17 @@ final class DecisionLoop implements AutoCloseable {
         }
     }
 
-    /** Stops after the request under way. */
+    /**
+     * Stops after the request under way. Does not throw InterruptedException: try-with-resources would
+     * lose it under a test failure; the interrupt is kept on the thread instead.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running.set(false);
-        thread.join(60_000);
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
