@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.portcullis.testfixtures.EgressManifest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -196,8 +197,9 @@ class ControlPlaneFailoverIT {
     }
 
     private ControlPlaneProcess startControlPlane(String name, int xdsPort) throws IOException {
+        restarts++;
         ControlPlaneProcess controlPlane = new ControlPlaneProcess(
-                cli, workDir.resolve("control-plane-" + name + "-" + (++restarts) + ".log"), xdsPort);
+                cli, workDir.resolve("control-plane-" + name + "-" + restarts + ".log"), xdsPort);
         everyControlPlane.add(controlPlane);
         return controlPlane.awaitHealthy();
     }
@@ -305,23 +307,11 @@ class ControlPlaneFailoverIT {
     }
 
     private static String egress(String name, int port, String protocol) {
-        return """
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: sleep
-                    namespace: curl
-                  hosts:
-                  - httpbin.org
-                  ports:
-                  - number: %d
-                    protocol: %s
-                """.formatted(name, port, protocol);
+        return EgressManifest.named(name)
+                .fromServiceAccount("sleep", "curl")
+                .host("httpbin.org")
+                .port(port, protocol)
+                .yaml();
     }
 
     private void dumpLogs() {
@@ -334,8 +324,8 @@ class ControlPlaneFailoverIT {
     }
 
     private static String tail(String text) {
-        String[] lines = text.split("\n");
-        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 40), lines.length));
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 
     private void say(String text) {
