@@ -2,9 +2,11 @@ package io.portcullis.crds;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Required;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,7 @@ public record HttpMatch(
         @JsonPropertyDescription("Regular expression the request path must match.")
         String pathRegex,
 
-        @JsonPropertyDescription("HTTP methods (RFC 7231) matched; '*' matches all.")
+        @SchemaFrom(type = Method[].class) @JsonPropertyDescription("HTTP methods (RFC 7231) matched; '*' matches all.")
         List<String> methods,
 
         @JsonPropertyDescription("Header name to value regular expression; all must match.")
@@ -38,5 +40,23 @@ public record HttpMatch(
     public HttpMatch {
         methods = Copies.list(methods, "methods");
         headers = Copies.orderedMap(headers, "headers");
+    }
+
+    /**
+     * The methods SMI's (and FSM's) HTTPRouteGroup CRD admits, as the CRD schema's enum. The field stays a list
+     * of Strings so that the directory source reads any value and the translator reports it with its path.
+     */
+    enum Method {
+        @JsonProperty("*")
+        ANY,
+        GET,
+        HEAD,
+        PUT,
+        POST,
+        DELETE,
+        CONNECT,
+        OPTIONS,
+        TRACE,
+        PATCH
     }
 }
