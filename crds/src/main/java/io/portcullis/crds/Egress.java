@@ -24,9 +24,11 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind(Egress.KIND)
 @Plural(Egress.PLURAL)
 @ShortNames(Egress.SHORT_NAME)
-// kubectl get egress -A: what a policy opens and whether it is enforced, without -o yaml
+// kubectl get egress -A: what a policy opens and whether it is enforced, without -o yaml. Whole lists (printed as
+// JSON): the API server prints only the first value of a [*] path, and a column that hid the second port would
+// mislead. The generator orders columns by JSONPath, hence AGE before HOSTS.
 @AdditionalPrinterColumn(name = "Hosts", jsonPath = ".spec.hosts", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "Ports", jsonPath = ".spec.ports[*].number", type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(name = "Ports", jsonPath = ".spec.ports", type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
         name = "Accepted",
         jsonPath = PolicyStatus.ACCEPTED_STATUS_PATH,
