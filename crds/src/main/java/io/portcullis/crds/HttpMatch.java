@@ -5,7 +5,9 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import io.fabric8.crd.generator.annotation.PreserveUnknownFields;
 import io.fabric8.crd.generator.annotation.SchemaFrom;
 import io.fabric8.generator.annotation.Required;
 import java.util.List;
@@ -33,7 +35,13 @@ public record HttpMatch(
         @SchemaFrom(type = Method[].class) @JsonPropertyDescription("HTTP methods (RFC 7231) matched; '*' matches all.")
         List<String> methods,
 
-        @JsonPropertyDescription("Header name to value regular expression; all must match.")
+        // Either form is stored as written: a structural schema has no "mapping or list" type, and a CEL rule
+        // cannot see into an untyped node, so the shape is checked where it is read (HttpHeadersDeserializer, with
+        // the field's path), and refused by the validating webhook.
+        @SchemaFrom(type = JsonNode.class)
+        @PreserveUnknownFields
+        @JsonPropertyDescription("Header name to value regular expression, all must match: a mapping (SMI v1alpha4)"
+                + " or a list of single-entry mappings (FSM).")
         @JsonDeserialize(using = HttpHeadersDeserializer.class)
         Map<String, String> headers) {
 

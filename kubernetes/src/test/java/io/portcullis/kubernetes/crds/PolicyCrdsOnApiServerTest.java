@@ -246,6 +246,30 @@ class PolicyCrdsOnApiServerTest {
     }
 
     @Test
+    void routeGroupHeadersAreStoredBothAsSmisMappingAndAsFsmsListOfMappings() {
+        String mapping = "  matches:\n  - name: curl-only\n    headers:\n      user-agent: \".*curl.*\"\n";
+        String fsmList = "  matches:\n  - name: curl-only\n    headers:\n    - user-agent: \".*curl.*\"\n"
+                + "    - x-team: egress\n";
+        server.kubectlWithStdin(routeGroupNamed("smi-headers", mapping), "apply", "--validate=strict", "-f", "-")
+                .orThrow();
+        server.kubectlWithStdin(routeGroupNamed("fsm-headers", fsmList), "apply", "--validate=strict", "-f", "-")
+                .orThrow();
+
+        assertThat(headers("smi-headers")).isEqualTo("{\"user-agent\":\".*curl.*\"}");
+        assertThat(headers("fsm-headers")).isEqualTo("[{\"user-agent\":\".*curl.*\"},{\"x-team\":\"egress\"}]");
+    }
+
+    private static String routeGroupNamed(String name, String spec) {
+        return "kind: HTTPRouteGroup\napiVersion: specs.smi-spec.io/v1alpha4\nmetadata:\n  name: " + name
+                + "\n  namespace: curl\nspec:\n" + spec;
+    }
+
+    private String headers(String routeGroup) {
+        return server.kubectl("get", "htr", routeGroup, "-n", "curl", "-o", "jsonpath={.spec.matches[0].headers}")
+                .orThrow();
+    }
+
+    @Test
     void getEgressAllNamespacesShowsHostsPortsAndTheAcceptedConditionWrittenThroughTheStatusSubresource()
             throws IOException {
         server.kubectlWithStdin(
