@@ -38,7 +38,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
         jsonPath = ".metadata.creationTimestamp",
         type = AdditionalPrinterColumn.Type.DATE)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class Egress extends CustomResource<EgressSpec, PolicyStatus> implements Namespaced {
+public final class Egress extends CustomResource<EgressSpec, PolicyStatus> implements Namespaced {
     public static final String GROUP = "policy.flomesh.io";
     public static final String VERSION = "v1alpha1";
     public static final String KIND = "Egress";

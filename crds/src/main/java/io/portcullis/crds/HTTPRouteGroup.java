@@ -32,7 +32,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
         jsonPath = ".metadata.creationTimestamp",
         type = AdditionalPrinterColumn.Type.DATE)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, PolicyStatus> implements Namespaced {
+public final class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, PolicyStatus> implements Namespaced {
     public static final String GROUP = "specs.smi-spec.io";
     public static final String VERSION = "v1alpha4";
     public static final String KIND = "HTTPRouteGroup";
