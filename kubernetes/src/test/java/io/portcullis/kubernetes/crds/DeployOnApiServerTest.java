@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,6 +28,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 @NeedsKubeApiServer
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DeployOnApiServerTest {
+
+    /** kubectl pads table columns with spaces. */
+    private static final Pattern COLUMNS = Pattern.compile("\\s+");
 
     private static final String CONTROL_PLANE = "system:serviceaccount:fsm-system:portcullis";
 
@@ -149,10 +153,11 @@ class DeployOnApiServerTest {
                 .orThrow()
                 .lines()
                 .toList();
-        assertThat(table.get(0).split("\\s+")).containsExactly("NAME", "AGE", "EGRESSPOLICY", "EGRESSPASSTHROUGH");
-        String[] row = table.get(1).split("\\s+");
-        assertThat(row[0]).isEqualTo("fsm-mesh-config");
-        assertThat(List.of(row[2], row[3])).containsExactly("true", "false");
+        assertThat(COLUMNS.splitAsStream(table.get(0).strip()))
+                .containsExactly("NAME", "AGE", "EGRESSPOLICY", "EGRESSPASSTHROUGH");
+        List<String> row = COLUMNS.splitAsStream(table.get(1).strip()).toList();
+        assertThat(row.get(0)).isEqualTo("fsm-mesh-config");
+        assertThat(row.subList(2, 4)).containsExactly("true", "false");
     }
 
     private String meshConfigSwitches() {

@@ -8,6 +8,7 @@ import io.portcullis.kubernetes.testing.NeedsKubeApiServer;
 import io.portcullis.testfixtures.EgressManifest;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,6 +27,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 @NeedsKubeApiServer
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class PolicyCrdsOnApiServerTest {
+
+    /** kubectl pads table columns with spaces. */
+    private static final Pattern COLUMNS = Pattern.compile("\\s+");
 
     private static final List<String> GUIDE_MANIFESTS = List.of(
             "01-http-egress.yaml",
@@ -123,14 +127,19 @@ class PolicyCrdsOnApiServerTest {
                         "spec.sources: Invalid value: 0: spec.sources in body should have at least 1 items"),
                 Arguments.of(
                         "source kind FSM does not match egress by",
-                        egress("  sources:\n  - {kind: Pod, name: curl, namespace: curl}\n"
-                                + "  ports:\n  - {number: 443, protocol: tcp}\n"),
+                        egress("""
+                                  sources:
+                                  - {kind: Pod, name: curl, namespace: curl}
+                                  ports:
+                                  - {number: 443, protocol: tcp}
+                                """),
                         "spec.sources[0].kind: Unsupported value: \"Pod\": supported values: \"ServiceAccount\""),
-                Arguments.of(
-                        "source without a namespace",
-                        egress("  sources:\n  - {kind: ServiceAccount, name: curl}\n"
-                                + "  ports:\n  - {number: 443, protocol: tcp}\n"),
-                        "spec.sources[0].namespace: Required value"),
+                Arguments.of("source without a namespace", egress("""
+                                  sources:
+                                  - {kind: ServiceAccount, name: curl}
+                                  ports:
+                                  - {number: 443, protocol: tcp}
+                                """), "spec.sources[0].namespace: Required value"),
                 Arguments.of(
                         "match kind outside the enum",
                         egress(sources + hosts + "  ports:\n  - {number: 80, protocol: http}\n"
@@ -189,13 +198,12 @@ class PolicyCrdsOnApiServerTest {
 
     @Test
     void anUnknownFieldIsRefusedByStrictDecodingNamingIt() {
-        KubectlResult applied = server.kubectlWithStdin(
-                egress("  sources:\n  - {kind: ServiceAccount, name: curl, namespace: curl, nmae: typo}\n"
-                        + "  ports:\n  - {number: 443, protocol: tcp}\n"),
-                "apply",
-                "--validate=strict",
-                "-f",
-                "-");
+        KubectlResult applied = server.kubectlWithStdin(egress("""
+                          sources:
+                          - {kind: ServiceAccount, name: curl, namespace: curl, nmae: typo}
+                          ports:
+                          - {number: 443, protocol: tcp}
+                        """), "apply", "--validate=strict", "-f", "-");
 
         assertThat(applied.exitCode()).isNotZero();
         assertThat(applied.stderr()).contains("unknown field \"spec.sources[0].nmae\"");
@@ -246,9 +254,19 @@ class PolicyCrdsOnApiServerTest {
 
     @Test
     void routeGroupHeadersAreStoredBothAsSmisMappingAndAsFsmsListOfMappings() {
-        String mapping = "  matches:\n  - name: curl-only\n    headers:\n      user-agent: \".*curl.*\"\n";
-        String fsmList = "  matches:\n  - name: curl-only\n    headers:\n    - user-agent: \".*curl.*\"\n"
-                + "    - x-team: egress\n";
+        String mapping = """
+                  matches:
+                  - name: curl-only
+                    headers:
+                      user-agent: ".*curl.*"
+                """;
+        String fsmList = """
+                  matches:
+                  - name: curl-only
+                    headers:
+                    - user-agent: ".*curl.*"
+                    - x-team: egress
+                """;
         server.kubectlWithStdin(routeGroupNamed("smi-headers", mapping), "apply", "--validate=strict", "-f", "-")
                 .orThrow();
         server.kubectlWithStdin(routeGroupNamed("fsm-headers", fsmList), "apply", "--validate=strict", "-f", "-")
@@ -298,7 +316,7 @@ class PolicyCrdsOnApiServerTest {
         String table = server.kubectl("get", "egress", "-A").orThrow();
 
         List<String> lines = table.lines().toList();
-        assertThat(lines.get(0).split("\\s+"))
+        assertThat(COLUMNS.splitAsStream(lines.get(0).strip()))
                 .containsExactly("NAMESPACE", "NAME", "AGE", "HOSTS", "PORTS", "ACCEPTED");
         assertThat(row(lines, "shown-accepted"))
                 .contains(
@@ -363,7 +381,7 @@ class PolicyCrdsOnApiServerTest {
 
         List<String> lines =
                 server.kubectl("get", "htr", "-n", "curl").orThrow().lines().toList();
-        assertThat(lines.get(0).split("\\s+")).containsExactly("NAME", "AGE", "ACCEPTED");
+        assertThat(COLUMNS.splitAsStream(lines.get(0).strip())).containsExactly("NAME", "AGE", "ACCEPTED");
         assertThat(row(lines, "egress-http-route")).endsWith("True");
     }
 
@@ -395,7 +413,7 @@ class PolicyCrdsOnApiServerTest {
     private static String row(List<String> lines, String name) {
         return lines.stream()
                 .map(String::strip)
-                .filter(l -> List.of(l.split("\\s+")).contains(name))
+                .filter(l -> COLUMNS.splitAsStream(l.strip()).anyMatch(name::equals))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError(name + " not listed in\n" + String.join("\n", lines)));
     }
