@@ -48,12 +48,16 @@ class ServeAdmissionWebhookTest {
                             .endMetadata()
                             .build())
                     .create();
-            ValidatingWebhookConfiguration configuration = api.client()
-                    .getKubernetesSerialization()
-                    .unmarshal(
-                            Files.readString(
-                                    KubeApiServer.deployDirectory().resolve("admission/portcullis-validating.yaml")),
-                            ValidatingWebhookConfiguration.class);
+            ValidatingWebhookConfiguration configuration = api
+                    .client()
+                    .load(new java.io.ByteArrayInputStream(
+                            Files.readAllBytes(KubeApiServer.deployDirectory().resolve("control-plane/webhooks.yaml"))))
+                    .items()
+                    .stream()
+                    .filter(ValidatingWebhookConfiguration.class::isInstance)
+                    .map(ValidatingWebhookConfiguration.class::cast)
+                    .findFirst()
+                    .orElseThrow();
             for (ValidatingWebhook webhook : configuration.getWebhooks()) {
                 webhook.setClientConfig(new WebhookClientConfig(null, null, "https://127.0.0.1:" + port + "/validate"));
             }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The real API server calls our webhook: it dials https://127.0.0.1:PORT/validate (deploy/'s webhook
+ * The real API server calls our webhook: it dials https://127.0.0.1:PORT/validate (deploy/control-plane/webhooks.yaml
  * configuration with {@code clientConfig.url} instead of the Service), trusting only the caBundle the
  * control plane wrote. What a user sees is kubectl's output. The last tests take the webhook down and show
  * both failure policies.
@@ -69,12 +69,16 @@ class ValidatingWebhookApiServerTest {
                         .build())
                 .create();
         port = freePort();
-        ValidatingWebhookConfiguration configuration = api.client()
-                .getKubernetesSerialization()
-                .unmarshal(
-                        Files.readString(
-                                KubeApiServer.deployDirectory().resolve("admission/portcullis-validating.yaml")),
-                        ValidatingWebhookConfiguration.class);
+        ValidatingWebhookConfiguration configuration = api
+                .client()
+                .load(new java.io.ByteArrayInputStream(
+                        Files.readAllBytes(KubeApiServer.deployDirectory().resolve("control-plane/webhooks.yaml"))))
+                .items()
+                .stream()
+                .filter(ValidatingWebhookConfiguration.class::isInstance)
+                .map(ValidatingWebhookConfiguration.class::cast)
+                .findFirst()
+                .orElseThrow();
         for (ValidatingWebhook webhook : configuration.getWebhooks()) {
             String path = webhook.getClientConfig().getService().getPath();
             webhook.setClientConfig(new WebhookClientConfig(null, null, "https://127.0.0.1:" + port + path));
