@@ -119,6 +119,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
     String meshNamespace;
 
+    @Mixin
+    KubernetesApiOptions kubernetes;
+
+    @Mixin
+    AdmissionWebhookOptions webhooks;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -128,8 +134,9 @@ final class ServeCommand implements Callable<Integer> {
         InetSocketAddress debugSocket = new InetSocketAddress(debugAddress, debugPort);
         Optional<XdsServerTls> xdsTls;
         DebugAccess debugAccess;
+        Optional<CertificateAuthority> authority;
         try {
-            Optional<CertificateAuthority> authority = ca.load(Clock.systemUTC());
+            authority = ca.load(Clock.systemUTC());
             xdsTls = xdsTls(xdsSocket, authority);
             debugAccess = debugAccess(debugSocket, authority);
         } catch (IllegalArgumentException | IOException e) {
@@ -143,7 +150,8 @@ final class ServeCommand implements Callable<Integer> {
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
-                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess)) {
+                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
+                AdmissionWebhookOptions.Webhooks admission = webhooks.open(kubernetes, authority, certValidity)) {
             source.start(controlPlane::apply);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(
@@ -152,6 +160,7 @@ final class ServeCommand implements Callable<Integer> {
                     tls.serverNames(),
                     tls.trustDomain()));
             debug.start();
+            admission.start();
             CountDownLatch stop = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             stop.await();

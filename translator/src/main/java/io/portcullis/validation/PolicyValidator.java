@@ -204,6 +204,26 @@ public final class PolicyValidator {
                                 + port.number()));
                 continue;
             }
+            Optional<EgressRule.PortRule> serverFirstClash = result.stream()
+                    .filter(r -> r.number() == port.number().intValue()
+                            && r.protocol() != protocol.get()
+                            && (r.protocol() == EgressProtocol.TCP_SERVER_FIRST
+                                    || protocol.get() == EgressProtocol.TCP_SERVER_FIRST))
+                    .findFirst();
+            if (serverFirstClash.isPresent()) {
+                // One policy saying both "the server speaks first" and "read the client's first bytes" about
+                // one port contradicts itself; across policies the model builder resolves it with a warning,
+                // but here the author can fix it, so the policy is refused instead of half enforced.
+                problems.add(PolicyProblem.error(
+                        key,
+                        field + ".protocol",
+                        "port " + port.number() + " is both " + protocol.get().wireName() + " and "
+                                + serverFirstClash.get().protocol().wireName()
+                                + " in this policy; a tcp-server-first port gets no protocol detection (no Host"
+                                + " header, no TLS SNI), so it cannot carry another protocol: list port "
+                                + port.number() + " once, or move the other protocol to another port"));
+                continue;
+            }
             EgressRule.PortRule rule = new EgressRule.PortRule(port.number(), protocol.get());
             if (!result.contains(rule)) {
                 result.add(rule);

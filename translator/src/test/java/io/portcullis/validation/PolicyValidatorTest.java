@@ -33,6 +33,9 @@ class PolicyValidatorTest {
             ports: [{number: 65536, protocol: tcp}]                               | ERROR Egress curl/bad spec.ports[0].number: '65536' is not a TCP port
             ports: [{number: 80, protocol: http}]                                 | ERROR Egress curl/bad spec.hosts: empty, but spec.ports[0] is http
             ports: [{number: 443, protocol: https}]                               | ERROR Egress curl/bad spec.hosts: empty, but spec.ports[0] is https
+            hosts: [git.example.com], ports: [{number: 22, protocol: tcp-server-first}, {number: 22, protocol: https}] | ERROR Egress curl/bad spec.ports[1].protocol: port 22 is both https and tcp-server-first in this policy; a tcp-server-first port gets no protocol detection
+            hosts: [git.example.com], ports: [{number: 2222, protocol: http}, {number: 2222, protocol: tcp-server-first}] | ERROR Egress curl/bad spec.ports[1].protocol: port 2222 is both tcp-server-first and http in this policy
+            ports: [{number: 22, protocol: tcp}, {number: 22, protocol: tcp-server-first}]                          | ERROR Egress curl/bad spec.ports[1].protocol: port 22 is both tcp-server-first and tcp in this policy
             ipAddresses: [10.0.0.0/8, 10.0.0.0/33], ports: [{number: 5432, protocol: tcp}] | ERROR Egress curl/bad spec.ipAddresses[1]: '10.0.0.0/33' is not an IP range
             hosts: [httpbin.org, 'http://httpbin.org'], ports: [{number: 80, protocol: http}]  | ERROR Egress curl/bad spec.hosts[1]: 'http://httpbin.org' is not a host name; write the bare host name
             hosts: [httpbin.org, 'httpbin.org:80'], ports: [{number: 80, protocol: http}]      | ERROR Egress curl/bad spec.hosts[1]: 'httpbin.org:80' is not a host name; write the bare host name
