@@ -4,6 +4,7 @@ import io.portcullis.bootstrap.InterceptionRules;
 import io.portcullis.bootstrap.SidecarContract;
 import io.portcullis.bootstrap.XdsEndpoint;
 import io.portcullis.crds.KubernetesNames;
+import io.portcullis.crds.MeshConfig;
 import io.portcullis.identity.SpiffeId;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +32,10 @@ public record InjectorSettings(
         List<String> clusterCidrs,
         String trustDomain,
         Duration certificateValidity) {
+
+    /** The {@code portcullis-xds} Service in the control plane's namespace, as sidecars in any namespace reach it. */
+    public static final XdsEndpoint DEFAULT_XDS =
+            new XdsEndpoint("portcullis-xds." + MeshConfig.DEFAULT_NAMESPACE + ".svc", 15010);
 
     public InjectorSettings {
         Objects.requireNonNull(meshName, "meshName");

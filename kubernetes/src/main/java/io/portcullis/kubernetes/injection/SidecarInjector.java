@@ -51,6 +51,17 @@ public final class SidecarInjector implements AdmissionHandler {
         this.cluster = cluster;
     }
 
+    /** The injector of a control plane: it reads and writes through {@code client} and issues with {@code ca}. */
+    public static SidecarInjector on(
+            io.fabric8.kubernetes.client.KubernetesClient client,
+            io.portcullis.identity.CertificateAuthority ca,
+            InjectorSettings settings) {
+        return new SidecarInjector(
+                settings,
+                new SidecarSecrets(ca, settings, java.time.Clock.systemUTC()),
+                new ApiServerInjectorCluster(client));
+    }
+
     @Override
     public AdmissionResponse review(AdmissionRequest request) {
         if (!"CREATE".equals(request.getOperation()) || request.getObject() == null) {
