@@ -64,6 +64,19 @@ public final class SidecarInjector implements AdmissionHandler {
 
     @Override
     public AdmissionResponse review(AdmissionRequest request) {
+        try {
+            return reviewCreate(request);
+        } catch (KubernetesClientException e) {
+            // Not knowing the namespace's enrolment or the cluster-internal ranges, the pod would start with the
+            // wrong sidecar or none: refuse it, saying what could not be read.
+            return refused(
+                    request,
+                    "the sidecar injector cannot read from the API server: " + e.getMessage()
+                            + "; the control plane's ServiceAccount needs get on namespaces, secrets and meshconfigs");
+        }
+    }
+
+    private AdmissionResponse reviewCreate(AdmissionRequest request) {
         if (!"CREATE".equals(request.getOperation()) || request.getObject() == null) {
             return allowed(request, List.of());
         }

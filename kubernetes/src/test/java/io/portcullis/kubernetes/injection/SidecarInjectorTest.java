@@ -244,6 +244,22 @@ class SidecarInjectorTest {
                 .anySatisfy(w -> assertThat(w).contains("outboundPortExclusionList[1]: 70000"));
     }
 
+    @Test
+    void aPodIsRefusedWhenTheApiServerCannotBeReadRatherThanStartedWithoutItsSidecar() {
+        InjectorCluster unreachable = new FakeCluster() {
+            @Override
+            public Optional<Namespace> namespace(String name) {
+                throw new io.fabric8.kubernetes.client.KubernetesClientException("namespaces \"curl\" is forbidden");
+            }
+        };
+        AdmissionResponse response = new SidecarInjector(
+                        SETTINGS, new SidecarSecrets(ca, SETTINGS, Clock.systemUTC()), unreachable)
+                .review(create(pod("curl", "curl", Map.of())));
+        assertThat(response.getAllowed()).isFalse();
+        assertThat(response.getStatus().getMessage())
+                .startsWith("the sidecar injector cannot read from the API server: namespaces \"curl\" is forbidden");
+    }
+
     // ---------------------------------------------------------------- helpers
 
     static Namespace enrolled(String name, String injection) {
@@ -324,7 +340,7 @@ class SidecarInjectorTest {
         return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
     }
 
-    static final class FakeCluster implements InjectorCluster {
+    static class FakeCluster implements InjectorCluster {
         final Map<String, Namespace> namespaces = new HashMap<>();
         final Map<String, Secret> secrets = new HashMap<>();
         MeshConfig meshConfig;
