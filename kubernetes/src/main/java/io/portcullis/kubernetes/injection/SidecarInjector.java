@@ -12,7 +12,7 @@ import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portcullis.kubernetes.Enrolment;
 import io.portcullis.kubernetes.admission.AdmissionHandler;
 import java.nio.charset.StandardCharsets;
@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class SidecarInjector implements AdmissionHandler {
 
     private static final Logger LOG = LoggerFactory.getLogger(SidecarInjector.class);
-    private static final ObjectMapper JSON = Serialization.jsonMapper();
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final InjectorSettings settings;
     private final SidecarTemplate template;
@@ -80,7 +81,7 @@ public final class SidecarInjector implements AdmissionHandler {
         if (!"CREATE".equals(request.getOperation()) || request.getObject() == null) {
             return allowed(request, List.of());
         }
-        Pod pod = JSON.convertValue(request.getObject(), Pod.class);
+        Pod pod = SERIALIZATION.convertValue(request.getObject(), Pod.class);
         String namespaceName = request.getNamespace();
         String where = "pod " + namespaceName + "/" + podName(pod);
         if (hasSidecar(pod)) {
@@ -154,7 +155,11 @@ public final class SidecarInjector implements AdmissionHandler {
         ObjectNode op = ops.addObject();
         op.put("op", "add");
         op.put("path", path);
-        op.set("value", JSON.valueToTree(value));
+        try {
+            op.set("value", JSON.readTree(SERIALIZATION.asJson(value)));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialize " + value, e);
+        }
     }
 
     static boolean hasSidecar(Pod pod) {

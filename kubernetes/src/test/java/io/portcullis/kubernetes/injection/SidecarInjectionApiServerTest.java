@@ -152,10 +152,11 @@ class SidecarInjectionApiServerTest {
         NamespaceEnrolment enrolment = new NamespaceEnrolment(client);
         assertThat(enrolment.add(List.of("later"), "fsm", true))
                 .containsExactly("Namespace [later] successfully added to mesh [fsm]");
-        assertThat(enrolment.list("fsm"))
-                .isEqualTo("NAMESPACE   MESH   SIDECAR-INJECTION\n"
-                        + "curl        fsm    enabled\n"
-                        + "later       fsm    disabled\n");
+        assertThat(enrolment.list("fsm")).isEqualTo("""
+                        NAMESPACE   MESH   SIDECAR-INJECTION
+                        curl        fsm    enabled
+                        later       fsm    disabled
+                        """);
         assertThat(create("later", "later-1", "default", Map.of()).getSpec().getContainers())
                 .as("injection disabled on the namespace")
                 .hasSize(1);

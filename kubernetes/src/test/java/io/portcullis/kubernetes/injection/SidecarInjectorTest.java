@@ -15,7 +15,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequestBuilder;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponse;
-import io.fabric8.kubernetes.client.utils.Serialization;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portcullis.bootstrap.CertificateDirectory;
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarContract;
@@ -41,7 +41,8 @@ import org.junit.jupiter.api.Test;
 
 class SidecarInjectorTest {
 
-    private static final ObjectMapper JSON = Serialization.jsonMapper();
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final InjectorSettings SETTINGS = new InjectorSettings(
             "fsm",
             "portcullis/portcullis:test",
@@ -307,7 +308,7 @@ class SidecarInjectorTest {
     static Pod applied(Pod pod, AdmissionResponse response) throws Exception {
         assertThat(response.getAllowed()).isTrue();
         assertThat(response.getPatchType()).isEqualTo("JSONPatch");
-        ObjectNode doc = JSON.valueToTree(pod);
+        ObjectNode doc = (ObjectNode) JSON.readTree(SERIALIZATION.asJson(pod));
         for (JsonNode op : JSON.readTree(Base64.getDecoder().decode(response.getPatch()))) {
             assertThat(op.get("op").asText()).isEqualTo("add");
             String path = op.get("path").asText();
@@ -327,7 +328,7 @@ class SidecarInjectorTest {
                 ((ObjectNode) parent).set(key, op.get("value"));
             }
         }
-        return JSON.treeToValue(doc, Pod.class);
+        return SERIALIZATION.unmarshal(doc.toString(), Pod.class);
     }
 
     private static X509Certificate certificate(Secret secret) throws Exception {
