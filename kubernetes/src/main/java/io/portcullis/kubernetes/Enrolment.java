@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.portcullis.crds.MeshConfig;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -122,12 +123,11 @@ public final class Enrolment {
      * disabled.
      */
     public static Map<String, Object> addPatch(String meshName, boolean disableSidecarInjection) {
-        return Map.of(
-                "metadata",
-                Map.of(
-                        "labels", Map.of(MONITORED_BY_LABEL, meshName),
-                        "annotations",
-                                Map.of(SIDECAR_INJECTION_ANNOTATION, disableSidecarInjection ? DISABLED : ENABLED)));
+        // Ordered as FSM writes it: labels, then annotations.
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("labels", Map.of(MONITORED_BY_LABEL, meshName));
+        metadata.put("annotations", Map.of(SIDECAR_INJECTION_ANNOTATION, disableSidecarInjection ? DISABLED : ENABLED));
+        return Map.of("metadata", metadata);
     }
 
     /**
