@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 /**
@@ -15,7 +16,8 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"sources", "hosts", "ipAddresses", "ports", "matches"})
 public record EgressSpec(
-        @Required @JsonPropertyDescription("Sources (e.g. ServiceAccounts) the policy applies to.")
+        // at least one: a policy for nobody is a mistake, never an intent (the translator refuses it too)
+        @Required @Size(min = 1) @JsonPropertyDescription("Sources (e.g. ServiceAccounts) the policy applies to.")
         List<EgressSource> sources,
 
         @JsonPropertyDescription(
@@ -26,7 +28,9 @@ public record EgressSpec(
         @JsonPropertyDescription("External destination IP ranges (CIDR) allowed.")
         List<String> ipAddresses,
 
-        @Required @JsonPropertyDescription("Destination ports (number and protocol) the policy applies to.")
+        @Required
+        @Size(min = 1)
+        @JsonPropertyDescription("Destination ports (number and protocol) the policy applies to.")
         List<EgressPort> ports,
 
         @JsonPropertyDescription("References to SMI HTTPRouteGroups for finer-grained HTTP matching.")

@@ -1,6 +1,7 @@
 package io.portcullis.crds;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -20,9 +21,18 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Version(HTTPRouteGroup.VERSION)
 @Kind(HTTPRouteGroup.KIND)
 @Plural(HTTPRouteGroup.PLURAL)
-@ShortNames("htr")
+@ShortNames("htr") // FSM's (and SMI's) short name
+// No column for the matches: the API server prints only the first value of a [*] path, which would mislead.
+@AdditionalPrinterColumn(
+        name = "Accepted",
+        jsonPath = PolicyStatus.ACCEPTED_STATUS_PATH,
+        type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+        name = "Age",
+        jsonPath = ".metadata.creationTimestamp",
+        type = AdditionalPrinterColumn.Type.DATE)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public final class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, Void> implements Namespaced {
+public final class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, PolicyStatus> implements Namespaced {
     public static final String GROUP = "specs.smi-spec.io";
     public static final String VERSION = "v1alpha4";
     public static final String KIND = "HTTPRouteGroup";

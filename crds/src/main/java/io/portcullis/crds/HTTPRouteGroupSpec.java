@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
 import java.util.List;
 
 /**
@@ -14,7 +15,7 @@ import java.util.List;
 @JsonInclude(JsonInclude.Include.NON_EMPTY)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record HTTPRouteGroupSpec(
-        @Required @JsonPropertyDescription("Named HTTP match conditions of this route group.")
+        @Required @Size(min = 1) @JsonPropertyDescription("Named HTTP match conditions of this route group.")
         List<HttpMatch> matches) {
 
     public HTTPRouteGroupSpec {

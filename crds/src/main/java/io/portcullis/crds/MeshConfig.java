@@ -2,6 +2,7 @@ package io.portcullis.crds;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import io.fabric8.crd.generator.annotation.AdditionalPrinterColumn;
 import io.fabric8.kubernetes.api.model.Namespaced;
 import io.fabric8.kubernetes.client.CustomResource;
 import io.fabric8.kubernetes.model.annotation.Group;
@@ -24,6 +25,19 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind(MeshConfig.KIND)
 @Plural(MeshConfig.PLURAL)
 @ShortNames("meshconfig")
+// kubectl get meshconfig -n fsm-system: the two switches that decide egress (absent means the secure default)
+@AdditionalPrinterColumn(
+        name = "EgressPolicy",
+        jsonPath = ".spec.featureFlags.enableEgressPolicy",
+        type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(
+        name = "EgressPassthrough",
+        jsonPath = ".spec.traffic.enableEgress",
+        type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(
+        name = "Age",
+        jsonPath = ".metadata.creationTimestamp",
+        type = AdditionalPrinterColumn.Type.DATE)
 @JsonIgnoreProperties(ignoreUnknown = true)
 public final class MeshConfig extends CustomResource<MeshConfigSpec, Void> implements Namespaced {
     public static final String GROUP = "config.flomesh.io";
