@@ -39,8 +39,19 @@ final class IptablesCommand implements Callable<Integer> {
                             + "that scripts passing it still work.")
     int outboundPort;
 
-    @Option(names = "--exclude-cidr", description = "Destination range never redirected (repeatable).")
+    @Option(
+            names = "--exclude-cidr",
+            split = ",",
+            description = "IPv4 destination range reached directly, never redirected: cluster-internal"
+                    + " destinations such as the pod and service CIDRs (repeatable, or comma-separated).")
     List<String> excludedCidrs = List.of();
+
+    @Option(
+            names = "--exclude-port",
+            split = ",",
+            description = "Destination port reached directly at any address, never redirected"
+                    + " (repeatable, or comma-separated).")
+    List<Integer> excludedPorts = List.of();
 
     @Option(
             names = "--format",
@@ -67,7 +78,13 @@ final class IptablesCommand implements Callable<Integer> {
                             + "omit --outbound-port or pass " + SidecarContract.OUTBOUND_PORT);
             return 1;
         }
-        InterceptionRules rules = new InterceptionRules(proxyUid, SidecarContract.OUTBOUND_PORT, excludedCidrs);
+        InterceptionRules rules;
+        try {
+            rules = new InterceptionRules(proxyUid, SidecarContract.OUTBOUND_PORT, excludedCidrs, excludedPorts);
+        } catch (IllegalArgumentException e) {
+            System.err.println("error: " + e.getMessage());
+            return 1;
+        }
         if (family == Family.ipv6) {
             if (format != Format.restore) {
                 System.err.println(

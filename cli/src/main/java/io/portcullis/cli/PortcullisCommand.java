@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             ApplyCommand.class,
             DeleteCommand.class,
             PatchCommand.class,
+            NamespaceCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class PortcullisCommand {

@@ -3,6 +3,7 @@ package io.portcullis.bootstrap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,9 +20,14 @@ import java.util.regex.Pattern;
  *
  * @param proxyUid the uid Envoy runs as; its own connections must not be redirected back to itself
  * @param outboundPort Envoy's outbound listener port (delivered over xDS)
- * @param excludedCidrs IPv4 networks reached directly, bypassing Envoy, in canonical form ({@code 10.0.0.0/8})
+ * @param excludedCidrs IPv4 networks reached directly, bypassing Envoy, in canonical form ({@code 10.0.0.0/8}):
+ *     cluster-internal destinations (pod and service CIDRs, FSM's {@code outboundIPRangeExclusionList}),
+ *     which are not egress
+ * @param excludedPorts destination ports reached directly, bypassing Envoy, whatever the address (FSM's
+ *     {@code outboundPortExclusionList}), in ascending order, none twice
  */
-public record InterceptionRules(int proxyUid, int outboundPort, List<String> excludedCidrs) {
+public record InterceptionRules(
+        int proxyUid, int outboundPort, List<String> excludedCidrs, List<Integer> excludedPorts) {
 
     public static final String CHAIN = "PORTCULLIS_OUTBOUND";
 
@@ -45,6 +51,22 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
         Objects.requireNonNull(excludedCidrs, "excludedCidrs must not be null");
         excludedCidrs = List.copyOf(excludedCidrs);
         excludedCidrs.forEach(InterceptionRules::checkCidr);
+        Objects.requireNonNull(excludedPorts, "excludedPorts must not be null");
+        excludedPorts = List.copyOf(new TreeSet<>(excludedPorts));
+        for (int port : excludedPorts) {
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("excluded port " + port + " is outside 1-65535");
+            }
+            if (port == outboundPort) {
+                // Harmless for the redirect, but it says the operator misunderstood what the port is.
+                throw new IllegalArgumentException("excluded port " + port + " is Envoy's outbound port");
+            }
+        }
+    }
+
+    /** No excluded ports. */
+    public InterceptionRules(int proxyUid, int outboundPort, List<String> excludedCidrs) {
+        this(proxyUid, outboundPort, excludedCidrs, List.of());
     }
 
     /** Envoy's outbound listener on {@link SidecarContract#OUTBOUND_PORT}, nothing excluded. */
@@ -154,6 +176,12 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
                     "Excluded by configuration: reached directly, without egress policy.",
                     List.of("-A", CHAIN, "-d", cidr, "-j", "RETURN")));
         }
+        for (int port : excludedPorts) {
+            rules.add(new Rule(
+                    "nat",
+                    "Port excluded by configuration: reached directly, without egress policy.",
+                    List.of("-A", CHAIN, "-p", "tcp", "--dport", Integer.toString(port), "-j", "RETURN")));
+        }
         rules.add(new Rule(
                 "nat",
                 "Everything else is redirected to Envoy's outbound listener, which enforces" + " egress policy.",
@@ -181,6 +209,12 @@ public record InterceptionRules(int proxyUid, int outboundPort, List<String> exc
                     "filter",
                     "Excluded by configuration: reached directly, without egress policy.",
                     List.of("-A", UDP_CHAIN, "-d", cidr, "-j", "RETURN")));
+        }
+        for (int port : excludedPorts) {
+            rules.add(new Rule(
+                    "filter",
+                    "Port excluded by configuration: reached directly, without egress policy.",
+                    List.of("-A", UDP_CHAIN, "-p", "udp", "--dport", Integer.toString(port), "-j", "RETURN")));
         }
         rules.add(new Rule(
                 "filter",

@@ -34,6 +34,18 @@ import io.envoyproxy.envoy.config.endpoint.v3.ClusterLoadAssignment;
 import io.envoyproxy.envoy.config.endpoint.v3.Endpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LbEndpoint;
 import io.envoyproxy.envoy.config.endpoint.v3.LocalityLbEndpoints;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.DirectResponseAction;
+import io.envoyproxy.envoy.config.route.v3.Route;
+import io.envoyproxy.envoy.config.route.v3.RouteAction;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
+import io.envoyproxy.envoy.config.route.v3.VirtualHost;
+import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.CommonTlsContext;
 import io.envoyproxy.envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher;
@@ -71,6 +83,22 @@ public record SidecarBootstrap(
     /** Referenced by the ADS config; the xDS server must not hand out a cluster with this name. */
     public static final String XDS_CLUSTER = "xds_cluster";
 
+    /**
+     * The static listener on {@link SidecarContract#HEALTH_PORT} and the cluster it reaches the admin API
+     * through; the xDS server must not hand out resources with these names.
+     */
+    public static final String HEALTH_LISTENER = "sidecar_health";
+
+    public static final String ADMIN_CLUSTER = "sidecar_admin";
+
+    /**
+     * How every sidecar's Envoy is started besides {@code -c <bootstrap>}: no hot restart (one Envoy per
+     * pod), and when a policy is removed its filter chain drains, and its connections are asked to close
+     * at once rather than over Envoy's default 600 s.
+     */
+    public static final List<String> ENVOY_FLAGS = List.of(
+            "--disable-hot-restart", "--drain-strategy", "immediate", "--drain-time-s", "2", "--log-level", "info");
+
     public static final String DEFAULT_ADMIN_ADDRESS = "127.0.0.1";
     public static final int DEFAULT_ADMIN_PORT = 15000;
 
@@ -107,11 +135,16 @@ public record SidecarBootstrap(
             .setKeepaliveProbes(UInt32Value.of(3))
             .build();
 
+    /** Every type the bootstrap packs into an Any, for whoever prints or parses it as JSON. */
+    public static final JsonFormat.TypeRegistry TYPES = JsonFormat.TypeRegistry.newBuilder()
+            .add(HttpProtocolOptions.getDescriptor())
+            .add(UpstreamTlsContext.getDescriptor())
+            .add(HttpConnectionManager.getDescriptor())
+            .add(Router.getDescriptor())
+            .build();
+
     private static final JsonFormat.Printer JSON = JsonFormat.printer()
-            .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
-                    .add(HttpProtocolOptions.getDescriptor())
-                    .add(UpstreamTlsContext.getDescriptor())
-                    .build())
+            .usingTypeRegistry(TYPES)
             // snake_case as in Envoy's documentation and examples; Envoy accepts either.
             .preservingProtoFieldNames();
 
@@ -181,7 +214,10 @@ public record SidecarBootstrap(
         return Bootstrap.newBuilder()
                 .setNode(nodeProto())
                 .setDynamicResources(dynamicResources())
-                .setStaticResources(Bootstrap.StaticResources.newBuilder().addClusters(xdsCluster()))
+                .setStaticResources(Bootstrap.StaticResources.newBuilder()
+                        .addClusters(xdsCluster())
+                        .addClusters(adminCluster())
+                        .addListeners(healthListener()))
                 .setAdmin(Admin.newBuilder().setAddress(socket(adminAddress, adminPort)))
                 .setLayeredRuntime(runtime())
                 .build();
@@ -340,6 +376,63 @@ public record SidecarBootstrap(
             tls.setSni(hostNames.first());
         }
         return tls.build();
+    }
+
+    /** Envoy's command line: {@code -c bootstrapFile} and {@link #ENVOY_FLAGS}, without the binary. */
+    public static List<String> envoyArguments(String bootstrapFile) {
+        var args = new java.util.ArrayList<>(List.of("-c", bootstrapFile));
+        args.addAll(ENVOY_FLAGS);
+        return List.copyOf(args);
+    }
+
+    /**
+     * {@code GET /ready} on {@link SidecarContract#HEALTH_PORT}, forwarded to the admin API, which stays
+     * on loopback: a kubelet probes from outside the pod's loopback. Only that one path is forwarded, so the
+     * admin API's other endpoints (config dump, shutdown) are not reachable through it.
+     */
+    private static Listener healthListener() {
+        RouteConfiguration routes = RouteConfiguration.newBuilder()
+                .setName(HEALTH_LISTENER)
+                .addVirtualHosts(VirtualHost.newBuilder()
+                        .setName(HEALTH_LISTENER)
+                        .addDomains("*")
+                        .addRoutes(Route.newBuilder()
+                                .setMatch(RouteMatch.newBuilder().setPath(SidecarContract.READINESS_PATH))
+                                .setRoute(RouteAction.newBuilder().setCluster(ADMIN_CLUSTER)))
+                        .addRoutes(Route.newBuilder()
+                                .setMatch(RouteMatch.newBuilder().setPrefix("/"))
+                                .setDirectResponse(
+                                        DirectResponseAction.newBuilder().setStatus(404))))
+                .build();
+        HttpConnectionManager http = HttpConnectionManager.newBuilder()
+                .setStatPrefix(HEALTH_LISTENER)
+                .setRouteConfig(routes)
+                .addHttpFilters(HttpFilter.newBuilder()
+                        .setName("envoy.filters.http.router")
+                        .setTypedConfig(Any.pack(Router.getDefaultInstance())))
+                .build();
+        return Listener.newBuilder()
+                .setName(HEALTH_LISTENER)
+                .setAddress(socket("0.0.0.0", SidecarContract.HEALTH_PORT))
+                .addFilterChains(FilterChain.newBuilder()
+                        .addFilters(Filter.newBuilder()
+                                .setName("envoy.filters.network.http_connection_manager")
+                                .setTypedConfig(Any.pack(http))))
+                .build();
+    }
+
+    private Cluster adminCluster() {
+        return Cluster.newBuilder()
+                .setName(ADMIN_CLUSTER)
+                .setType(Cluster.DiscoveryType.STATIC)
+                .setConnectTimeout(CONNECT_TIMEOUT)
+                .setLoadAssignment(ClusterLoadAssignment.newBuilder()
+                        .setClusterName(ADMIN_CLUSTER)
+                        .addEndpoints(LocalityLbEndpoints.newBuilder()
+                                .addLbEndpoints(LbEndpoint.newBuilder()
+                                        .setEndpoint(
+                                                Endpoint.newBuilder().setAddress(socket(adminAddress, adminPort))))))
+                .build();
     }
 
     private static Address socket(String host, int port) {

@@ -16,6 +16,16 @@ public final class SidecarContract {
     /** The UID the sidecar's Envoy runs as unless configured otherwise; its traffic is not intercepted. */
     public static final int DEFAULT_PROXY_UID = 1337;
 
+    /**
+     * The port of the sidecar's health listener, on every address: {@code GET /ready} there is answered by
+     * Envoy's admin {@code /ready} (200 once the first config from the control plane is in place), so a
+     * kubelet can probe readiness and liveness while the admin API itself stays on loopback.
+     */
+    public static final int HEALTH_PORT = 15021;
+
+    /** The path of {@link #HEALTH_PORT} that answers readiness; nothing else is served there. */
+    public static final String READINESS_PATH = "/ready";
+
     /** Envoy's runtime key for the largest RE2 program a safe_regex may compile to (Envoy refuses larger). */
     public static final String REGEX_PROGRAM_SIZE_RUNTIME_KEY = "re2.max_program_size.error_level";
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
 import io.envoyproxy.envoy.config.core.v3.GrpcService;
-import io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -172,11 +171,8 @@ class EnvoyValidationTest {
                                                 .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder()
                                                         .setClusterName("no_such_cluster")))))
                 .build();
-        String json = JsonFormat.printer()
-                .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
-                        .add(HttpProtocolOptions.getDescriptor())
-                        .build())
-                .print(broken);
+        String json =
+                JsonFormat.printer().usingTypeRegistry(SidecarBootstrap.TYPES).print(broken);
 
         ExternalTools.Result result = validate(write("broken.json", json));
 

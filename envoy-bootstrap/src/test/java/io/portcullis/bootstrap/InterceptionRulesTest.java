@@ -189,4 +189,25 @@ class InterceptionRulesTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("outboundPort 0 is outside 1-65535");
     }
+
+    @Test
+    void excludedPortsReturnBeforeTheRedirectAndTheUdpRefusalSortedAndOnce() {
+        InterceptionRules r = new InterceptionRules(1337, 15001, List.of(), List.of(8443, 53, 8443));
+        assertThat(r.excludedPorts()).containsExactly(53, 8443);
+        String text = r.toIptablesRestore();
+        assertThat(text.indexOf("-A PORTCULLIS_OUTBOUND -p tcp --dport 8443 -j RETURN"))
+                .isPositive()
+                .isLessThan(text.indexOf("-j REDIRECT"));
+        assertThat(text.indexOf("-A PORTCULLIS_UDP -p udp --dport 8443 -j RETURN"))
+                .isPositive()
+                .isLessThan(text.indexOf("-j REJECT --reject-with icmp-port-unreachable"));
+    }
+
+    @Test
+    void rejectsExcludedPortsOutsideTheRangeOrEqualToTheOutboundPort() {
+        assertThatThrownBy(() -> new InterceptionRules(1337, 15001, List.of(), List.of(0)))
+                .hasMessageContaining("excluded port 0 is outside 1-65535");
+        assertThatThrownBy(() -> new InterceptionRules(1337, 15001, List.of(), List.of(15001)))
+                .hasMessageContaining("Envoy's outbound port");
+    }
 }

@@ -190,6 +190,103 @@ class IptablesKernelTest {
         }
     }
 
+    /**
+     * Cluster-internal destinations bypass Envoy: from a pod namespace joined by a veth to a "cluster"
+     * namespace, TCP to an excluded range or an excluded port reaches the server there directly, while
+     * TCP to any other address is redirected to the stand-in for Envoy on the outbound port.
+     */
+    @Test
+    void excludedRangeAndPortBypassTheRedirectAndOtherDestinationsAreIntercepted() throws Exception {
+        InterceptionRules rules = new InterceptionRules(1337, 15001, List.of("198.19.97.0/24"), List.of(8443));
+        Path file = Files.writeString(dir.resolve("rules"), rules.toIptablesRestore());
+        String ip = ExternalTools.sbinTool("ip").toString();
+        try (var pod = new ExternalTools.NetNs();
+                var cluster = new ExternalTools.NetNs()) {
+            assertOk(pod.exec(List.of(ip, "link", "set", "lo", "up"), null));
+            assertOk(pod.exec(List.of(ip, "link", "add", "pcl7a", "type", "veth", "peer", "name", "pcl7b"), null));
+            assertOk(pod.exec(List.of(ip, "link", "set", "pcl7b", "netns", cluster.name), null));
+            assertOk(pod.exec(List.of(ip, "addr", "add", "198.19.97.1/24", "dev", "pcl7a"), null));
+            assertOk(pod.exec(List.of(ip, "addr", "add", "198.19.96.1/24", "dev", "pcl7a"), null));
+            assertOk(pod.exec(List.of(ip, "link", "set", "pcl7a", "up"), null));
+            assertOk(cluster.exec(List.of(ip, "link", "set", "lo", "up"), null));
+            assertOk(cluster.exec(List.of(ip, "addr", "add", "198.19.97.2/24", "dev", "pcl7b"), null));
+            assertOk(cluster.exec(List.of(ip, "addr", "add", "198.19.96.2/24", "dev", "pcl7b"), null));
+            assertOk(cluster.exec(List.of(ip, "link", "set", "pcl7b", "up"), null));
+            assertOk(pod.exec(List.of(restore(), "--noflush"), file));
+
+            Process server = answering(cluster, "direct", 80, 8443);
+            Process envoy = answering(pod, "intercepted", 15001);
+            try {
+                assertThat(fetch(pod, "http://198.19.97.2:80/"))
+                        .as("TCP to the excluded range 198.19.97.0/24")
+                        .isEqualTo("direct");
+                assertThat(fetch(pod, "http://198.19.96.2:80/"))
+                        .as("TCP to 198.19.96.2, not excluded")
+                        .isEqualTo("intercepted");
+                assertThat(fetch(pod, "http://198.19.96.2:8443/"))
+                        .as("TCP to the excluded port 8443 of an address that is not excluded")
+                        .isEqualTo("direct");
+            } finally {
+                server.destroyForcibly().waitFor();
+                envoy.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    /** A server in the namespace answering every HTTP request on these ports with {@code body}. */
+    private static Process answering(ExternalTools.NetNs ns, String body, int... ports) throws IOException {
+        String script = """
+        import socket, sys, threading
+        body = sys.argv[1].encode()
+        def serve(port):
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("0.0.0.0", port)); s.listen(16)
+            while True:
+                c, _ = s.accept(); c.recv(4096)
+                c.sendall(b"HTTP/1.0 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n%s" % (len(body), body)); c.close()
+        for p in sys.argv[2:]:
+            threading.Thread(target=serve, args=(int(p),), daemon=True).start()
+        threading.Event().wait()
+        """;
+        List<String> command = new java.util.ArrayList<>(List.of(
+                ExternalTools.sbinTool("ip").toString(),
+                "netns",
+                "exec",
+                ns.name,
+                "/usr/bin/python3",
+                "-c",
+                script,
+                body));
+        for (int port : ports) {
+            command.add(Integer.toString(port));
+        }
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+    }
+
+    /**
+     * The body curl gets from inside the namespace: its last line, after the errors of attempts made while the
+     * servers were still starting (curl retries those).
+     */
+    private static String fetch(ExternalTools.NetNs ns, String url) {
+        String output = assertOk(ns.exec(
+                List.of(
+                        "curl",
+                        "-sS",
+                        "--max-time",
+                        "3",
+                        "--retry",
+                        "20",
+                        "--retry-connrefused",
+                        "--retry-delay",
+                        "1",
+                        url),
+                null));
+        return output.strip().lines().reduce((first, last) -> last).orElse("");
+    }
+
     private static String restore() {
         return ExternalTools.sbinTool("iptables-restore").toString();
     }

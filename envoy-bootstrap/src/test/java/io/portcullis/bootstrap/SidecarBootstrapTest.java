@@ -52,11 +52,15 @@ class SidecarBootstrapTest {
             assertThat(source.hasAds()).isTrue();
             assertThat(source.getResourceApiVersion()).isEqualTo(ApiVersion.V3);
         }
-        // The outbound listener arrives over xDS: nothing static may listen.
-        assertThat(b.getStaticResources().getListenersCount()).isZero();
+        // The outbound listener arrives over xDS: the only static listener is the health one, which forwards
+        // nothing but GET /ready to the loopback admin API.
+        assertThat(b.getStaticResources().getListenersList())
+                .extracting(l ->
+                        l.getName() + " " + l.getAddress().getSocketAddress().getPortValue())
+                .containsExactly("sidecar_health " + SidecarContract.HEALTH_PORT);
         assertThat(b.getStaticResources().getClustersList())
                 .extracting(Cluster::getName)
-                .containsExactly("xds_cluster");
+                .containsExactly("xds_cluster", "sidecar_admin");
 
         Cluster xds = b.getStaticResources().getClusters(0);
         assertThat(xds.getConnectTimeout().getSeconds()).isEqualTo(1);
@@ -230,10 +234,7 @@ class SidecarBootstrapTest {
     void yamlAndJsonDescribeExactlyTheProto() throws Exception {
         // Names YAML would otherwise read as a bool ("on") or a number ("1e3") must stay strings.
         SidecarBootstrap sb = SidecarBootstrap.of(new SidecarNodeId("on", "true", "1e3"), "xds.svc", 18000);
-        JsonFormat.Parser parser = JsonFormat.parser()
-                .usingTypeRegistry(JsonFormat.TypeRegistry.newBuilder()
-                        .add(HttpProtocolOptions.getDescriptor())
-                        .build());
+        JsonFormat.Parser parser = JsonFormat.parser().usingTypeRegistry(SidecarBootstrap.TYPES);
 
         Bootstrap.Builder fromJson = Bootstrap.newBuilder();
         parser.merge(sb.toJson(), fromJson);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarContract;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -130,26 +131,19 @@ final class Sidecar implements AutoCloseable {
                 .orFail();
 
         Path log = workDir.resolve(pod.podName() + "-envoy.log");
-        Process envoy = new ProcessBuilder(
-                        "ip",
-                        "netns",
-                        "exec",
-                        pod.netns(),
-                        "setpriv",
-                        "--reuid=" + PROXY_UID,
-                        "--regid=" + PROXY_UID,
-                        "--clear-groups",
-                        envoyBinary(),
-                        "-c",
-                        bootstrap.toString(),
-                        "--disable-hot-restart",
-                        "--log-level",
-                        "info",
-                        // When a policy is removed its filter chain drains: ask its connections to close at once.
-                        "--drain-strategy",
-                        "immediate",
-                        "--drain-time-s",
-                        "2")
+        List<String> command = new java.util.ArrayList<>(List.of(
+                "ip",
+                "netns",
+                "exec",
+                pod.netns(),
+                "setpriv",
+                "--reuid=" + PROXY_UID,
+                "--regid=" + PROXY_UID,
+                "--clear-groups",
+                envoyBinary()));
+        // The flags every sidecar runs with (drain at once when a policy is removed), as the injector sets them.
+        command.addAll(SidecarBootstrap.envoyArguments(bootstrap.toString()));
+        Process envoy = new ProcessBuilder(command)
                 .directory(workDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
