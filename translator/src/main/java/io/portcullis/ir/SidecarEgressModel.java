@@ -1,6 +1,6 @@
 package io.portcullis.ir;
 
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.PolicyProblem;
 import java.util.List;
 

@@ -1,7 +1,7 @@
 package io.portcullis.ir;
 
 import io.portcullis.crds.EgressSettings;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
 import io.portcullis.validation.EgressRule;

@@ -1,7 +1,7 @@
 package io.portcullis.validation;
 
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import java.util.List;
 import java.util.Set;
 

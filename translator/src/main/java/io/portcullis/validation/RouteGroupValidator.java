@@ -2,7 +2,7 @@ package io.portcullis.validation;
 
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.HttpMatch;
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -7,8 +7,8 @@ import static io.portcullis.validation.EgressProtocol.TCP_SERVER_FIRST;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.portcullis.crds.EgressSettings;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
 import io.portcullis.validation.EgressRule;

@@ -15,7 +15,7 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.portcullis.identity.SpiffeId;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.translator.TranslationReport;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;

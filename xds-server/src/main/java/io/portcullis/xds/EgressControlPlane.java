@@ -3,10 +3,10 @@ package io.portcullis.xds;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.portcullis.envoy.SidecarResources;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.EgressMode;
 import io.portcullis.ir.SidecarEgressModel;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
@@ -57,7 +57,7 @@ public final class EgressControlPlane {
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
     public EgressControlPlane() {
-        policies = translator.validate(io.portcullis.model.ResourceSnapshot.EMPTY);
+        policies = translator.validate(io.portcullis.input.ResourceSnapshot.EMPTY);
     }
 
     public SimpleCache<ServiceAccountRef> cache() {

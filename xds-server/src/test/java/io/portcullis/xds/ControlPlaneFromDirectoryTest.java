@@ -6,7 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.debug.DebugEndpoint;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
 import java.net.InetSocketAddress;
