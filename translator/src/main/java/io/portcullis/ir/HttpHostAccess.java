@@ -1,6 +1,6 @@
 package io.portcullis.ir;
 
-import io.portcullis.validation.RouteMatch;
+import io.portcullis.validation.HttpRequestMatch;
 import java.util.List;
 import java.util.Set;
 
@@ -10,7 +10,7 @@ import java.util.Set;
  * @param anyRequest true when some policy allows the host without route matches
  * @param matches    the union of the route matches of all policies for this host; ignored when {@code anyRequest}
  */
-public record HttpHostAccess(String host, boolean anyRequest, List<RouteMatch> matches, Set<String> origins) {
+public record HttpHostAccess(String host, boolean anyRequest, List<HttpRequestMatch> matches, Set<String> origins) {
 
     public HttpHostAccess {
         matches = anyRequest ? List.of() : List.copyOf(matches);

@@ -5,8 +5,8 @@ import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
 import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.HttpRequestMatch;
 import io.portcullis.validation.PolicyProblem;
-import io.portcullis.validation.RouteMatch;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
 import java.util.List;
@@ -134,10 +134,10 @@ public final class SidecarModelBuilder {
     /** One HTTP host's contributions: allowed outright by any policy without matches, else the union. */
     private static final class HostAccumulator {
         private boolean anyRequest;
-        private final List<RouteMatch> matches = new ArrayList<>();
+        private final List<HttpRequestMatch> matches = new ArrayList<>();
         private final Set<String> origins = new TreeSet<>();
 
-        void add(String origin, List<RouteMatch> policyMatches) {
+        void add(String origin, List<HttpRequestMatch> policyMatches) {
             origins.add(origin);
             if (policyMatches.isEmpty()) {
                 anyRequest = true;

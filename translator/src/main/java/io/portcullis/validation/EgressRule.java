@@ -16,7 +16,7 @@ public record EgressRule(
         List<String> hosts,
         List<Cidr> ipRanges,
         List<PortRule> ports,
-        List<RouteMatch> matches) {
+        List<HttpRequestMatch> matches) {
 
     public EgressRule {
         sources = Set.copyOf(sources);

@@ -19,9 +19,9 @@ final class RouteGroupValidator {
     private static final java.util.regex.Pattern HTTP_TOKEN =
             java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-    List<RouteMatch> matches(HTTPRouteGroup group, List<PolicyProblem> problems) {
+    List<HttpRequestMatch> matches(HTTPRouteGroup group, List<PolicyProblem> problems) {
         ResourceKey key = ResourceKey.of(group);
-        List<RouteMatch> result = new ArrayList<>();
+        List<HttpRequestMatch> result = new ArrayList<>();
         List<HttpMatch> matches =
                 group.getSpec() == null ? List.of() : group.getSpec().matches();
         if (matches.isEmpty()) {
@@ -86,7 +86,8 @@ final class RouteGroupValidator {
             });
             if (problems.size() == before) {
                 String label = match.name() == null ? String.valueOf(i) : match.name();
-                result.add(new RouteMatch(key.toString().replace(' ', ':') + "#" + label, pathRegex, methods, headers));
+                result.add(new HttpRequestMatch(
+                        key.toString().replace(' ', ':') + "#" + label, pathRegex, methods, headers));
             }
         }
         return result;

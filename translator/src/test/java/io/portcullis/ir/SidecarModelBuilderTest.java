@@ -12,8 +12,8 @@ import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
 import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.HttpRequestMatch;
 import io.portcullis.validation.PolicyProblem;
-import io.portcullis.validation.RouteMatch;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,11 +26,12 @@ class SidecarModelBuilderTest {
 
     private static final ServiceAccountRef CURL = new ServiceAccountRef("curl", "curl");
     private static final ServiceAccountRef OTHER = new ServiceAccountRef("curl", "other");
-    private static final RouteMatch GET = new RouteMatch("HTTPRouteGroup:curl/r#get", "/get", List.of(), Map.of());
-    private static final RouteMatch STATUS =
-            new RouteMatch("HTTPRouteGroup:curl/r#status", "/status.*", List.of(), Map.of());
-    private static final RouteMatch POST =
-            new RouteMatch("HTTPRouteGroup:curl/r#post", "/post", List.of("POST"), Map.of());
+    private static final HttpRequestMatch GET =
+            new HttpRequestMatch("HTTPRouteGroup:curl/r#get", "/get", List.of(), Map.of());
+    private static final HttpRequestMatch STATUS =
+            new HttpRequestMatch("HTTPRouteGroup:curl/r#status", "/status.*", List.of(), Map.of());
+    private static final HttpRequestMatch POST =
+            new HttpRequestMatch("HTTPRouteGroup:curl/r#post", "/post", List.of("POST"), Map.of());
 
     private final SidecarModelBuilder builder = new SidecarModelBuilder();
 
@@ -233,7 +234,7 @@ class SidecarModelBuilderTest {
         private List<String> hosts = List.of();
         private List<Cidr> ranges = List.of();
         private final List<EgressRule.PortRule> ports = new ArrayList<>();
-        private List<RouteMatch> matches = List.of();
+        private List<HttpRequestMatch> matches = List.of();
 
         RuleBuilder(String name) {
             this.name = name;
@@ -262,7 +263,7 @@ class SidecarModelBuilderTest {
             return this;
         }
 
-        RuleBuilder matches(RouteMatch... routeMatches) {
+        RuleBuilder matches(HttpRequestMatch... routeMatches) {
             matches = List.of(routeMatches);
             return this;
         }

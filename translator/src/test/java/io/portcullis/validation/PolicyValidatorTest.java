@@ -252,7 +252,7 @@ class PolicyValidatorTest {
                         new EgressRule.PortRule(80, EgressProtocol.HTTP),
                         new EgressRule.PortRule(5432, EgressProtocol.TCP));
         assertThat(rule.matches()).hasSize(2);
-        RouteMatch read = rule.matches().get(0);
+        HttpRequestMatch read = rule.matches().get(0);
         assertThat(read.origin()).isEqualTo("HTTPRouteGroup:curl/routes#read");
         assertThat(read.methods()).containsExactly("GET", "HEAD");
         assertThat(read.headers()).containsOnlyKeys("x-request-id");

@@ -12,9 +12,9 @@ import java.util.Map;
  * @param methods   upper-case methods; empty for any method
  * @param headers   lower-case header name to RE2 value regex
  */
-public record RouteMatch(String origin, String pathRegex, List<String> methods, Map<String, String> headers) {
+public record HttpRequestMatch(String origin, String pathRegex, List<String> methods, Map<String, String> headers) {
 
-    public RouteMatch {
+    public HttpRequestMatch {
         methods = List.copyOf(methods);
         headers = Map.copyOf(headers);
     }
