@@ -74,18 +74,18 @@ final class HttpRouteConfigBuilder {
                             .build()));
         }
         if (host.anyRequest()) {
-            vhost.addRoutes(allow("allow " + String.join(",", host.origins()), prefixMatch()));
+            vhost.addRoutes(allow(EgressNames.allowHostRoute(host.origins()), prefixMatch()));
             return vhost.build();
         }
         for (HttpRequestMatch match : host.matches()) {
             if (match.methods().isEmpty()) {
-                vhost.addRoutes(allow(match.origin(), routeMatch(match, null)));
+                vhost.addRoutes(allow(EgressNames.matchRoute(match.origin()), routeMatch(match, null)));
                 continue;
             }
             // One route per method with an exact :method match: a regex joining the methods would exceed
             // RE2's program-size limit for long lists (all 39 registered methods), and a method is not a regex.
             for (String method : match.methods()) {
-                vhost.addRoutes(allow(match.origin() + ":" + method, routeMatch(match, method)));
+                vhost.addRoutes(allow(EgressNames.matchRoute(match.origin(), method), routeMatch(match, method)));
             }
         }
         vhost.addRoutes(deny(

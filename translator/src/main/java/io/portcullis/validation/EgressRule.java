@@ -1,6 +1,5 @@
 package io.portcullis.validation;
 
-import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ServiceAccountRef;
 import java.util.List;
 import java.util.Set;
@@ -8,10 +7,11 @@ import java.util.Set;
 /**
  * An Egress that passed validation, in normalised form.
  *
+ * @param origin  the policy, named in everything the model and Envoy config derive from it
  * @param matches the HTTP route matches of every HTTPRouteGroup the policy names; empty means any request
  */
 public record EgressRule(
-        ResourceKey origin,
+        PolicyOrigin origin,
         Set<ServiceAccountRef> sources,
         List<String> hosts,
         List<Cidr> ipRanges,

@@ -75,7 +75,7 @@ public final class PolicyValidator {
         if (problems.stream().anyMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
             return Optional.empty();
         }
-        return Optional.of(new EgressRule(key, sources, hosts, ranges, ports, matches));
+        return Optional.of(new EgressRule(PolicyOrigin.of(key), sources, hosts, ranges, ports, matches));
     }
 
     private Set<ServiceAccountRef> sources(

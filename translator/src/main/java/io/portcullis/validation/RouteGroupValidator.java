@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Checks one SMI HTTPRouteGroup. Regexes are checked by {@link EnvoyRegex} as Envoy's RE2 checks them
@@ -85,9 +86,9 @@ final class RouteGroupValidator {
                 }
             });
             if (problems.size() == before) {
-                String label = match.name() == null ? String.valueOf(i) : match.name();
-                result.add(new HttpRequestMatch(
-                        key.toString().replace(' ', ':') + "#" + label, pathRegex, methods, headers));
+                HttpMatchOrigin origin =
+                        new HttpMatchOrigin(key.namespace(), key.name(), i, Optional.ofNullable(match.name()));
+                result.add(new HttpRequestMatch(origin, pathRegex, methods, headers));
             }
         }
         return result;

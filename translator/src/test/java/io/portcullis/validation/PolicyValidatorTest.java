@@ -253,7 +253,7 @@ class PolicyValidatorTest {
                         new EgressRule.PortRule(5432, EgressProtocol.TCP));
         assertThat(rule.matches()).hasSize(2);
         HttpRequestMatch read = rule.matches().get(0);
-        assertThat(read.origin()).isEqualTo("HTTPRouteGroup:curl/routes#read");
+        assertThat(read.origin()).hasToString("HTTPRouteGroup:curl/routes#read");
         assertThat(read.methods()).containsExactly("GET", "HEAD");
         assertThat(read.headers()).containsOnlyKeys("x-request-id");
         assertThat(rule.matches().get(1).methods()).as("'*' means any method").isEmpty();

@@ -282,7 +282,7 @@ public final class DebugEndpoint implements AutoCloseable {
         root.put("served", connected);
         // The same rendering as 'portcullis translate': version, listeners, routes, clusters.
         root.setAll(TranslationReport.xds(current.resources()));
-        root.set("model", JSON.valueToTree(current.model()));
+        root.set("model", TranslationReport.model(current.model()));
         json(exchange, root);
     }
 

@@ -13,6 +13,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.source.SourceUpdate;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -134,8 +135,7 @@ class AdsAckNackTest {
 
         requests.onNext(nack(withoutPolicy, open.getVersionInfo()));
         DiscoveryResponse denyAll = next(responses);
-        assertThat(controlPlane.served(CURL).orElseThrow().model().mode())
-                .isEqualTo(io.portcullis.ir.EgressMode.DENY_ALL);
+        assertThat(controlPlane.served(CURL).orElseThrow().model()).isEqualTo(new SidecarEgressModel.DenyAll(CURL));
         assertThat(denyAll.getVersionInfo())
                 .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
 
