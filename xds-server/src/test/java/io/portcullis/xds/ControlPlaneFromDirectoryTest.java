@@ -87,6 +87,9 @@ class ControlPlaneFromDirectoryTest {
         assertThat(xds.get("served").asBoolean()).isTrue();
         assertThat(xds.get("routes").toString()).contains("httpbin.org").contains("Egress curl/good");
         assertThat(xds.get("routes").toString()).doesNotContain("Egress curl/bad");
+        // The model as 'portcullis translate' prints it: the mode and each grant's policies by name.
+        assertThat(xds.at("/model/mode").asText()).isEqualTo("POLICY");
+        assertThat(xds.at("/model/ports/0/httpHosts/0/origins/0").asText()).isEqualTo("Egress curl/good");
     }
 
     @Test
