@@ -88,9 +88,9 @@ public final class TranslationReport {
     }
 
     /**
-     * One identity's model as the report prints it: {@code identity}, {@code mode} (PASSTHROUGH, DENY_ALL
-     * or POLICY), {@code ports} and {@code conflicts}, each port with {@code tcp}, {@code httpHosts},
-     * {@code tlsHosts} and {@code tlsOrigins}, origins as kubectl-style names. Written out rather than
+     * One identity's model as the report prints it: the keys identity, mode (PASSTHROUGH, DENY_ALL or
+     * POLICY), ports and conflicts, each port with tcp, httpHosts, tlsHosts and tlsOrigins, and origins
+     * as kubectl-style names. Written out rather than
      * mirrored from the Java types, so the per-mode types and typed origins can evolve without changing
      * what {@code portcullis translate}, {@code /debug/xds} and the golden files show.
      */
