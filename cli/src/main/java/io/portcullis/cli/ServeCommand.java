@@ -7,7 +7,7 @@ import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.identity.XdsServerTls;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
 import io.portcullis.xds.EgressControlPlane;

@@ -1,7 +1,7 @@
 package io.portcullis.cli;
 
 import io.portcullis.crds.MeshConfig;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;

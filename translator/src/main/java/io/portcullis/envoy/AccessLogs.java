@@ -7,7 +7,7 @@ import io.envoyproxy.envoy.config.accesslog.v3.StatusCodeFilter;
 import io.envoyproxy.envoy.config.core.v3.RuntimeUInt32;
 import io.envoyproxy.envoy.config.core.v3.SubstitutionFormatString;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 
 /** Denials are logged by the sidecar, one line each, saying who was denied what and why. */
 final class AccessLogs {

@@ -1,5 +1,9 @@
 package io.portcullis.envoy;
 
+import io.portcullis.validation.HttpMatchOrigin;
+import io.portcullis.validation.PolicyOrigin;
+import java.util.Collection;
+
 /** Names of the Envoy resources Portcullis generates; operators see them in config dumps and stats. */
 public final class EgressNames {
 
@@ -15,5 +19,24 @@ public final class EgressNames {
 
     public static String httpRouteConfig(int port) {
         return "egress_http_" + port;
+    }
+
+    /**
+     * The route that lets any request to a host through; the access log's {@code rule=} shows it, so it
+     * names every policy allowing the host: {@code allow Egress curl/a,Egress curl/b}.
+     */
+    static String allowHostRoute(Collection<PolicyOrigin> origins) {
+        return "allow "
+                + String.join(",", origins.stream().map(PolicyOrigin::toString).toList());
+    }
+
+    /** The route of one HTTPRouteGroup match: {@code HTTPRouteGroup:curl/api#read}. */
+    static String matchRoute(HttpMatchOrigin origin) {
+        return origin.toString();
+    }
+
+    /** The route of one method of an HTTPRouteGroup match: {@code HTTPRouteGroup:curl/api#read:GET}. */
+    static String matchRoute(HttpMatchOrigin origin, String method) {
+        return origin + ":" + method;
     }
 }

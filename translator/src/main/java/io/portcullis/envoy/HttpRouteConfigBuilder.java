@@ -7,13 +7,14 @@ import io.envoyproxy.envoy.config.route.v3.HeaderMatcher;
 import io.envoyproxy.envoy.config.route.v3.Route;
 import io.envoyproxy.envoy.config.route.v3.RouteAction;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.config.route.v3.RouteMatch;
 import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.PerRouteConfig;
 import io.envoyproxy.envoy.type.matcher.v3.RegexMatcher;
 import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.portcullis.ir.HttpHostAccess;
 import io.portcullis.ir.PortPlan;
-import io.portcullis.validation.RouteMatch;
+import io.portcullis.validation.HttpRequestMatch;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,18 +74,18 @@ final class HttpRouteConfigBuilder {
                             .build()));
         }
         if (host.anyRequest()) {
-            vhost.addRoutes(allow("allow " + String.join(",", host.origins()), prefixMatch()));
+            vhost.addRoutes(allow(EgressNames.allowHostRoute(host.origins()), prefixMatch()));
             return vhost.build();
         }
-        for (RouteMatch match : host.matches()) {
+        for (HttpRequestMatch match : host.matches()) {
             if (match.methods().isEmpty()) {
-                vhost.addRoutes(allow(match.origin(), routeMatch(match, null)));
+                vhost.addRoutes(allow(EgressNames.matchRoute(match.origin()), routeMatch(match, null)));
                 continue;
             }
             // One route per method with an exact :method match: a regex joining the methods would exceed
             // RE2's program-size limit for long lists (all 39 registered methods), and a method is not a regex.
             for (String method : match.methods()) {
-                vhost.addRoutes(allow(match.origin() + ":" + method, routeMatch(match, method)));
+                vhost.addRoutes(allow(EgressNames.matchRoute(match.origin(), method), routeMatch(match, method)));
             }
         }
         vhost.addRoutes(deny(
@@ -93,16 +94,16 @@ final class HttpRouteConfigBuilder {
         return vhost.build();
     }
 
-    private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder prefixMatch() {
-        return io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setPrefix("/");
+    private static RouteMatch.Builder prefixMatch() {
+        return RouteMatch.newBuilder().setPrefix("/");
     }
 
     /** @param method the exact :method to match, or null for any */
-    private static io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder routeMatch(RouteMatch match, String method) {
-        io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder route = match.pathRegex() == null
+    private static RouteMatch.Builder routeMatch(HttpRequestMatch match, String method) {
+        RouteMatch.Builder route = match.pathRegex() == null
                 ? prefixMatch()
                 // Envoy matches safe_regex against the whole path with the query string removed.
-                : io.envoyproxy.envoy.config.route.v3.RouteMatch.newBuilder().setSafeRegex(regex(match.pathRegex()));
+                : RouteMatch.newBuilder().setSafeRegex(regex(match.pathRegex()));
         if (method != null) {
             route.addHeaders(HeaderMatcher.newBuilder()
                     .setName(":method")
@@ -119,7 +120,7 @@ final class HttpRouteConfigBuilder {
         return route;
     }
 
-    private static Route allow(String name, io.envoyproxy.envoy.config.route.v3.RouteMatch.Builder match) {
+    private static Route allow(String name, RouteMatch.Builder match) {
         return Route.newBuilder()
                 .setName(name)
                 .setMatch(match)

@@ -23,9 +23,10 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.type.v3.Int32Range;
 import io.portcullis.bootstrap.SidecarContract;
-import io.portcullis.ir.EgressMode;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.PortPlan;
 import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.ir.TlsAccess;
 import io.portcullis.validation.Cidr;
 import java.util.List;
 
@@ -50,38 +51,50 @@ final class OutboundListenerBuilder {
                 .addListenerFilters(ListenerFilter.newBuilder()
                         .setName("envoy.filters.listener.original_dst")
                         .setTypedConfig(EnvoyTypes.pack(OriginalDst.getDefaultInstance())));
-        if (model.mode() == EgressMode.PASSTHROUGH) {
-            return listener.setDefaultFilterChain(
-                            tcpChain("passthrough", EgressNames.ORIGINAL_DESTINATION_CLUSTER, "egress_passthrough"))
-                    .build();
-        }
-        List<Integer> tlsPorts = model.ports().stream()
-                .filter(p -> !p.tlsHosts().isEmpty())
+        return switch (model) {
+            case SidecarEgressModel.Passthrough passthrough ->
+                listener.setDefaultFilterChain(
+                                tcpChain("passthrough", EgressNames.ORIGINAL_DESTINATION_CLUSTER, "egress_passthrough"))
+                        .build();
+            case SidecarEgressModel.DenyAll denyAll ->
+                listener.setDefaultFilterChain(deny(
+                                denyAll.identity(),
+                                "egress policy enforcement and egress passthrough are both off in MeshConfig"))
+                        .build();
+            case SidecarEgressModel.PolicyEnforced policy -> {
+                addPortChains(listener, policy);
+                yield listener.setDefaultFilterChain(deny(
+                                policy.identity(), "no Egress policy allows this destination for this ServiceAccount"))
+                        .build();
+            }
+        };
+    }
+
+    private static void addPortChains(Listener.Builder listener, SidecarEgressModel.PolicyEnforced policy) {
+        List<Integer> tlsPorts = policy.ports().stream()
+                .filter(p -> p.tls().isPresent())
                 .map(PortPlan::port)
                 .toList();
         if (!tlsPorts.isEmpty()) {
             listener.addListenerFilters(tlsInspector(tlsPorts));
         }
-        for (PortPlan plan : model.ports()) {
+        for (PortPlan plan : policy.ports()) {
             plan.tcp().ifPresent(tcp -> listener.addFilterChains(tcpChain(plan, tcp.ranges())));
-            if (!plan.tlsHosts().isEmpty()) {
-                listener.addFilterChains(tlsChain(plan));
-            }
+            plan.tls().ifPresent(tls -> listener.addFilterChains(tlsChain(plan.port(), tls)));
             if (!plan.httpHosts().isEmpty()) {
-                listener.addFilterChains(httpChain(model, plan));
+                listener.addFilterChains(httpChain(policy.identity(), plan));
             }
         }
-        String reason = model.mode() == EgressMode.DENY_ALL
-                ? "egress policy enforcement and egress passthrough are both off in MeshConfig"
-                : "no Egress policy allows this destination for this ServiceAccount";
-        FilterChain deny = FilterChain.newBuilder()
+    }
+
+    private static FilterChain deny(ServiceAccountRef identity, String reason) {
+        return FilterChain.newBuilder()
                 .setName("deny")
                 .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
                         .setStatPrefix("egress_denied")
                         .setCluster(EgressNames.DENY_CLUSTER)
-                        .addAccessLog(AccessLogs.tcpDenied(model.identity(), reason))))
+                        .addAccessLog(AccessLogs.tcpDenied(identity, reason))))
                 .build();
-        return listener.setDefaultFilterChain(deny).build();
     }
 
     /**
@@ -127,19 +140,19 @@ final class OutboundListenerBuilder {
     }
 
     /** HTTPS is proxied as a TCP stream (TLS is not terminated) to the SNI's name as DNS resolves it. */
-    private static FilterChain tlsChain(PortPlan plan) {
+    private static FilterChain tlsChain(int port, TlsAccess tls) {
         var sniForwardProxy =
                 io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
-                        .setPortValue(plan.port())
+                        .setPortValue(port)
                         .build();
-        String prefix = "egress_tls_" + plan.port();
+        String prefix = "egress_tls_" + port;
         return FilterChain.newBuilder()
                 .setName(prefix)
                 .setFilterChainMatch(FilterChainMatch.newBuilder()
-                        .setDestinationPort(UInt32Value.of(plan.port()))
+                        .setDestinationPort(UInt32Value.of(port))
                         .setTransportProtocol("tls")
-                        .addAllServerNames(plan.tlsHosts()))
+                        .addAllServerNames(tls.serverNames()))
                 .addFilters(Filter.newBuilder()
                         .setName("envoy.filters.network.sni_dynamic_forward_proxy")
                         .setTypedConfig(EnvoyTypes.pack(sniForwardProxy)))
@@ -148,7 +161,7 @@ final class OutboundListenerBuilder {
                 .build();
     }
 
-    private static FilterChain httpChain(SidecarEgressModel model, PortPlan plan) {
+    private static FilterChain httpChain(ServiceAccountRef identity, PortPlan plan) {
         var forwardProxy =
                 io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
@@ -176,7 +189,7 @@ final class OutboundListenerBuilder {
                         .setTypedConfig(EnvoyTypes.pack(Router.newBuilder()
                                 .setSuppressEnvoyHeaders(true)
                                 .build())))
-                .addAccessLog(AccessLogs.httpDenied(model.identity(), plan.port()))
+                .addAccessLog(AccessLogs.httpDenied(identity, plan.port()))
                 .build();
         return FilterChain.newBuilder()
                 .setName(prefix)

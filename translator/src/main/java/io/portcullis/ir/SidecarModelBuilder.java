@@ -1,12 +1,13 @@
 package io.portcullis.ir;
 
 import io.portcullis.crds.EgressSettings;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
 import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.HttpRequestMatch;
+import io.portcullis.validation.PolicyOrigin;
 import io.portcullis.validation.PolicyProblem;
-import io.portcullis.validation.RouteMatch;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,10 +26,10 @@ public final class SidecarModelBuilder {
     public SidecarEgressModel build(ValidatedPolicies policies, ServiceAccountRef identity) {
         EgressSettings mesh = policies.mesh();
         if (mesh.passthrough()) {
-            return new SidecarEgressModel(identity, EgressMode.PASSTHROUGH, List.of(), List.of());
+            return new SidecarEgressModel.Passthrough(identity);
         }
         if (!mesh.policyEnforced()) {
-            return new SidecarEgressModel(identity, EgressMode.DENY_ALL, List.of(), List.of());
+            return new SidecarEgressModel.DenyAll(identity);
         }
         Map<Integer, PortAccumulator> byPort = new TreeMap<>();
         for (EgressRule rule : policies.rulesFor(identity)) {
@@ -40,7 +41,7 @@ public final class SidecarModelBuilder {
         List<PortPlan> plans = byPort.values().stream()
                 .map(acc -> acc.toPlan(identity, conflicts))
                 .toList();
-        return new SidecarEgressModel(identity, EgressMode.POLICY, plans, conflicts);
+        return new SidecarEgressModel.PolicyEnforced(identity, plans, conflicts);
     }
 
     /** Collects one port's contributions before they are merged. */
@@ -49,10 +50,10 @@ public final class SidecarModelBuilder {
         private boolean serverFirst;
         private boolean tcpAnyAddress;
         private final Set<Cidr> tcpRanges = new TreeSet<>();
-        private final Set<String> tcpOrigins = new TreeSet<>();
+        private final Set<PolicyOrigin> tcpOrigins = new TreeSet<>();
         private final Map<String, HostAccumulator> httpHosts = new TreeMap<>();
         private final Set<String> tlsHosts = new TreeSet<>();
-        private final Set<String> tlsOrigins = new TreeSet<>();
+        private final Set<PolicyOrigin> tlsOrigins = new TreeSet<>();
         private final List<EgressRule> tlsRules = new ArrayList<>();
         private final List<EgressRule> restrictedHttpRules = new ArrayList<>();
 
@@ -61,7 +62,7 @@ public final class SidecarModelBuilder {
         }
 
         void add(EgressRule rule, EgressProtocol protocol) {
-            String origin = rule.origin().toString();
+            PolicyOrigin origin = rule.origin();
             switch (protocol) {
                 case TCP, TCP_SERVER_FIRST -> {
                     serverFirst |= protocol == EgressProtocol.TCP_SERVER_FIRST;
@@ -101,43 +102,49 @@ public final class SidecarModelBuilder {
                 for (EgressRule rule : restrictedHttpRules) {
                     conflicts.add(
                             PolicyProblem.warning(
-                                    rule.origin(),
+                                    rule.origin().resource(),
                                     "spec.matches",
                                     "have no effect on port " + port + " for " + identity + ": "
-                                            + String.join(", ", tcpOrigins)
+                                            + names(tcpOrigins)
                                             + " allows any TCP connection on that port, so every request to "
                                             + rule.hosts()
                                             + " passes; give the tcp policy ipAddresses or another port to keep the route matches"));
                 }
-                return new PortPlan(port, serverFirst, tcp, List.of(), List.of(), Set.of());
+                return new PortPlan(port, serverFirst, tcp, List.of(), Optional.empty());
             }
-            List<String> tls = List.copyOf(tlsHosts);
-            if (serverFirst && !tls.isEmpty()) {
+            Optional<TlsAccess> tls = tlsHosts.isEmpty()
+                    ? Optional.empty()
+                    : Optional.of(new TlsAccess(List.copyOf(tlsHosts), tlsOrigins));
+            if (serverFirst && tls.isPresent()) {
                 for (EgressRule rule : tlsRules) {
                     conflicts.add(PolicyProblem.warning(
-                            rule.origin(),
+                            rule.origin().resource(),
                             "spec.ports",
-                            "port " + port + " is tcp-server-first in " + String.join(", ", tcpOrigins)
+                            "port " + port + " is tcp-server-first in " + names(tcpOrigins)
                                     + " for " + identity + ", so the TLS SNI cannot be read there and https hosts "
                                     + rule.hosts()
                                     + " are not reachable on it; use another port for server-first protocols"));
                 }
-                tls = List.of();
+                tls = Optional.empty();
             }
             List<HttpHostAccess> http = httpHosts.entrySet().stream()
                     .map(e -> e.getValue().toAccess(e.getKey()))
                     .toList();
-            return new PortPlan(port, serverFirst, tcp, http, tls, tls.isEmpty() ? Set.of() : tlsOrigins);
+            return new PortPlan(port, serverFirst, tcp, http, tls);
         }
+    }
+
+    private static String names(Set<PolicyOrigin> origins) {
+        return String.join(", ", origins.stream().map(PolicyOrigin::toString).toList());
     }
 
     /** One HTTP host's contributions: allowed outright by any policy without matches, else the union. */
     private static final class HostAccumulator {
         private boolean anyRequest;
-        private final List<RouteMatch> matches = new ArrayList<>();
-        private final Set<String> origins = new TreeSet<>();
+        private final List<HttpRequestMatch> matches = new ArrayList<>();
+        private final Set<PolicyOrigin> origins = new TreeSet<>();
 
-        void add(String origin, List<RouteMatch> policyMatches) {
+        void add(PolicyOrigin origin, List<HttpRequestMatch> policyMatches) {
             origins.add(origin);
             if (policyMatches.isEmpty()) {
                 anyRequest = true;

@@ -2,10 +2,10 @@ package io.portcullis.translator;
 
 import io.portcullis.envoy.SidecarResourceBuilder;
 import io.portcullis.envoy.SidecarResources;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.ir.SidecarModelBuilder;
-import io.portcullis.model.ResourceSnapshot;
-import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.PolicyValidator;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.Collection;

@@ -1,8 +1,8 @@
 package io.portcullis.translator;
 
 import io.portcullis.envoy.SidecarResources;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
-import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.Map;
 import java.util.SortedMap;

@@ -12,8 +12,19 @@ import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.google.protobuf.Message;
 import io.portcullis.envoy.EnvoyTypes;
 import io.portcullis.envoy.SidecarResources;
+import io.portcullis.ir.HttpHostAccess;
+import io.portcullis.ir.PortPlan;
+import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.ir.TcpAccess;
+import io.portcullis.ir.TlsAccess;
+import io.portcullis.validation.HttpRequestMatch;
+import io.portcullis.validation.PolicyOrigin;
+import io.portcullis.validation.PolicyProblem;
 import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeMap;
 import org.yaml.snakeyaml.nodes.NodeId;
 import org.yaml.snakeyaml.nodes.Tag;
 import org.yaml.snakeyaml.resolver.Resolver;
@@ -66,7 +77,7 @@ public final class TranslationReport {
         ObjectNode identities = root.putObject("identities");
         translation.models().forEach((identity, model) -> {
             ObjectNode node = identities.putObject(identity.toString());
-            node.set("model", YAML.valueToTree(model));
+            node.set("model", model(model));
             node.set("xds", xds(translation.resources().get(identity)));
         });
         try {
@@ -74,6 +85,67 @@ public final class TranslationReport {
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * One identity's model as the report prints it: the keys identity, mode (PASSTHROUGH, DENY_ALL or
+     * POLICY), ports and conflicts, each port with tcp, httpHosts, tlsHosts and tlsOrigins, and origins
+     * as kubectl-style names. Written out rather than
+     * mirrored from the Java types, so the per-mode types and typed origins can evolve without changing
+     * what {@code portcullis translate}, {@code /debug/xds} and the golden files show.
+     */
+    public static ObjectNode model(SidecarEgressModel model) {
+        record Shown(String mode, List<PortPlan> ports, List<PolicyProblem> conflicts) {}
+        Shown shown = switch (model) {
+            case SidecarEgressModel.Passthrough passthrough -> new Shown("PASSTHROUGH", List.of(), List.of());
+            case SidecarEgressModel.DenyAll denyAll -> new Shown("DENY_ALL", List.of(), List.of());
+            case SidecarEgressModel.PolicyEnforced policy -> new Shown("POLICY", policy.ports(), policy.conflicts());
+        };
+        ObjectNode node = YAML.createObjectNode();
+        node.set("identity", YAML.valueToTree(model.identity()));
+        node.put("mode", shown.mode());
+        ArrayNode ports = node.putArray("ports");
+        shown.ports().forEach(plan -> port(plan, ports.addObject()));
+        node.set("conflicts", YAML.valueToTree(shown.conflicts()));
+        return node;
+    }
+
+    private static void port(PortPlan plan, ObjectNode node) {
+        node.put("port", plan.port());
+        node.put("serverFirst", plan.serverFirst());
+        plan.tcp().ifPresentOrElse(tcp -> tcp(tcp, node.putObject("tcp")), () -> node.putNull("tcp"));
+        ArrayNode httpHosts = node.putArray("httpHosts");
+        plan.httpHosts().forEach(host -> httpHost(host, httpHosts.addObject()));
+        node.set(
+                "tlsHosts",
+                YAML.valueToTree(plan.tls().map(TlsAccess::serverNames).orElse(List.of())));
+        node.set("tlsOrigins", origins(plan.tls().map(TlsAccess::origins).orElse(Set.of())));
+    }
+
+    private static void tcp(TcpAccess tcp, ObjectNode node) {
+        node.put("anyAddress", tcp.anyAddress());
+        node.set("ranges", YAML.valueToTree(tcp.ranges()));
+        node.set("origins", origins(tcp.origins()));
+    }
+
+    private static void httpHost(HttpHostAccess host, ObjectNode node) {
+        node.put("host", host.host());
+        node.put("anyRequest", host.anyRequest());
+        ArrayNode matches = node.putArray("matches");
+        for (HttpRequestMatch match : host.matches()) {
+            ObjectNode shown = matches.addObject();
+            shown.put("origin", match.origin().toString());
+            shown.put("pathRegex", match.pathRegex());
+            shown.set("methods", YAML.valueToTree(match.methods()));
+            shown.set("headers", YAML.valueToTree(new TreeMap<>(match.headers())));
+        }
+        node.set("origins", origins(host.origins()));
+    }
+
+    private static ArrayNode origins(Collection<PolicyOrigin> origins) {
+        ArrayNode array = YAML.createArrayNode();
+        origins.forEach(origin -> array.add(origin.toString()));
+        return array;
     }
 
     public static ObjectNode xds(SidecarResources resources) {

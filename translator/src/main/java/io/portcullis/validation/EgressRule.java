@@ -1,22 +1,22 @@
 package io.portcullis.validation;
 
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import java.util.List;
 import java.util.Set;
 
 /**
  * An Egress that passed validation, in normalised form.
  *
+ * @param origin  the policy, named in everything the model and Envoy config derive from it
  * @param matches the HTTP route matches of every HTTPRouteGroup the policy names; empty means any request
  */
 public record EgressRule(
-        ResourceKey origin,
+        PolicyOrigin origin,
         Set<ServiceAccountRef> sources,
         List<String> hosts,
         List<Cidr> ipRanges,
         List<PortRule> ports,
-        List<RouteMatch> matches) {
+        List<HttpRequestMatch> matches) {
 
     public EgressRule {
         sources = Set.copyOf(sources);

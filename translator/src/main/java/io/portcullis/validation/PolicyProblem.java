@@ -1,6 +1,6 @@
 package io.portcullis.validation;
 
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 
 /**
  * Something wrong with one input resource, precise enough to fix without reading our code:

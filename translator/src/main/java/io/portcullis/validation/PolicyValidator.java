@@ -7,9 +7,9 @@ import io.portcullis.crds.EgressSource;
 import io.portcullis.crds.EgressSpec;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.KubernetesNames;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ResourceSnapshot;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -36,10 +36,10 @@ public final class PolicyValidator {
 
     public ValidatedPolicies validate(ResourceSnapshot snapshot) {
         List<PolicyProblem> problems = new ArrayList<>();
-        Map<ResourceKey, List<RouteMatch>> routeGroups = new LinkedHashMap<>();
+        Map<ResourceKey, List<HttpRequestMatch>> routeGroups = new LinkedHashMap<>();
         for (HTTPRouteGroup group : snapshot.routeGroups()) {
             List<PolicyProblem> groupProblems = new ArrayList<>();
-            List<RouteMatch> matches = routeGroupValidator.matches(group, groupProblems);
+            List<HttpRequestMatch> matches = routeGroupValidator.matches(group, groupProblems);
             problems.addAll(groupProblems);
             if (groupProblems.stream().noneMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
                 routeGroups.put(ResourceKey.of(group), matches);
@@ -58,7 +58,7 @@ public final class PolicyValidator {
     private Optional<EgressRule> egressRule(
             Egress egress,
             ResourceSnapshot snapshot,
-            Map<ResourceKey, List<RouteMatch>> validGroups,
+            Map<ResourceKey, List<HttpRequestMatch>> validGroups,
             List<PolicyProblem> problems) {
         ResourceKey key = ResourceKey.of(egress);
         EgressSpec spec = egress.getSpec();
@@ -70,12 +70,12 @@ public final class PolicyValidator {
         List<String> hosts = hosts(key, spec.hosts(), problems);
         List<Cidr> ranges = ipRanges(key, spec.ipAddresses(), problems);
         List<EgressRule.PortRule> ports = ports(key, spec.ports(), hosts, problems);
-        List<RouteMatch> matches = matches(
+        List<HttpRequestMatch> matches = matches(
                 key, egress.getMetadata().getNamespace(), spec.matches(), snapshot, validGroups, ports, problems);
         if (problems.stream().anyMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
             return Optional.empty();
         }
-        return Optional.of(new EgressRule(key, sources, hosts, ranges, ports, matches));
+        return Optional.of(new EgressRule(PolicyOrigin.of(key), sources, hosts, ranges, ports, matches));
     }
 
     private Set<ServiceAccountRef> sources(
@@ -232,15 +232,15 @@ public final class PolicyValidator {
         return result;
     }
 
-    private List<RouteMatch> matches(
+    private List<HttpRequestMatch> matches(
             ResourceKey key,
             String namespace,
             List<EgressMatch> matches,
             ResourceSnapshot snapshot,
-            Map<ResourceKey, List<RouteMatch>> validGroups,
+            Map<ResourceKey, List<HttpRequestMatch>> validGroups,
             List<EgressRule.PortRule> ports,
             List<PolicyProblem> problems) {
-        List<RouteMatch> result = new ArrayList<>();
+        List<HttpRequestMatch> result = new ArrayList<>();
         for (int i = 0; i < matches.size(); i++) {
             EgressMatch match = matches.get(i);
             String field = "spec.matches[" + i + "]";
@@ -264,7 +264,7 @@ public final class PolicyValidator {
                         groupKey + " does not exist; create it in namespace " + namespace + " or fix the name"));
                 continue;
             }
-            List<RouteMatch> groupMatches = validGroups.get(groupKey);
+            List<HttpRequestMatch> groupMatches = validGroups.get(groupKey);
             if (groupMatches == null) {
                 problems.add(PolicyProblem.error(
                         key,

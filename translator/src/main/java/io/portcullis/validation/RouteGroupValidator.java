@@ -2,12 +2,13 @@ package io.portcullis.validation;
 
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.HttpMatch;
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Checks one SMI HTTPRouteGroup. Regexes are checked by {@link EnvoyRegex} as Envoy's RE2 checks them
@@ -19,9 +20,9 @@ final class RouteGroupValidator {
     private static final java.util.regex.Pattern HTTP_TOKEN =
             java.util.regex.Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
 
-    List<RouteMatch> matches(HTTPRouteGroup group, List<PolicyProblem> problems) {
+    List<HttpRequestMatch> matches(HTTPRouteGroup group, List<PolicyProblem> problems) {
         ResourceKey key = ResourceKey.of(group);
-        List<RouteMatch> result = new ArrayList<>();
+        List<HttpRequestMatch> result = new ArrayList<>();
         List<HttpMatch> matches =
                 group.getSpec() == null ? List.of() : group.getSpec().matches();
         if (matches.isEmpty()) {
@@ -85,8 +86,9 @@ final class RouteGroupValidator {
                 }
             });
             if (problems.size() == before) {
-                String label = match.name() == null ? String.valueOf(i) : match.name();
-                result.add(new RouteMatch(key.toString().replace(' ', ':') + "#" + label, pathRegex, methods, headers));
+                HttpMatchOrigin origin =
+                        new HttpMatchOrigin(key.namespace(), key.name(), i, Optional.ofNullable(match.name()));
+                result.add(new HttpRequestMatch(origin, pathRegex, methods, headers));
             }
         }
         return result;

@@ -1,7 +1,7 @@
 package io.portcullis.validation;
 
 import io.portcullis.crds.EgressSettings;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;

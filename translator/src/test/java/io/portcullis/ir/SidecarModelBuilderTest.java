@@ -7,17 +7,20 @@ import static io.portcullis.validation.EgressProtocol.TCP_SERVER_FIRST;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.portcullis.crds.EgressSettings;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
 import io.portcullis.validation.EgressProtocol;
 import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.HttpMatchOrigin;
+import io.portcullis.validation.HttpRequestMatch;
+import io.portcullis.validation.PolicyOrigin;
 import io.portcullis.validation.PolicyProblem;
-import io.portcullis.validation.RouteMatch;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -26,11 +29,12 @@ class SidecarModelBuilderTest {
 
     private static final ServiceAccountRef CURL = new ServiceAccountRef("curl", "curl");
     private static final ServiceAccountRef OTHER = new ServiceAccountRef("curl", "other");
-    private static final RouteMatch GET = new RouteMatch("HTTPRouteGroup:curl/r#get", "/get", List.of(), Map.of());
-    private static final RouteMatch STATUS =
-            new RouteMatch("HTTPRouteGroup:curl/r#status", "/status.*", List.of(), Map.of());
-    private static final RouteMatch POST =
-            new RouteMatch("HTTPRouteGroup:curl/r#post", "/post", List.of("POST"), Map.of());
+    private static final HttpRequestMatch GET =
+            new HttpRequestMatch(matchOrigin(0, "get"), "/get", List.of(), Map.of());
+    private static final HttpRequestMatch STATUS =
+            new HttpRequestMatch(matchOrigin(1, "status"), "/status.*", List.of(), Map.of());
+    private static final HttpRequestMatch POST =
+            new HttpRequestMatch(matchOrigin(2, "post"), "/post", List.of("POST"), Map.of());
 
     private final SidecarModelBuilder builder = new SidecarModelBuilder();
 
@@ -43,7 +47,7 @@ class SidecarModelBuilderTest {
         HttpHostAccess host = single(model).httpHosts().get(0);
         assertThat(host.anyRequest()).isTrue();
         assertThat(host.matches()).isEmpty();
-        assertThat(host.origins()).containsExactly("Egress curl/any", "Egress curl/get-only");
+        assertThat(host.origins()).containsExactly(origin("any"), origin("get-only"));
     }
 
     @Test
@@ -72,8 +76,8 @@ class SidecarModelBuilderTest {
             assertThat(tcp.ranges()).isEmpty();
         });
         assertThat(plan.httpHosts()).isEmpty();
-        assertThat(plan.tlsHosts()).isEmpty();
-        assertThat(model.conflicts()).isEmpty();
+        assertThat(plan.tls()).isEmpty();
+        assertThat(enforced(model).conflicts()).isEmpty();
     }
 
     @Test
@@ -85,7 +89,7 @@ class SidecarModelBuilderTest {
         TcpAccess tcp = single(model).tcp().orElseThrow();
         assertThat(tcp.anyAddress()).isTrue();
         assertThat(tcp.ranges()).isEmpty();
-        assertThat(tcp.origins()).containsExactly("Egress curl/anywhere", "Egress curl/ranged");
+        assertThat(tcp.origins()).containsExactly(origin("anywhere"), origin("ranged"));
     }
 
     @Test
@@ -123,8 +127,9 @@ class SidecarModelBuilderTest {
                 rule("c").hosts("api.github.com").port(443, HTTPS));
 
         PortPlan plan = single(model);
-        assertThat(plan.tlsHosts()).containsExactly("api.github.com", "httpbin.org", "pypi.org");
-        assertThat(plan.tlsOrigins()).containsExactly("Egress curl/a", "Egress curl/b", "Egress curl/c");
+        TlsAccess tls = plan.tls().orElseThrow();
+        assertThat(tls.serverNames()).containsExactly("api.github.com", "httpbin.org", "pypi.org");
+        assertThat(tls.origins()).containsExactly(origin("a"), origin("b"), origin("c"));
     }
 
     @Test
@@ -134,10 +139,9 @@ class SidecarModelBuilderTest {
                 rule("tls").hosts("httpbin.org").port(8443, HTTPS));
 
         PortPlan plan = single(model);
-        assertThat(plan.tlsHosts()).isEmpty();
-        assertThat(plan.tlsOrigins()).isEmpty();
+        assertThat(plan.tls()).isEmpty();
         assertThat(plan.tcp()).isPresent();
-        assertThat(model.conflicts()).singleElement().satisfies(conflict -> {
+        assertThat(enforced(model).conflicts()).singleElement().satisfies(conflict -> {
             assertThat(conflict.severity()).isEqualTo(PolicyProblem.Severity.WARNING);
             assertThat(conflict.resource()).isEqualTo(new ResourceKey("Egress", "curl", "tls"));
             assertThat(conflict.field()).isEqualTo("spec.ports");
@@ -153,16 +157,16 @@ class SidecarModelBuilderTest {
                 rule("other").sources(OTHER).port(5432, TCP).build());
 
         SidecarEgressModel model = builder.build(policies(new EgressSettings(true, false), rules), CURL);
-        assertThat(model.mode()).isEqualTo(EgressMode.POLICY);
-        assertThat(model.ports()).extracting(PortPlan::port).containsExactly(22, 80, 8080);
+        assertThat(enforced(model).ports()).extracting(PortPlan::port).containsExactly(22, 80, 8080);
 
         SidecarEgressModel other = builder.build(policies(new EgressSettings(true, false), rules), OTHER);
-        assertThat(other.ports()).extracting(PortPlan::port).containsExactly(5432);
+        assertThat(enforced(other).ports()).extracting(PortPlan::port).containsExactly(5432);
 
         SidecarEgressModel nobody = builder.build(
                 policies(new EgressSettings(true, false), rules), new ServiceAccountRef("default", "default"));
-        assertThat(nobody.mode()).isEqualTo(EgressMode.POLICY);
-        assertThat(nobody.ports()).isEmpty();
+        assertThat(enforced(nobody).ports())
+                .as("policies are enforced for an identity no policy names: it may reach nothing")
+                .isEmpty();
     }
 
     @Test
@@ -170,14 +174,13 @@ class SidecarModelBuilderTest {
         List<EgressRule> rules =
                 List.of(rule("a").hosts("httpbin.org").port(80, HTTP).build());
         assertThat(builder.build(policies(new EgressSettings(true, true), rules), CURL))
-                .satisfies(m -> assertThat(m.mode()).isEqualTo(EgressMode.PASSTHROUGH))
-                .satisfies(m -> assertThat(m.ports()).isEmpty());
-        assertThat(builder.build(policies(new EgressSettings(false, true), rules), CURL)
-                        .mode())
-                .isEqualTo(EgressMode.PASSTHROUGH);
+                .isEqualTo(new SidecarEgressModel.Passthrough(CURL));
+        assertThat(builder.build(policies(new EgressSettings(false, true), rules), CURL))
+                .isEqualTo(new SidecarEgressModel.Passthrough(CURL));
         assertThat(builder.build(policies(new EgressSettings(false, false), rules), CURL))
-                .satisfies(m -> assertThat(m.mode()).isEqualTo(EgressMode.DENY_ALL))
-                .satisfies(m -> assertThat(m.ports()).isEmpty());
+                .isEqualTo(new SidecarEgressModel.DenyAll(CURL));
+        assertThat(builder.build(policies(new EgressSettings(true, false), rules), CURL))
+                .isInstanceOf(SidecarEgressModel.PolicyEnforced.class);
     }
 
     /** Origins end up in route names, hence in the xDS version: their order must not vary between JVM runs. */
@@ -189,21 +192,17 @@ class SidecarModelBuilderTest {
             rules.add(rule("tcp-" + name).port(22, TCP));
         }
         SidecarEgressModel model = build(rules.toArray(RuleBuilder[]::new));
-        List<String> sorted = List.of(
-                "Egress curl/a",
-                "Egress curl/b",
-                "Egress curl/c",
-                "Egress curl/d",
-                "Egress curl/e",
-                "Egress curl/f",
-                "Egress curl/g");
-        assertThat(List.copyOf(model.ports().get(1).httpHosts().get(0).origins()))
+        List<String> sorted = List.of("a", "b", "c", "d", "e", "f", "g");
+        List<PortPlan> ports = enforced(model).ports();
+        assertThat(List.copyOf(ports.get(1).httpHosts().get(0).origins()))
+                .extracting(PolicyOrigin::name)
                 .isEqualTo(sorted);
-        assertThat(List.copyOf(model.ports().get(2).tlsOrigins())).isEqualTo(sorted);
-        assertThat(List.copyOf(model.ports().get(0).tcp().orElseThrow().origins()))
-                .isEqualTo(sorted.stream()
-                        .map(o -> o.replace("curl/", "curl/tcp-"))
-                        .toList());
+        assertThat(List.copyOf(ports.get(2).tls().orElseThrow().origins()))
+                .extracting(PolicyOrigin::name)
+                .isEqualTo(sorted);
+        assertThat(List.copyOf(ports.get(0).tcp().orElseThrow().origins()))
+                .extracting(PolicyOrigin::name)
+                .isEqualTo(sorted.stream().map(o -> "tcp-" + o).toList());
     }
 
     // ------------------------------------------------------------------ helpers
@@ -215,8 +214,21 @@ class SidecarModelBuilderTest {
     }
 
     private static PortPlan single(SidecarEgressModel model) {
-        assertThat(model.ports()).hasSize(1);
-        return model.ports().get(0);
+        assertThat(enforced(model).ports()).hasSize(1);
+        return enforced(model).ports().get(0);
+    }
+
+    private static SidecarEgressModel.PolicyEnforced enforced(SidecarEgressModel model) {
+        assertThat(model).isInstanceOf(SidecarEgressModel.PolicyEnforced.class);
+        return (SidecarEgressModel.PolicyEnforced) model;
+    }
+
+    private static PolicyOrigin origin(String name) {
+        return new PolicyOrigin("curl", name);
+    }
+
+    private static HttpMatchOrigin matchOrigin(int index, String name) {
+        return new HttpMatchOrigin("curl", "r", index, Optional.of(name));
     }
 
     private static ValidatedPolicies policies(EgressSettings mesh, List<EgressRule> rules) {
@@ -233,7 +245,7 @@ class SidecarModelBuilderTest {
         private List<String> hosts = List.of();
         private List<Cidr> ranges = List.of();
         private final List<EgressRule.PortRule> ports = new ArrayList<>();
-        private List<RouteMatch> matches = List.of();
+        private List<HttpRequestMatch> matches = List.of();
 
         RuleBuilder(String name) {
             this.name = name;
@@ -262,13 +274,13 @@ class SidecarModelBuilderTest {
             return this;
         }
 
-        RuleBuilder matches(RouteMatch... routeMatches) {
+        RuleBuilder matches(HttpRequestMatch... routeMatches) {
             matches = List.of(routeMatches);
             return this;
         }
 
         EgressRule build() {
-            return new EgressRule(new ResourceKey("Egress", "curl", name), sources, hosts, ranges, ports, matches);
+            return new EgressRule(origin(name), sources, hosts, ranges, ports, matches);
         }
     }
 }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.portcullis.envoy.SidecarResources;
-import io.portcullis.model.ResourceSnapshot;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -16,7 +16,7 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.envoy.EnvoyTypes;
 import io.portcullis.envoy.SidecarResources;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.translator.GoldenCases.GoldenCase;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.crds.Namespaces;
-import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.input.ResourceSnapshot;
 import java.util.List;
 import java.util.Map;
 

@@ -9,9 +9,9 @@ import io.portcullis.crds.EgressSpec;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ResourceSnapshot;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -255,8 +255,8 @@ class PolicyValidatorTest {
                         new EgressRule.PortRule(80, EgressProtocol.HTTP),
                         new EgressRule.PortRule(5432, EgressProtocol.TCP));
         assertThat(rule.matches()).hasSize(2);
-        RouteMatch read = rule.matches().get(0);
-        assertThat(read.origin()).isEqualTo("HTTPRouteGroup:curl/routes#read");
+        HttpRequestMatch read = rule.matches().get(0);
+        assertThat(read.origin()).hasToString("HTTPRouteGroup:curl/routes#read");
         assertThat(read.methods()).containsExactly("GET", "HEAD");
         assertThat(read.headers()).containsOnlyKeys("x-request-id");
         assertThat(rule.matches().get(1).methods()).as("'*' means any method").isEmpty();

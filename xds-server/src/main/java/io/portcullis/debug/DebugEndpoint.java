@@ -15,7 +15,7 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.portcullis.identity.SpiffeId;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.translator.TranslationReport;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;
@@ -282,7 +282,7 @@ public final class DebugEndpoint implements AutoCloseable {
         root.put("served", connected);
         // The same rendering as 'portcullis translate': version, listeners, routes, clusters.
         root.setAll(TranslationReport.xds(current.resources()));
-        root.set("model", JSON.valueToTree(current.model()));
+        root.set("model", TranslationReport.model(current.model()));
         json(exchange, root);
     }
 

@@ -9,7 +9,7 @@ import io.portcullis.crds.MergePatch;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.crds.MeshConfigSpec;
 import io.portcullis.crds.Namespaces;
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

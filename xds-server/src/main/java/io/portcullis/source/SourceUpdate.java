@@ -1,6 +1,6 @@
 package io.portcullis.source;
 
-import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.input.ResourceSnapshot;
 import java.util.List;
 
 /**

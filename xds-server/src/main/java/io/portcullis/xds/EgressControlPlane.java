@@ -3,10 +3,9 @@ package io.portcullis.xds;
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.portcullis.envoy.SidecarResources;
-import io.portcullis.ir.EgressMode;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
@@ -57,7 +56,7 @@ public final class EgressControlPlane {
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
     public EgressControlPlane() {
-        policies = translator.validate(io.portcullis.model.ResourceSnapshot.EMPTY);
+        policies = translator.validate(io.portcullis.input.ResourceSnapshot.EMPTY);
     }
 
     public SimpleCache<ServiceAccountRef> cache() {
@@ -113,7 +112,7 @@ public final class EgressControlPlane {
     public synchronized List<PolicyProblem> policyProblems() {
         List<PolicyProblem> all = new ArrayList<>(policies.problems());
         served.values()
-                .forEach(s -> s.model().conflicts().stream()
+                .forEach(s -> conflicts(s.model()).stream()
                         .filter(c -> !all.contains(c))
                         .forEach(all::add));
         return all;
@@ -241,7 +240,7 @@ public final class EgressControlPlane {
         recomputations.merge(identity, 1, Integer::sum);
         IdentityAcceptance record = acceptance.computeIfAbsent(identity, id -> new IdentityAcceptance());
         Map<ResourceKey, EgressRule> rules = new TreeMap<>();
-        policies.rulesFor(identity).forEach(rule -> rules.put(rule.origin(), rule));
+        policies.rulesFor(identity).forEach(rule -> rules.put(rule.origin().resource(), rule));
         for (Quarantine lifted : record.newInput(new ServedInput(policies.mesh(), rules, false))) {
             LOG.info("{} changed: no longer quarantined for {}, trying it again", lifted.policy(), identity);
         }
@@ -269,13 +268,18 @@ public final class EgressControlPlane {
                         List.of(),
                         resources.version()));
         served.put(identity, new Served(model, resources));
-        model.conflicts().forEach(conflict -> LOG.warn("{}", conflict));
+        conflicts(model).forEach(conflict -> LOG.warn("{}", conflict));
+        String shape = switch (model) {
+            case SidecarEgressModel.Passthrough passthrough -> "passthrough";
+            case SidecarEgressModel.DenyAll denyAll -> "deny-all";
+            case SidecarEgressModel.PolicyEnforced policy ->
+                "policy, " + policy.ports().size() + " ports";
+        };
         LOG.info(
-                "identity {} now served version {} ({} mode, {} ports{})",
+                "identity {} now served version {} ({}{})",
                 identity,
                 resources.version(),
-                model.mode(),
-                model.ports().size(),
+                shape,
                 input.denyAll()
                         ? ", locked down after a rejection"
                         : record.quarantined().isEmpty()
@@ -284,6 +288,15 @@ public final class EgressControlPlane {
                                         + record.quarantined().stream()
                                                 .map(q -> q.policy().toString())
                                                 .toList());
+    }
+
+    private static List<PolicyProblem> conflicts(SidecarEgressModel model) {
+        return switch (model) {
+            case SidecarEgressModel.PolicyEnforced policy -> policy.conflicts();
+            // Conflicts are between policies; a model that does not consult them has none.
+            case SidecarEgressModel.Passthrough passthrough -> List.of();
+            case SidecarEgressModel.DenyAll denyAll -> List.of();
+        };
     }
 
     /** The resources of a model, with tombstones for the route tables it no longer has (see SidecarResources). */
@@ -295,10 +308,10 @@ public final class EgressControlPlane {
     /** The model of an input: only its policies (in validation order, so an unchanged input gives an unchanged model). */
     private SidecarEgressModel model(ServiceAccountRef identity, ServedInput input) {
         if (input.denyAll()) {
-            return new SidecarEgressModel(identity, EgressMode.DENY_ALL, List.of(), List.of());
+            return new SidecarEgressModel.DenyAll(identity);
         }
         List<EgressRule> rules = policies.rulesFor(identity).stream()
-                .filter(rule -> input.rules().containsKey(rule.origin()))
+                .filter(rule -> input.rules().containsKey(rule.origin().resource()))
                 .toList();
         return translator.model(new ValidatedPolicies(input.mesh(), rules, List.of()), identity);
     }
@@ -306,8 +319,9 @@ public final class EgressControlPlane {
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */
     private static Set<ServiceAccountRef> touchedIdentities(ValidatedPolicies before, ValidatedPolicies after) {
         Map<ResourceKey, EgressRule> old =
-                before.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
-        Map<ResourceKey, EgressRule> now = after.rules().stream().collect(Collectors.toMap(EgressRule::origin, r -> r));
+                before.rules().stream().collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
+        Map<ResourceKey, EgressRule> now =
+                after.rules().stream().collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
         Set<ServiceAccountRef> touched = new HashSet<>();
         Set<ResourceKey> keys = new HashSet<>(old.keySet());
         keys.addAll(now.keySet());

@@ -1,6 +1,6 @@
 package io.portcullis.xds;
 
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import io.portcullis.validation.EgressRule;
 import java.util.Map;
 

@@ -1,6 +1,6 @@
 package io.portcullis.xds;
 
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 
 /**
  * An identity served deny-all because its Envoy rejected a config and no policy could be blamed (a

@@ -1,7 +1,7 @@
 package io.portcullis.xds;
 
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.EgressRule;
 
 /**

@@ -1,7 +1,7 @@
 package io.portcullis.xds;
 
 import io.portcullis.crds.EgressSettings;
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import io.portcullis.validation.EgressRule;
 import java.util.Map;
 import java.util.TreeMap;

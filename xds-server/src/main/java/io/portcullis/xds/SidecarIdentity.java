@@ -5,7 +5,7 @@ import io.grpc.Status;
 import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.identity.PeerAuthentication;
 import io.portcullis.identity.SpiffeId;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 
 /**
  * The one place a connecting sidecar's identity is decided.

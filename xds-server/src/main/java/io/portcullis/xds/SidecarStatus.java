@@ -1,6 +1,6 @@
 package io.portcullis.xds;
 
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;

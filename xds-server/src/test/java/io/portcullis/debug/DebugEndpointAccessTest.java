@@ -10,7 +10,7 @@ import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.IssuedCertificate;
 import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
-import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.SidecarRegistry;

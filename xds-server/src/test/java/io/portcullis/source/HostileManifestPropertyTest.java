@@ -13,7 +13,7 @@ import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.ManifestWriter;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.crds.Namespaces;
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -12,7 +12,8 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
-import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.source.SourceUpdate;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -67,7 +68,7 @@ class AdsAckNackTest {
                 .isNotNull();
         assertThat(listeners.getVersionInfo())
                 .isEqualTo(controlPlane
-                        .served(new io.portcullis.model.ServiceAccountRef("curl", "curl"))
+                        .served(new io.portcullis.input.ServiceAccountRef("curl", "curl"))
                         .orElseThrow()
                         .resources()
                         .version());
@@ -134,8 +135,7 @@ class AdsAckNackTest {
 
         requests.onNext(nack(withoutPolicy, open.getVersionInfo()));
         DiscoveryResponse denyAll = next(responses);
-        assertThat(controlPlane.served(CURL).orElseThrow().model().mode())
-                .isEqualTo(io.portcullis.ir.EgressMode.DENY_ALL);
+        assertThat(controlPlane.served(CURL).orElseThrow().model()).isEqualTo(new SidecarEgressModel.DenyAll(CURL));
         assertThat(denyAll.getVersionInfo())
                 .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
 
@@ -201,8 +201,8 @@ class AdsAckNackTest {
     }
 
     private static final String CURL_1 = "sidecar~curl~curl~curl-1";
-    private static final io.portcullis.model.ServiceAccountRef CURL =
-            new io.portcullis.model.ServiceAccountRef("curl", "curl");
+    private static final io.portcullis.input.ServiceAccountRef CURL =
+            new io.portcullis.input.ServiceAccountRef("curl", "curl");
 
     private static DiscoveryRequest.Builder listeners(String nodeId) {
         return DiscoveryRequest.newBuilder()
@@ -248,7 +248,7 @@ class AdsAckNackTest {
         assertThat(b.getVersionInfo()).isEqualTo(a.getVersionInfo());
         assertThat(b.getResourcesList()).isEqualTo(a.getResourcesList());
         assertThat(controlPlane.allServed())
-                .containsOnlyKeys(new io.portcullis.model.ServiceAccountRef("curl", "curl"));
+                .containsOnlyKeys(new io.portcullis.input.ServiceAccountRef("curl", "curl"));
         await().atMost(Duration.ofSeconds(10)).until(() -> registry.sidecars().size() == 2);
         streamA.onCompleted();
         streamB.onCompleted();
@@ -260,7 +260,7 @@ class AdsAckNackTest {
      */
     @Test
     void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentOnlyWhatItLacks() throws Exception {
-        var curl = new io.portcullis.model.ServiceAccountRef("curl", "curl");
+        var curl = new io.portcullis.input.ServiceAccountRef("curl", "curl");
         controlPlane.ensureServed(curl);
         String served = controlPlane.served(curl).orElseThrow().resources().version();
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.portcullis.envoy.SidecarResources;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
 import io.portcullis.testfixtures.EgressManifest;

@@ -8,12 +8,12 @@ import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
-import io.portcullis.ir.EgressMode;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.HttpHostAccess;
 import io.portcullis.ir.PortPlan;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ResourceSnapshot;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.testfixtures.EgressManifest;
 import java.util.List;
@@ -97,13 +97,13 @@ class FailClosedOnNackTest {
     void aRejectedMeshConfigChangeServesDenyAllUntilTheInputChangesAgain() {
         serveAndAccept(egress("httpbin-80", "httpbin.org", null));
         applyWithMesh(egress("httpbin-80", "httpbin.org", null), true);
-        assertThat(mode()).isEqualTo(EgressMode.PASSTHROUGH);
+        assertThat(model()).isInstanceOf(SidecarEgressModel.Passthrough.class);
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
 
-        assertThat(mode())
+        assertThat(model())
                 .as("nothing to blame: deny-all, not passthrough or the old policies")
-                .isEqualTo(EgressMode.DENY_ALL);
+                .isInstanceOf(SidecarEgressModel.DenyAll.class);
         assertThat(controlPlane.lockdowns())
                 .singleElement()
                 .satisfies(l -> assertThat(l.envoyMessage()).isEqualTo(ENVOY_SAYS));
@@ -119,13 +119,13 @@ class FailClosedOnNackTest {
         controlPlane.ensureServed(CURL);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
-        assertThat(mode()).isEqualTo(EgressMode.DENY_ALL);
+        assertThat(model()).isInstanceOf(SidecarEgressModel.DenyAll.class);
         String denyAll = version();
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, denyAll, ENVOY_SAYS);
 
         assertThat(version()).isEqualTo(denyAll);
-        assertThat(mode()).isEqualTo(EgressMode.DENY_ALL);
+        assertThat(model()).isInstanceOf(SidecarEgressModel.DenyAll.class);
     }
 
     @Test
@@ -185,14 +185,17 @@ class FailClosedOnNackTest {
         return controlPlane.served(CURL).orElseThrow().resources().version();
     }
 
-    private EgressMode mode() {
-        return controlPlane.served(CURL).orElseThrow().model().mode();
+    private SidecarEgressModel model() {
+        return controlPlane.served(CURL).orElseThrow().model();
     }
 
     /** Each HTTP host served to curl/curl on port 80, and whether any request to it passes (false: route matches only). */
     private java.util.Map<String, Boolean> hosts() {
         java.util.Map<String, Boolean> hosts = new java.util.TreeMap<>();
-        for (PortPlan port : controlPlane.served(CURL).orElseThrow().model().ports()) {
+        if (!(model() instanceof SidecarEgressModel.PolicyEnforced policy)) {
+            return hosts;
+        }
+        for (PortPlan port : policy.ports()) {
             for (HttpHostAccess host : port.httpHosts()) {
                 hosts.put(host.host(), host.anyRequest());
             }

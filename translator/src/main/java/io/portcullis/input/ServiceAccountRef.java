@@ -1,4 +1,4 @@
-package io.portcullis.model;
+package io.portcullis.input;
 
 import java.util.Objects;
 

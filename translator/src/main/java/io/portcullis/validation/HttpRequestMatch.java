@@ -7,14 +7,15 @@ import java.util.Map;
  * One validated entry of an HTTPRouteGroup's {@code spec.matches}. Every part must hold for a request
  * to match; an absent part matches anything.
  *
- * @param origin    e.g. {@code HTTPRouteGroup curl/egress-http-route#get}, carried into Envoy route names
+ * @param origin    the HTTPRouteGroup entry it was read from, carried into Envoy route names
  * @param pathRegex RE2, matched against the whole path without the query string; null for any path
  * @param methods   upper-case methods; empty for any method
  * @param headers   lower-case header name to RE2 value regex
  */
-public record RouteMatch(String origin, String pathRegex, List<String> methods, Map<String, String> headers) {
+public record HttpRequestMatch(
+        HttpMatchOrigin origin, String pathRegex, List<String> methods, Map<String, String> headers) {
 
-    public RouteMatch {
+    public HttpRequestMatch {
         methods = List.copyOf(methods);
         headers = Map.copyOf(headers);
     }

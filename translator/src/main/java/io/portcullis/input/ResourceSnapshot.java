@@ -1,4 +1,4 @@
-package io.portcullis.model;
+package io.portcullis.input;
 
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.EgressSettings;

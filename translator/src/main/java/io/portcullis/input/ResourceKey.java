@@ -1,4 +1,4 @@
-package io.portcullis.model;
+package io.portcullis.input;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 
