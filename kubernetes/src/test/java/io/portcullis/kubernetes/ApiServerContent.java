@@ -114,7 +114,6 @@ final class ApiServerContent {
                   ports:
                   - number: %d
                     protocol: http
-                """
-                .formatted(name, namespace, namespace, name, port);
+                """.formatted(name, namespace, namespace, name, port);
     }
 }
