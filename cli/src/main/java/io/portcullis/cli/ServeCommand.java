@@ -8,8 +8,7 @@ import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.identity.XdsServerTls;
 import io.portcullis.model.ServiceAccountRef;
-import io.portcullis.source.DirectoryConfigSource;
-import io.portcullis.source.ManifestStore;
+import io.portcullis.source.ConfigSource;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.XdsServer;
@@ -39,19 +38,15 @@ import picocli.CommandLine.Spec;
         name = "serve",
         mixinStandardHelpOptions = true,
         description =
-                "Run the control plane: watch a directory of manifests and serve xDS (ADS) to sidecars over mutual TLS;"
-                        + " a sidecar's identity is the SPIFFE ID of its certificate from the mesh CA.")
+                "Run the control plane: watch a directory of manifests (or a Kubernetes API server) and serve xDS (ADS)"
+                        + " to sidecars over mutual TLS; a sidecar's identity is the SPIFFE ID of its certificate from"
+                        + " the mesh CA.")
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(
-            names = "--config-dir",
-            required = true,
-            defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
-            description =
-                    "Directory of Egress/HTTPRouteGroup/MeshConfig YAML manifests, applied live (or set PORTCULLIS_CONFIG_DIR).")
-    Path configDir;
+    @Mixin
+    ServeSourceOptions source;
 
     @Option(
             names = "--xds-address",
@@ -135,16 +130,15 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        ManifestStore store = new ManifestStore(configDir, meshNamespace);
-        store.ensureMeshConfig();
         EgressControlPlane controlPlane = new EgressControlPlane();
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
-        try (DirectoryConfigSource source = new DirectoryConfigSource(configDir, meshNamespace);
+        try (ConfigSource config = source.open(spec, meshNamespace);
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
                 DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess)) {
-            source.start(controlPlane::apply);
+            // Blocks until the first complete snapshot is applied, so no sidecar is ever served an empty config.
+            config.start(controlPlane::apply);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(
                     "xDS requires mutual TLS: server certificate for {}, client certificates from the"

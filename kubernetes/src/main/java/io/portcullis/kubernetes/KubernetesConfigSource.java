@@ -3,7 +3,9 @@ package io.portcullis.kubernetes;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -15,6 +17,9 @@ import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.source.ConfigSource;
 import io.portcullis.source.SourceUpdate;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -69,6 +74,9 @@ public final class KubernetesConfigSource implements ConfigSource {
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesConfigSource.class);
 
     private final KubernetesClient client;
+    /** Whether {@link #close()} closes the client too (the factories' own client). */
+    private final boolean ownsClient;
+
     private final String meshNamespace;
     private final Duration syncTimeout;
     private final ApiObjectReader reader = new ApiObjectReader();
@@ -95,9 +103,66 @@ public final class KubernetesConfigSource implements ConfigSource {
     }
 
     public KubernetesConfigSource(KubernetesClient client, String meshNamespace, Duration syncTimeout) {
+        this(client, false, meshNamespace, syncTimeout);
+    }
+
+    private KubernetesConfigSource(
+            KubernetesClient client, boolean ownsClient, String meshNamespace, Duration syncTimeout) {
         this.client = client;
+        this.ownsClient = ownsClient;
         this.meshNamespace = meshNamespace;
         this.syncTimeout = syncTimeout;
+    }
+
+    /**
+     * A source on the API server of a kubeconfig file (its current context), with its own client.
+     *
+     * @throws IllegalArgumentException if the file cannot be read or is not a kubeconfig
+     */
+    public static KubernetesConfigSource fromKubeconfig(Path kubeconfig, String meshNamespace) {
+        String text;
+        try {
+            text = Files.readString(kubeconfig);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " cannot be read: " + e);
+        }
+        Config config;
+        try {
+            config = Config.fromKubeconfig(
+                    null, text, kubeconfig.toAbsolutePath().toString());
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(
+                    "--kubeconfig " + kubeconfig + " is not a usable kubeconfig: " + e.getMessage());
+        }
+        return new KubernetesConfigSource(
+                new KubernetesClientBuilder().withConfig(config).build(), true, meshNamespace, DEFAULT_SYNC_TIMEOUT);
+    }
+
+    /**
+     * A source on the API server of the cluster this process runs in, as its pod's ServiceAccount
+     * (fabric8's auto-configuration: {@code KUBERNETES_SERVICE_HOST} and the mounted token and CA).
+     *
+     * @throws IllegalArgumentException outside a pod
+     */
+    public static KubernetesConfigSource inCluster(String meshNamespace) {
+        if (System.getenv("KUBERNETES_SERVICE_HOST") == null
+                || !Files.isReadable(Path.of(Config.KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH))) {
+            throw new IllegalArgumentException("--in-cluster: this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST is"
+                    + " not set or there is no service account token at "
+                    + Config.KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH + "); outside a cluster use --kubeconfig FILE");
+        }
+        return new KubernetesConfigSource(
+                new KubernetesClientBuilder()
+                        .withConfig(Config.autoConfigure(null))
+                        .build(),
+                true,
+                meshNamespace,
+                DEFAULT_SYNC_TIMEOUT);
+    }
+
+    /** The API server this source reads, for logs. */
+    public String apiServer() {
+        return client.getMasterUrl().toString();
     }
 
     /**
@@ -129,12 +194,11 @@ public final class KubernetesConfigSource implements ConfigSource {
         namespaces = watch(
                 "namespaces labelled " + ENROLMENT_LABEL + "=" + ENROLMENT_VALUE,
                 client.namespaces().withLabel(ENROLMENT_LABEL, ENROLMENT_VALUE).runnableInformer(0));
-        List<CompletableFuture<Void>> synced = watched.stream()
+        CompletableFuture<?>[] synced = watched.stream()
                 .map(w -> w.informer().start().toCompletableFuture())
-                .toList();
+                .toArray(CompletableFuture<?>[]::new);
         try {
-            CompletableFuture.allOf(synced.toArray(CompletableFuture[]::new))
-                    .get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(synced).get(syncTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             close();
             throw new IllegalStateException(notSynced(), e);
@@ -273,5 +337,8 @@ public final class KubernetesConfigSource implements ConfigSource {
             publisher.close();
         }
         watched.forEach(w -> w.informer().stop());
+        if (ownsClient) {
+            client.close();
+        }
     }
 }
