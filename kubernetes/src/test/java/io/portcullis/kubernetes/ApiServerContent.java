@@ -11,6 +11,7 @@ import io.portcullis.crds.KnownKind;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.testfixtures.EgressManifest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -97,23 +98,13 @@ final class ApiServerContent {
                 .createOr(existing -> existing.update());
     }
 
+    /** An Egress letting curl in {@code namespace} reach {@code <name>.example.com} over http on {@code port}. */
     static String egress(String namespace, String name, int port) {
-        return """
-                apiVersion: policy.flomesh.io/v1alpha1
-                kind: Egress
-                metadata:
-                  name: %s
-                  namespace: %s
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: %s
-                  hosts:
-                  - %s.example.com
-                  ports:
-                  - number: %d
-                    protocol: http
-                """.formatted(name, namespace, namespace, name, port);
+        return EgressManifest.named(name)
+                .namespace(namespace)
+                .fromServiceAccount("curl", namespace)
+                .host(name + ".example.com")
+                .port(port, "http")
+                .yaml();
     }
 }
