@@ -17,7 +17,6 @@ import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.source.ConfigSource;
 import io.portcullis.source.SourceUpdate;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -120,16 +119,14 @@ public final class KubernetesConfigSource implements ConfigSource {
      * @throws IllegalArgumentException if the file cannot be read or is not a kubeconfig
      */
     public static KubernetesConfigSource fromKubeconfig(Path kubeconfig, String meshNamespace) {
-        String text;
-        try {
-            text = Files.readString(kubeconfig);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " cannot be read: " + e);
+        if (!Files.isReadable(kubeconfig)) {
+            throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " cannot be read: "
+                    + (Files.exists(kubeconfig) ? "permission denied" : "no such file"));
         }
         Config config;
         try {
-            config = Config.fromKubeconfig(
-                    null, text, kubeconfig.toAbsolutePath().toString());
+            // from the file, so that certificate files it names relative to itself are found
+            config = Config.fromKubeconfig(kubeconfig.toFile());
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(
                     "--kubeconfig " + kubeconfig + " is not a usable kubeconfig: " + e.getMessage());
