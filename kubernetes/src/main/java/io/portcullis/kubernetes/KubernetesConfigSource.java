@@ -80,7 +80,7 @@ public final class KubernetesConfigSource implements ConfigSource {
     private final Duration syncTimeout;
     private final ApiObjectReader reader = new ApiObjectReader();
     /** The conversion of each object at its resourceVersion, so a rebuild converts only what changed. */
-    private final Map<String, Converted> converted = new ConcurrentHashMap<>();
+    private final Map<String, Converted> converted = new HashMap<>(); // publisher thread only
 
     private final Map<String, Throwable> lastErrors = new ConcurrentHashMap<>();
     private final List<Watched<?>> watched = new ArrayList<>();
@@ -155,11 +155,6 @@ public final class KubernetesConfigSource implements ConfigSource {
                 true,
                 meshNamespace,
                 DEFAULT_SYNC_TIMEOUT);
-    }
-
-    /** The API server this source reads, for logs. */
-    public String apiServer() {
-        return client.getMasterUrl().toString();
     }
 
     /**
