@@ -8,7 +8,6 @@ import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.identity.XdsServerTls;
 import io.portcullis.model.ServiceAccountRef;
-import io.portcullis.source.ConfigSource;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.XdsServer;
@@ -132,13 +131,13 @@ final class ServeCommand implements Callable<Integer> {
         }
         EgressControlPlane controlPlane = new EgressControlPlane();
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
-        try (ConfigSource config = source.open(spec, meshNamespace);
+        try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace);
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
                 DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess)) {
             // Blocks until the first complete snapshot is applied, so no sidecar is ever served an empty config.
-            config.start(controlPlane::apply);
+            opened.config().start(controlPlane::apply);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(
                     "xDS requires mutual TLS: server certificate for {}, client certificates from the"

@@ -1,18 +1,22 @@
 package io.portcullis.cli;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.portcullis.kubernetes.ApiServerAccess;
 import io.portcullis.kubernetes.KubernetesConfigSource;
 import io.portcullis.source.ConfigSource;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
  * Where {@code serve} reads its config: a directory of manifests (the default) or a Kubernetes API
- * server, never both, since two sources of truth would disagree.
+ * server, never both, since two sources of truth would disagree. On Kubernetes the one client it opens
+ * is also what the status writer and the webhooks use ({@link Opened#kubernetes()}).
  */
 final class ServeSourceOptions {
 
@@ -36,11 +40,21 @@ final class ServeSourceOptions {
     boolean inCluster;
 
     /**
-     * The source the options select, not started.
-     *
-     * @throws CommandLine.ParameterException if they select none, or more than one
+     * The selected source (not started) and, on Kubernetes, the client it reads through; closing closes
+     * the source, then the client.
      */
-    ConfigSource open(CommandSpec spec, String meshNamespace) throws IOException {
+    record Opened(ConfigSource config, Optional<KubernetesClient> kubernetes) implements AutoCloseable {
+        @Override
+        public void close() {
+            config.close();
+            kubernetes.ifPresent(KubernetesClient::close);
+        }
+    }
+
+    /**
+     * @throws CommandLine.ParameterException if the options select no source, or more than one
+     */
+    Opened open(CommandSpec spec, String meshNamespace) throws IOException {
         boolean configDirGiven = spec.commandLine().getParseResult().hasMatchedOption("--config-dir");
         if (kubeconfig != null && inCluster) {
             throw new CommandLine.ParameterException(
@@ -55,15 +69,14 @@ final class ServeSourceOptions {
                             + " are mutually exclusive: serve reads its config from one source, a directory of"
                             + " manifests or a Kubernetes API server");
         }
-        try {
-            if (kubeconfig != null) {
-                return KubernetesConfigSource.fromKubeconfig(kubeconfig, meshNamespace);
+        if (kubeconfig != null || inCluster) {
+            KubernetesClient client;
+            try {
+                client = kubeconfig != null ? ApiServerAccess.fromKubeconfig(kubeconfig) : ApiServerAccess.inCluster();
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            if (inCluster) {
-                return KubernetesConfigSource.inCluster(meshNamespace);
-            }
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            return new Opened(new KubernetesConfigSource(client, meshNamespace), Optional.of(client));
         }
         if (configDir == null) {
             throw new CommandLine.ParameterException(
@@ -73,6 +86,6 @@ final class ServeSourceOptions {
         }
         // FSM's installation creates fsm-mesh-config; on Kubernetes deploy/ does, here serve does.
         new ManifestStore(configDir, meshNamespace).ensureMeshConfig();
-        return new DirectoryConfigSource(configDir, meshNamespace);
+        return new Opened(new DirectoryConfigSource(configDir, meshNamespace), Optional.empty());
     }
 }

@@ -3,9 +3,7 @@ package io.portcullis.kubernetes;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Namespace;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.dsl.base.ResourceDefinitionContext;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
@@ -17,8 +15,6 @@ import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.source.ConfigSource;
 import io.portcullis.source.SourceUpdate;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -73,8 +69,6 @@ public final class KubernetesConfigSource implements ConfigSource {
     private static final Logger LOG = LoggerFactory.getLogger(KubernetesConfigSource.class);
 
     private final KubernetesClient client;
-    /** Whether {@link #close()} closes the client too (the factories' own client). */
-    private final boolean ownsClient;
 
     private final String meshNamespace;
     private final Duration syncTimeout;
@@ -101,60 +95,14 @@ public final class KubernetesConfigSource implements ConfigSource {
         this(client, meshNamespace, DEFAULT_SYNC_TIMEOUT);
     }
 
+    /**
+     * @param client the API server to read; the caller owns it (it outlives this source, and may be
+     *     shared with the status writer and the webhooks)
+     */
     public KubernetesConfigSource(KubernetesClient client, String meshNamespace, Duration syncTimeout) {
-        this(client, false, meshNamespace, syncTimeout);
-    }
-
-    private KubernetesConfigSource(
-            KubernetesClient client, boolean ownsClient, String meshNamespace, Duration syncTimeout) {
         this.client = client;
-        this.ownsClient = ownsClient;
         this.meshNamespace = meshNamespace;
         this.syncTimeout = syncTimeout;
-    }
-
-    /**
-     * A source on the API server of a kubeconfig file (its current context), with its own client.
-     *
-     * @throws IllegalArgumentException if the file cannot be read or is not a kubeconfig
-     */
-    public static KubernetesConfigSource fromKubeconfig(Path kubeconfig, String meshNamespace) {
-        if (!Files.isReadable(kubeconfig)) {
-            throw new IllegalArgumentException("--kubeconfig " + kubeconfig + " cannot be read: "
-                    + (Files.exists(kubeconfig) ? "permission denied" : "no such file"));
-        }
-        Config config;
-        try {
-            // from the file, so that certificate files it names relative to itself are found
-            config = Config.fromKubeconfig(kubeconfig.toFile());
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException(
-                    "--kubeconfig " + kubeconfig + " is not a usable kubeconfig: " + e.getMessage());
-        }
-        return new KubernetesConfigSource(
-                new KubernetesClientBuilder().withConfig(config).build(), true, meshNamespace, DEFAULT_SYNC_TIMEOUT);
-    }
-
-    /**
-     * A source on the API server of the cluster this process runs in, as its pod's ServiceAccount
-     * (fabric8's auto-configuration: {@code KUBERNETES_SERVICE_HOST} and the mounted token and CA).
-     *
-     * @throws IllegalArgumentException outside a pod
-     */
-    public static KubernetesConfigSource inCluster(String meshNamespace) {
-        if (System.getenv("KUBERNETES_SERVICE_HOST") == null
-                || !Files.isReadable(Path.of(Config.KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH))) {
-            throw new IllegalArgumentException("--in-cluster: this is not a Kubernetes pod (KUBERNETES_SERVICE_HOST is"
-                    + " not set or there is no service account token at "
-                    + Config.KUBERNETES_SERVICE_ACCOUNT_TOKEN_PATH + "); outside a cluster use --kubeconfig FILE");
-        }
-        return new KubernetesConfigSource(
-                new KubernetesClientBuilder()
-                        .withConfig(Config.autoConfigure(null))
-                        .build(),
-                true,
-                meshNamespace,
-                DEFAULT_SYNC_TIMEOUT);
     }
 
     /**
@@ -329,8 +277,5 @@ public final class KubernetesConfigSource implements ConfigSource {
             publisher.close();
         }
         watched.forEach(w -> w.informer().stop());
-        if (ownsClient) {
-            client.close();
-        }
     }
 }
