@@ -8,8 +8,6 @@ import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.identity.XdsServerTls;
 import io.portcullis.input.ServiceAccountRef;
-import io.portcullis.source.DirectoryConfigSource;
-import io.portcullis.source.ManifestStore;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.XdsServer;
@@ -39,19 +37,15 @@ import picocli.CommandLine.Spec;
         name = "serve",
         mixinStandardHelpOptions = true,
         description =
-                "Run the control plane: watch a directory of manifests and serve xDS (ADS) to sidecars over mutual TLS;"
-                        + " a sidecar's identity is the SPIFFE ID of its certificate from the mesh CA.")
+                "Run the control plane: watch a directory of manifests (or a Kubernetes API server) and serve xDS (ADS)"
+                        + " to sidecars over mutual TLS; a sidecar's identity is the SPIFFE ID of its certificate from"
+                        + " the mesh CA.")
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(
-            names = "--config-dir",
-            required = true,
-            defaultValue = "${env:PORTCULLIS_CONFIG_DIR}",
-            description =
-                    "Directory of Egress/HTTPRouteGroup/MeshConfig YAML manifests, applied live (or set PORTCULLIS_CONFIG_DIR).")
-    Path configDir;
+    @Mixin
+    ServeSourceOptions source;
 
     @Option(
             names = "--xds-address",
@@ -120,9 +114,6 @@ final class ServeCommand implements Callable<Integer> {
     String meshNamespace;
 
     @Mixin
-    KubernetesApiOptions kubernetes;
-
-    @Mixin
     AdmissionWebhookOptions webhooks;
 
     @Spec
@@ -142,17 +133,16 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        ManifestStore store = new ManifestStore(configDir, meshNamespace);
-        store.ensureMeshConfig();
         EgressControlPlane controlPlane = new EgressControlPlane();
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
-        try (DirectoryConfigSource source = new DirectoryConfigSource(configDir, meshNamespace);
+        try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace);
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
                 DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
-                AdmissionWebhookOptions.Webhooks admission = webhooks.open(kubernetes, authority, certValidity)) {
-            source.start(controlPlane::apply);
+                AdmissionWebhookOptions.Webhooks admission = webhooks.open(opened.kubernetes(), authority, ca.trustDomain, certValidity)) {
+            // Blocks until the first complete snapshot is applied, so no sidecar is ever served an empty config.
+            opened.config().start(controlPlane::apply);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(
                     "xDS requires mutual TLS: server certificate for {}, client certificates from the"

@@ -73,11 +73,83 @@ class ServeCommandTest {
         assertThat(result.err()).contains("pass --xds-server-name");
     }
 
+    @Test
+    void aConfigDirectoryAndAKubeconfigTogetherAreRefused() throws Exception {
+        Path kubeconfig = Files.writeString(tmp.resolve("kubeconfig"), "apiVersion: v1\nkind: Config\n");
+
+        Result result = serve("--ca-dir", tmp.resolve("ca").toString(), "--kubeconfig", kubeconfig.toString());
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err())
+                .contains(
+                        "--config-dir and --kubeconfig are mutually exclusive: serve reads its config from one source");
+    }
+
+    @Test
+    void aConfigDirectoryAndInClusterTogetherAreRefused() throws Exception {
+        Result result = serve("--ca-dir", tmp.resolve("ca").toString(), "--in-cluster");
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("--config-dir and --in-cluster are mutually exclusive");
+    }
+
+    @Test
+    void aKubeconfigAndInClusterTogetherAreRefused() throws Exception {
+        Result result = serveWithoutConfigDir(
+                "--ca-dir", tmp.resolve("ca").toString(), "--kubeconfig", "kubeconfig", "--in-cluster");
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("--kubeconfig and --in-cluster are mutually exclusive");
+    }
+
+    @Test
+    void aMissingKubeconfigIsRefusedNamingTheFile() throws Exception {
+        Path missing = tmp.resolve("no-such-kubeconfig");
+
+        Result result =
+                serveWithoutConfigDir("--ca-dir", tmp.resolve("ca").toString(), "--kubeconfig", missing.toString());
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err()).contains("--kubeconfig " + missing + " cannot be read");
+    }
+
+    @Test
+    void inClusterOutsideAPodIsRefused() throws Exception {
+        assertThat(System.getenv("KUBERNETES_SERVICE_HOST"))
+                .as("this test runs outside a pod")
+                .isNull();
+
+        Result result = serveWithoutConfigDir("--ca-dir", tmp.resolve("ca").toString(), "--in-cluster");
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err())
+                .contains("--in-cluster: this is not a Kubernetes pod")
+                .contains("use --kubeconfig FILE");
+    }
+
+    @Test
+    void withoutAnySourceServeSaysWhichToGive() throws Exception {
+        assertThat(System.getenv("PORTCULLIS_CONFIG_DIR")).isNull();
+
+        Result result = serveWithoutConfigDir("--ca-dir", tmp.resolve("ca").toString());
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err())
+                .contains("serve needs a config source: --config-dir DIR (or PORTCULLIS_CONFIG_DIR)")
+                .contains("--kubeconfig FILE / --in-cluster");
+    }
+
     private record Result(int exitCode, String err) {}
 
     private Result serve(String... extra) {
-        List<String> args = new ArrayList<>(List.of(
-                "serve", "--config-dir", tmp.resolve("config").toString(), "--xds-port", "0", "--debug-port", "0"));
+        List<String> args =
+                new ArrayList<>(List.of("--config-dir", tmp.resolve("config").toString()));
+        args.addAll(List.of(extra));
+        return serveWithoutConfigDir(args.toArray(String[]::new));
+    }
+
+    private Result serveWithoutConfigDir(String... extra) {
+        List<String> args = new ArrayList<>(List.of("serve", "--xds-port", "0", "--debug-port", "0"));
         args.addAll(List.of(extra));
         if (!args.contains("--xds-address")) {
             args.addAll(List.of("--xds-address", "127.0.0.1"));

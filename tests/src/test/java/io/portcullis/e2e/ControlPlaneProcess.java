@@ -34,13 +34,22 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** @param xdsPort on {@link NetworkLab#HOST_ADDRESS}; several control planes on one host need one each */
     ControlPlaneProcess(PortcullisCli cli, Path log, int xdsPort) throws IOException {
+        this(cli, log, xdsPort, List.of("--config-dir", cli.configDir().toString()));
+    }
+
+    /** {@code portcullis serve --kubeconfig FILE}: the control plane on a Kubernetes API server. */
+    static ControlPlaneProcess onKubernetes(PortcullisCli cli, Path log, Path kubeconfig) throws IOException {
+        return new ControlPlaneProcess(cli, log, XDS_PORT, List.of("--kubeconfig", kubeconfig.toString()));
+    }
+
+    /** @param sourceArgs where it reads its config: {@code --config-dir DIR} or {@code --kubeconfig FILE} */
+    private ControlPlaneProcess(PortcullisCli cli, Path log, int xdsPort, List<String> sourceArgs) throws IOException {
         this.log = log;
         this.xdsPort = xdsPort;
         this.debugPort = freePort();
-        List<String> command = cli.command(
-                "serve",
-                "--config-dir",
-                cli.configDir().toString(),
+        List<String> command = new java.util.ArrayList<>(cli.command("serve"));
+        command.addAll(sourceArgs);
+        command.addAll(List.of(
                 "--xds-address",
                 NetworkLab.HOST_ADDRESS,
                 "--xds-port",
@@ -51,7 +60,7 @@ final class ControlPlaneProcess implements AutoCloseable {
                 "--debug-address",
                 "127.0.0.1",
                 "--debug-port",
-                String.valueOf(debugPort));
+                String.valueOf(debugPort)));
         this.process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Runs the packaged {@code portcullis} program exactly as an operator would, with the JVM running this test. */
-record PortcullisCli(Path jar, Path configDir) {
+record PortcullisCli(Path jar, Path configDir) implements GuideCommands {
 
     static String java() {
         return ProcessHandle.current().info().command().orElse("java");
@@ -31,21 +31,24 @@ record PortcullisCli(Path jar, Path configDir) {
     }
 
     /** {@code kubectl apply -f -} against the directory store. */
-    String apply(String manifests) {
+    @Override
+    public String apply(String manifests) {
         return run(manifests, "apply", "--config-dir", configDir.toString(), "-f", "-")
                 .stdout()
                 .trim();
     }
 
     /** {@code kubectl delete egress NAME -n NAMESPACE}. */
-    String delete(String kind, String namespace, String name) {
+    @Override
+    public String delete(String kind, String namespace, String name) {
         return run(null, "delete", "--config-dir", configDir.toString(), kind, name, "-n", namespace)
                 .stdout()
                 .trim();
     }
 
     /** The guide's {@code kubectl patch meshconfig fsm-mesh-config -n fsm-system -p '...' --type=merge}. */
-    String patchMeshConfig(String json) {
+    @Override
+    public String patchMeshConfig(String json) {
         return run(
                         null,
                         "patch",
