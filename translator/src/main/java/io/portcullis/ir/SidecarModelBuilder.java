@@ -101,6 +101,7 @@ public final class SidecarModelBuilder {
                 for (EgressRule rule : restrictedHttpRules) {
                     conflicts.add(
                             PolicyProblem.warning(
+                                    PolicyProblem.Cause.PORT_CONFLICT,
                                     rule.origin(),
                                     "spec.matches",
                                     "have no effect on port " + port + " for " + identity + ": "
@@ -115,6 +116,7 @@ public final class SidecarModelBuilder {
             if (serverFirst && !tls.isEmpty()) {
                 for (EgressRule rule : tlsRules) {
                     conflicts.add(PolicyProblem.warning(
+                            PolicyProblem.Cause.PORT_CONFLICT,
                             rule.origin(),
                             "spec.ports",
                             "port " + port + " is tcp-server-first in " + String.join(", ", tcpOrigins)
