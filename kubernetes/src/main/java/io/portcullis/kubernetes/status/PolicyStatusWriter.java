@@ -51,6 +51,7 @@ public final class PolicyStatusWriter implements AutoCloseable {
     private final AtomicReference<PolicyEvaluation> latest = new AtomicReference<>();
     private final AtomicBoolean passPending = new AtomicBoolean();
     private final AtomicInteger writes = new AtomicInteger();
+    private final AtomicInteger passes = new AtomicInteger();
     private final EvaluatedGeneration generations = new EvaluatedGeneration();
     private volatile boolean leading;
 
@@ -98,6 +99,11 @@ public final class PolicyStatusWriter implements AutoCloseable {
         return writes.get();
     }
 
+    /** How many passes over all statuses completed (each compares every status, writing only differences). */
+    public int passes() {
+        return passes.get();
+    }
+
     @Override
     public void close() {
         leading = false;
@@ -122,6 +128,7 @@ public final class PolicyStatusWriter implements AutoCloseable {
         }
         try {
             write(PolicyStatuses.of(evaluation));
+            passes.incrementAndGet();
         } catch (KubernetesClientException e) {
             LOG.warn("writing status failed, retrying in {}: {}", RETRY, e.getMessage());
             requestPass(RETRY);

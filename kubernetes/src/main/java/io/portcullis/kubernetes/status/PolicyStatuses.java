@@ -28,7 +28,9 @@ import java.util.stream.Collectors;
  * <p>Order of precedence for one resource: its validation errors (not enforced; the reason is the first
  * error's cause), then a rejection by a sidecar's Envoy (valid but left out), then warnings (enforced, with
  * the part that has no effect named), then accepted. Every problem is in the message as
- * {@code <JSON path>: <what is wrong and the fix>}, one per line, exactly as the validator worded it.
+ * {@code <JSON path>: <what is wrong and the fix>}, exactly as the validator worded it, numbered
+ * {@code (1) ... (2) ...} when there are several. One line, because kubectl describe indents only the
+ * first line of a message.
  */
 public final class PolicyStatuses {
 
@@ -78,28 +80,23 @@ public final class PolicyStatuses {
                 .toList();
         if (!errors.isEmpty()) {
             return new PolicyStatus(
-                    key,
-                    uid,
-                    generation,
-                    spec,
-                    AcceptedReason.of(errors.get(0).cause()),
-                    "not enforced (nothing it allows is allowed):\n" + lines(errors));
+                    key, uid, generation, spec, AcceptedReason.of(errors.get(0).cause()), describe(errors));
         }
         if (rejected != null && !rejected.isEmpty()) {
-            List<String> lines = new ArrayList<>();
+            List<String> parts = new ArrayList<>();
             for (Quarantine q : rejected) {
-                lines.add("for " + q.identity() + ": sidecar " + q.nodeId() + " rejected " + q.type() + " version "
-                        + q.version() + "; Envoy: " + q.envoyMessage());
+                parts.add("the Envoy of " + q.identity() + " (sidecar " + q.nodeId() + ") rejected " + q.type()
+                        + " version " + q.version() + " built with it: " + q.envoyMessage() + ".");
             }
-            lines.add(rejected.get(0).fix());
+            parts.add(rejected.get(0).fix());
             return new PolicyStatus(
-                    key, uid, generation, spec, AcceptedReason.REJECTED_BY_ENVOY, String.join("\n", lines));
+                    key, uid, generation, spec, AcceptedReason.REJECTED_BY_ENVOY, String.join(" ", parts));
         }
         if (!warnings.isEmpty()) {
             AcceptedReason reason = warnings.stream().anyMatch(w -> w.cause() == PolicyProblem.Cause.PORT_CONFLICT)
                     ? AcceptedReason.PORT_CONFLICT
                     : AcceptedReason.of(warnings.get(0).cause());
-            return new PolicyStatus(key, uid, generation, spec, reason, enforced + ", except:\n" + lines(warnings));
+            return new PolicyStatus(key, uid, generation, spec, reason, enforced + ", but " + describe(warnings));
         }
         return new PolicyStatus(key, uid, generation, spec, AcceptedReason.ACCEPTED, enforced);
     }
@@ -125,7 +122,15 @@ public final class PolicyStatuses {
         }
     }
 
-    private static String lines(List<PolicyProblem> problems) {
-        return problems.stream().map(p -> p.field() + ": " + p.message()).collect(Collectors.joining("\n"));
+    private static String describe(List<PolicyProblem> problems) {
+        if (problems.size() == 1) {
+            return problems.get(0).field() + ": " + problems.get(0).message();
+        }
+        List<String> numbered = new ArrayList<>();
+        for (int i = 0; i < problems.size(); i++) {
+            numbered.add("(" + (i + 1) + ") " + problems.get(i).field() + ": "
+                    + problems.get(i).message());
+        }
+        return String.join(" ", numbered);
     }
 }
