@@ -119,6 +119,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
     String meshNamespace;
 
+    @Mixin
+    StatusReportingOptions status;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -132,6 +135,7 @@ final class ServeCommand implements Callable<Integer> {
             Optional<CertificateAuthority> authority = ca.load(Clock.systemUTC());
             xdsTls = xdsTls(xdsSocket, authority);
             debugAccess = debugAccess(debugSocket, authority);
+            status.lease(); // refuses inconsistent lease timing before anything starts
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -143,7 +147,8 @@ final class ServeCommand implements Callable<Integer> {
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
-                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess)) {
+                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
+                AutoCloseable statusReporting = status.start(controlPlane)) {
             source.start(controlPlane::apply);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(

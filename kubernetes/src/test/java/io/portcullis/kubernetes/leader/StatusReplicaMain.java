@@ -3,19 +3,18 @@ package io.portcullis.kubernetes.leader;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.portcullis.kubernetes.status.PolicyStatusWriter;
 import io.portcullis.kubernetes.status.StatusReadyApiServer;
+import io.portcullis.kubernetes.status.StatusReporting;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.xds.EgressControlPlane;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 
 /**
  * One control-plane replica as a process of its own, so a test can kill it (SIGKILL: no release, no
- * shutdown hook) like a crashed pod: an EgressControlPlane fed from the API server, the status writer and
- * the Lease election, wired as {@code portcullis serve --kubeconfig} wires them. The config source here
+ * shutdown hook) like a crashed pod: an EgressControlPlane fed from the API server and
+ * {@link StatusReporting} as {@code portcullis serve --kubeconfig} starts it. The config source here
  * re-lists every 300 ms (the informer source lives on another branch); what matters is what the replica
  * does with the evaluation.
  *
@@ -43,23 +42,9 @@ public final class StatusReplicaMain {
                 .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
                 .build();
         EgressControlPlane controlPlane = new EgressControlPlane();
-        PolicyStatusWriter writer = new PolicyStatusWriter(client, fieldManager, Clock.systemUTC());
-        controlPlane.onEvaluation(writer::offer);
-        LeaseElection election = new LeaseElection(client, lease, new Leadership() {
-            @Override
-            public void startLeading() {
-                writer.lead();
-                System.out.println("LEADING");
-            }
-
-            @Override
-            public void stopLeading() {
-                writer.follow();
-                System.out.println("FOLLOWING");
-            }
-        });
-        election.start();
+        StatusReporting reporting = StatusReporting.start(client, controlPlane, lease, fieldManager);
         System.out.println("STARTED " + identity);
+        boolean leadingPrinted = false;
         SourceUpdate last = null;
         int writesPrinted = 0;
         while (true) {
@@ -73,8 +58,12 @@ public final class StatusReplicaMain {
             } catch (RuntimeException e) {
                 System.out.println("LIST FAILED " + e.getMessage());
             }
-            if (writer.writes() != writesPrinted) {
-                writesPrinted = writer.writes();
+            if (reporting.leading() != leadingPrinted) {
+                leadingPrinted = reporting.leading();
+                System.out.println(leadingPrinted ? "LEADING" : "FOLLOWING");
+            }
+            if (reporting.writes() != writesPrinted) {
+                writesPrinted = reporting.writes();
                 System.out.println("WRITES " + writesPrinted);
             }
             Thread.sleep(300);
