@@ -87,6 +87,10 @@ final class StatusReportingOptions {
                 .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
                 .build();
         StatusReporting reporting = StatusReporting.start(client, controlPlane, lease);
+        // serve ends on a signal, and the JVM does not wait for serve's own cleanup after its shutdown hooks:
+        // release the Lease in a hook, so the next replica leads at once rather than when the Lease expires.
+        Thread release = new Thread(reporting::close, "release-lease");
+        Runtime.getRuntime().addShutdownHook(release);
         return () -> {
             reporting.close();
             client.close();

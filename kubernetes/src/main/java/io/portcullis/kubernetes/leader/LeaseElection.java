@@ -111,8 +111,12 @@ public final class LeaseElection implements AutoCloseable {
         return leading.get();
     }
 
+    /** Releases the Lease if held; idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         CompletableFuture<?> current = round;
         if (current != null) {

@@ -99,7 +99,55 @@ class StatusLeaderElectionTest {
         assertThat(b.printed("WRITES")).isTrue();
     }
 
+    @Test
+    void aLeaderThatClosesReleasesTheLeaseSoTheOtherLeadsLongBeforeItWouldExpire() {
+        server = KubeApiServer.start();
+        StatusReadyApiServer.createNamespace(server.client(), MeshConfig.DEFAULT_NAMESPACE);
+        Duration longLease = Duration.ofSeconds(60);
+        LeaseSettings settings =
+                LeaseSettings.defaults().withTiming(longLease, Duration.ofSeconds(40), Duration.ofSeconds(1));
+        try (KubernetesClient clientA = server.newClient();
+                KubernetesClient clientB = server.newClient();
+                LeaseElection a = new LeaseElection(clientA, withIdentity(settings, "a"), Leaderships.NONE);
+                LeaseElection b = new LeaseElection(clientB, withIdentity(settings, "b"), Leaderships.NONE)) {
+            a.start();
+            await().atMost(STARTUP).until(a::leading);
+            b.start();
+            await().atMost(STARTUP).until(() -> holder(server.client()).isPresent());
+            assertThat(b.leading()).isFalse();
+
+            long closedAt = System.nanoTime();
+            a.close();
+
+            await().atMost(longLease.dividedBy(2)).until(b::leading);
+            System.out.printf(
+                    "b leads %d ms after a released the Lease (lease %d s)%n",
+                    Duration.ofNanos(System.nanoTime() - closedAt).toMillis(), longLease.toSeconds());
+            assertThat(holder(server.client())).contains("b");
+        }
+    }
+
     // ------------------------------------------------------------------ helpers
+
+    private enum Leaderships implements Leadership {
+        NONE;
+
+        @Override
+        public void startLeading() {}
+
+        @Override
+        public void stopLeading() {}
+    }
+
+    private static LeaseSettings withIdentity(LeaseSettings settings, String identity) {
+        return new LeaseSettings(
+                settings.namespace(),
+                settings.name(),
+                identity,
+                settings.leaseDuration(),
+                settings.renewDeadline(),
+                settings.retryPeriod());
+    }
 
     private record Replica(Process process, Path output) {
         boolean printed(String prefix) throws IOException {
