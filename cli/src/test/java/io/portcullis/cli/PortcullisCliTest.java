@@ -3,6 +3,7 @@ package io.portcullis.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.portcullis.bootstrap.SidecarContract;
+import io.portcullis.testfixtures.EgressManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,23 +23,10 @@ import picocli.CommandLine;
  */
 class PortcullisCliTest {
 
-    private static final String EGRESS = """
-            kind: Egress
-            apiVersion: policy.flomesh.io/v1alpha1
-            metadata:
-              name: httpbin-80
-              namespace: curl
-            spec:
-              sources:
-              - kind: ServiceAccount
-                name: curl
-                namespace: curl
-              hosts:
-              - httpbin.org
-              ports:
-              - number: 80
-                protocol: http
-            """;
+    private static final String EGRESS = EgressManifest.named("httpbin-80")
+            .host("httpbin.org")
+            .port(80, "http")
+            .yaml();
     /** The guide's Egress with a Latin-1 é in a comment: one byte 0xE9, not UTF-8. */
     private static final byte[] LATIN1_EGRESS = ("# caf\u00e9\n" + EGRESS).getBytes(StandardCharsets.ISO_8859_1);
 

@@ -2,6 +2,7 @@ package io.portcullis.crds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.portcullis.testfixtures.EgressManifest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -10,23 +11,10 @@ import org.junit.jupiter.api.Test;
 class ManifestReaderTest {
     private final ManifestReader reader = new ManifestReader();
 
-    private static final String GOOD_EGRESS = """
-      kind: Egress
-      apiVersion: policy.flomesh.io/v1alpha1
-      metadata:
-        name: httpbin-80
-        namespace: curl
-      spec:
-        sources:
-        - kind: ServiceAccount
-          name: curl
-          namespace: curl
-        hosts:
-        - httpbin.org
-        ports:
-        - number: 80
-          protocol: http
-      """;
+    private static final String GOOD_EGRESS = EgressManifest.named("httpbin-80")
+            .host("httpbin.org")
+            .port(80, "http")
+            .yaml();
 
     private static final String GOOD_ROUTES = """
       apiVersion: specs.smi-spec.io/v1alpha4

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.portcullis.testfixtures.EgressManifest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -305,23 +306,11 @@ class ControlPlaneFailoverIT {
     }
 
     private static String egress(String name, int port, String protocol) {
-        return """
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: sleep
-                    namespace: curl
-                  hosts:
-                  - httpbin.org
-                  ports:
-                  - number: %d
-                    protocol: %s
-                """.formatted(name, port, protocol);
+        return EgressManifest.named(name)
+                .fromServiceAccount("sleep", "curl")
+                .host("httpbin.org")
+                .port(port, protocol)
+                .yaml();
     }
 
     private void dumpLogs() {

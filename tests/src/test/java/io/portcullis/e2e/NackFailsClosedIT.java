@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.portcullis.testfixtures.EgressManifest;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -194,29 +195,11 @@ class NackFailsClosedIT {
     }
 
     private static String egress(String name, String host, int port, String protocol, String routeGroup) {
-        String matches = routeGroup == null ? "" : """
-                  matches:
-                  - apiGroup: specs.smi-spec.io/v1alpha4
-                    kind: HTTPRouteGroup
-                    name: %s
-                """.formatted(routeGroup);
-        return """
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: curl
-                  hosts:
-                  - %s
-                  ports:
-                  - number: %d
-                    protocol: %s
-                """.formatted(name, host, port, protocol) + matches;
+        EgressManifest egress = EgressManifest.named(name).host(host).port(port, protocol);
+        if (routeGroup != null) {
+            egress.matchesRouteGroup(routeGroup);
+        }
+        return egress.yaml();
     }
 
     private static String routeGroup(String pathRegex) {

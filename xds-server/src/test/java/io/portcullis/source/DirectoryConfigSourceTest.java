@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.portcullis.crds.Egress;
+import io.portcullis.testfixtures.EgressManifest;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -290,25 +291,6 @@ class DirectoryConfigSourceTest {
     }
 
     static String egress(String name, String... hosts) {
-        StringBuilder yaml = new StringBuilder("""
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: curl
-                  ports:
-                  - number: 80
-                    protocol: http
-                  hosts:
-                """.formatted(name));
-        for (String host : hosts) {
-            yaml.append("  - ").append(host).append('\n');
-        }
-        return yaml.toString();
+        return EgressManifest.named(name).host(hosts).port(80, "http").yaml();
     }
 }

@@ -3,6 +3,7 @@ package io.portcullis.source;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.portcullis.testfixtures.EgressManifest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -11,23 +12,10 @@ import org.junit.jupiter.api.io.TempDir;
 /** kubectl's apply, delete and patch against the directory store, checked through what the source then reads. */
 class ManifestStoreTest {
 
-    private static final String EGRESS = """
-            kind: Egress
-            apiVersion: policy.flomesh.io/v1alpha1
-            metadata:
-              name: httpbin-80
-              namespace: curl
-            spec:
-              sources:
-              - kind: ServiceAccount
-                name: curl
-                namespace: curl
-              hosts:
-              - httpbin.org
-              ports:
-              - number: 80
-                protocol: http
-            """;
+    private static final String EGRESS = EgressManifest.named("httpbin-80")
+            .host("httpbin.org")
+            .port(80, "http")
+            .yaml();
 
     @TempDir
     Path dir;

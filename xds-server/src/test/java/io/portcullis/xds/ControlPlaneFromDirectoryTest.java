@@ -9,6 +9,7 @@ import io.portcullis.debug.DebugEndpoint;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
+import io.portcullis.testfixtures.EgressManifest;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -162,22 +163,9 @@ class ControlPlaneFromDirectoryTest {
     }
 
     private static String egress(String name, String protocol, String host) {
-        return """
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: curl
-                  hosts:
-                  - %s
-                  ports:
-                  - number: %d
-                    protocol: %s
-                """.formatted(name, host, "https".equals(protocol) ? 443 : 80, protocol);
+        return EgressManifest.named(name)
+                .host(host)
+                .port("https".equals(protocol) ? 443 : 80, protocol)
+                .yaml();
     }
 }

@@ -7,6 +7,7 @@ import io.portcullis.envoy.SidecarResources;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
+import io.portcullis.testfixtures.EgressManifest;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,22 +75,6 @@ class ControlPlaneVersionTest {
     }
 
     private static String egress(String name, int port) {
-        return """
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: curl
-                  hosts:
-                  - httpbin.org
-                  ports:
-                  - number: %d
-                    protocol: http
-                """.formatted(name, port);
+        return EgressManifest.named(name).host("httpbin.org").port(port, "http").yaml();
     }
 }

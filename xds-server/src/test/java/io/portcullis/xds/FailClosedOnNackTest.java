@@ -15,6 +15,7 @@ import io.portcullis.model.ResourceKey;
 import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
+import io.portcullis.testfixtures.EgressManifest;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -216,30 +217,11 @@ class FailClosedOnNackTest {
     }
 
     static String egress(String name, String host, String routeGroup) {
-        String matches = routeGroup == null ? "" : """
-                  matches:
-                  - apiGroup: specs.smi-spec.io/v1alpha4
-                    kind: HTTPRouteGroup
-                    name: %s
-                """.formatted(routeGroup);
-        return """
-                ---
-                kind: Egress
-                apiVersion: policy.flomesh.io/v1alpha1
-                metadata:
-                  name: %s
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: curl
-                  hosts:
-                  - %s
-                  ports:
-                  - number: 80
-                    protocol: http
-                """.formatted(name, host) + matches;
+        EgressManifest egress = EgressManifest.named(name).host(host).port(80, "http");
+        if (routeGroup != null) {
+            egress.matchesRouteGroup(routeGroup);
+        }
+        return "---\n" + egress.yaml();
     }
 
     static String routeGroup(String name, String pathRegex) {

@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.portcullis.testfixtures.EgressManifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -64,23 +65,10 @@ class KubeApiServerTest {
     void theProjectsCrdsInstallAndAGuideManifestIsStored() throws IOException {
         server.installCrds();
         server.kubectl("create", "namespace", "curl").orThrow();
-        String egress = """
-                apiVersion: policy.flomesh.io/v1alpha1
-                kind: Egress
-                metadata:
-                  name: httpbin-80
-                  namespace: curl
-                spec:
-                  sources:
-                  - kind: ServiceAccount
-                    name: curl
-                    namespace: curl
-                  hosts:
-                  - httpbin.org
-                  ports:
-                  - number: 80
-                    protocol: http
-                """;
+        String egress = EgressManifest.named("httpbin-80")
+                .host("httpbin.org")
+                .port(80, "http")
+                .yaml();
         server.kubectlWithStdin(egress, "apply", "-f", "-").orThrow();
         assertThat(server.kubectl("get", "egress.policy.flomesh.io", "-n", "curl", "-o", "name")
                         .orThrow())
