@@ -74,6 +74,8 @@ class PolicyStatusWriterTest {
             String describe = server.kubectl("describe", "egress", "-n", "same", "missing-group")
                     .orThrow();
             System.out.println("kubectl describe egress -n same missing-group:\n" + describe);
+            System.out.println("kubectl get egress -A:\n"
+                    + server.kubectl("get", "egress", "-A").orThrow());
             assertThat(describe).contains("RouteGroupNotFound", "spec.matches[0].name");
 
             Map<String, String> versions = resourceVersions("same");
