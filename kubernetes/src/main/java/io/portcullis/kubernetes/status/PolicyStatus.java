@@ -21,12 +21,14 @@ import java.util.Objects;
  *                   (the Kubernetes source keeps only what users write), then the writer takes the API
  *                   server's generation if the spec there is the one evaluated ({@link #evaluatedSpec})
  * @param evaluatedSpec the spec that was evaluated
+ * @param accepted   the condition's status: whether the resource is enforced
  */
 public record PolicyStatus(
         ResourceKey resource,
         String uid,
         Long generation,
         Object evaluatedSpec,
+        boolean accepted,
         AcceptedReason reason,
         String message) {
 
@@ -42,11 +44,11 @@ public record PolicyStatus(
 
     /** This status, stated for generation {@code evaluated}. */
     public PolicyStatus withGeneration(Long evaluated) {
-        return new PolicyStatus(resource, uid, evaluated, evaluatedSpec, reason, message);
+        return new PolicyStatus(resource, uid, evaluated, evaluatedSpec, accepted, reason, message);
     }
 
     public String conditionStatus() {
-        return reason.accepted() ? "True" : "False";
+        return accepted ? "True" : "False";
     }
 
     /**

@@ -189,6 +189,11 @@ public final class PolicyStatusWriter implements AutoCloseable {
                     .subresource("status")
                     .patch(context, body);
         } catch (KubernetesClientException e) {
+            if (e.getCode() == 422) {
+                // Refused by the CRD's status schema: a bug to report, but no reason to stop the other writes.
+                LOG.error("{}: the API server refused its status {}: {}", key, body, e.getMessage());
+                return;
+            }
             if (e.getCode() == 404) {
                 // Deleted since the list; or the CRD has no status subresource (then every write fails).
                 LOG.warn(

@@ -80,7 +80,13 @@ public final class PolicyStatuses {
                 .toList();
         if (!errors.isEmpty()) {
             return new PolicyStatus(
-                    key, uid, generation, spec, AcceptedReason.of(errors.get(0).cause()), describe(errors));
+                    key,
+                    uid,
+                    generation,
+                    spec,
+                    false,
+                    AcceptedReason.of(errors.get(0).cause()),
+                    describe(errors));
         }
         if (rejected != null && !rejected.isEmpty()) {
             List<String> parts = new ArrayList<>();
@@ -90,15 +96,15 @@ public final class PolicyStatuses {
             }
             parts.add(rejected.get(0).fix());
             return new PolicyStatus(
-                    key, uid, generation, spec, AcceptedReason.REJECTED_BY_ENVOY, String.join(" ", parts));
+                    key, uid, generation, spec, false, AcceptedReason.REJECTED_BY_ENVOY, String.join(" ", parts));
         }
         if (!warnings.isEmpty()) {
             AcceptedReason reason = warnings.stream().anyMatch(w -> w.cause() == PolicyProblem.Cause.PORT_CONFLICT)
                     ? AcceptedReason.PORT_CONFLICT
                     : AcceptedReason.of(warnings.get(0).cause());
-            return new PolicyStatus(key, uid, generation, spec, reason, enforced + ", but " + describe(warnings));
+            return new PolicyStatus(key, uid, generation, spec, true, reason, enforced + ", but " + describe(warnings));
         }
-        return new PolicyStatus(key, uid, generation, spec, AcceptedReason.ACCEPTED, enforced);
+        return new PolicyStatus(key, uid, generation, spec, true, AcceptedReason.ACCEPTED, enforced);
     }
 
     /**

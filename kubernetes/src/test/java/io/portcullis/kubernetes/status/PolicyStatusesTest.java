@@ -11,6 +11,7 @@ import io.portcullis.model.ResourceSnapshot;
 import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.PolicyProblem;
 import io.portcullis.validation.ValidatedPolicies;
 import io.portcullis.xds.PolicyEvaluation;
 import io.portcullis.xds.Quarantine;
@@ -130,6 +131,31 @@ class PolicyStatusesTest {
     }
 
     @Test
+    void aPortConflictThatIsAnErrorIsNotAcceptedThoughItsReasonIsPortConflict() {
+        ResourceSnapshot snapshot = snapshot(egress("mixed", 1, """
+                  hosts: [ldap.example.com]
+                  ports: [{number: 636, protocol: https}, {number: 636, protocol: tcp-server-first}]
+                """));
+        ResourceKey mixed = key("Egress", "mixed");
+        PolicyProblem contradiction = PolicyProblem.error(
+                PolicyProblem.Cause.PORT_CONFLICT,
+                mixed,
+                "spec.ports[1].protocol",
+                "port 636 is also spec.ports[0] with protocol https; use one protocol per port");
+        ValidatedPolicies refused = new ValidatedPolicies(
+                snapshot.mesh(), List.of(), List.of(contradiction)); // as a validator refusing it reports it
+
+        PolicyStatus status = PolicyStatuses.of(new PolicyEvaluation(snapshot, refused, List.of()))
+                .get(mixed);
+
+        assertThat(status.conditionStatus()).isEqualTo("False");
+        assertThat(status.reason()).isEqualTo(AcceptedReason.PORT_CONFLICT);
+        assertThat(status.message())
+                .isEqualTo("spec.ports[1].protocol: port 636 is also spec.ports[0] with protocol https; use one"
+                        + " protocol per port");
+    }
+
+    @Test
     void anIgnoredFieldIsAcceptedWithReasonFieldIgnored() {
         PolicyStatus status = statuses("""
                 ---
@@ -188,7 +214,13 @@ class PolicyStatusesTest {
     @Test
     void aConditionIsStatedByTheServersStatusRegardlessOfItsTransitionTimeButNotOfAnotherGeneration() {
         PolicyStatus status = new PolicyStatus(
-                key("Egress", "x"), null, 2L, null, AcceptedReason.ROUTE_GROUP_NOT_FOUND, "spec.matches[0].name: ...");
+                key("Egress", "x"),
+                null,
+                2L,
+                null,
+                false,
+                AcceptedReason.ROUTE_GROUP_NOT_FOUND,
+                "spec.matches[0].name: ...");
         Map<String, Object> written = status.toStatus(null, java.time.Instant.parse("2026-11-26T13:00:00.123Z"));
 
         assertThat(written).containsEntry("observedGeneration", 2L);
@@ -206,7 +238,7 @@ class PolicyStatusesTest {
         Map<String, Object> rewritten = status.toStatus(written, java.time.Instant.parse("2026-11-26T14:00:00Z"));
         assertThat(rewritten).as("no flip: the transition time stays").isEqualTo(written);
 
-        PolicyStatus fixed = new PolicyStatus(key("Egress", "x"), null, 3L, null, AcceptedReason.ACCEPTED, "ok");
+        PolicyStatus fixed = new PolicyStatus(key("Egress", "x"), null, 3L, null, true, AcceptedReason.ACCEPTED, "ok");
         Map<String, Object> flipped = fixed.toStatus(written, java.time.Instant.parse("2026-11-26T14:00:00Z"));
         assertThat(((List<?>) flipped.get("conditions")))
                 .singleElement()
