@@ -13,6 +13,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Turns a parsed object tree into a typed resource, explaining failures field by field. */
@@ -194,7 +195,9 @@ final class Conversion {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String a : allowed) {
-            int d = a.equalsIgnoreCase(field) ? 0 : distance(a.toLowerCase(), field.toLowerCase());
+            int d = a.equalsIgnoreCase(field)
+                    ? 0
+                    : distance(a.toLowerCase(Locale.ROOT), field.toLowerCase(Locale.ROOT));
             if (d < bestDistance) {
                 bestDistance = d;
                 best = a;

@@ -20,7 +20,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Kind(Egress.KIND)
 @Plural(Egress.PLURAL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class Egress extends CustomResource<EgressSpec, Void> implements Namespaced {
+public final class Egress extends CustomResource<EgressSpec, Void> implements Namespaced {
     public static final String GROUP = "policy.flomesh.io";
     public static final String VERSION = "v1alpha1";
     public static final String KIND = "Egress";

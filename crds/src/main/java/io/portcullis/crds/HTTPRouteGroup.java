@@ -22,7 +22,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(HTTPRouteGroup.PLURAL)
 @ShortNames("htr")
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, Void> implements Namespaced {
+public final class HTTPRouteGroup extends CustomResource<HTTPRouteGroupSpec, Void> implements Namespaced {
     public static final String GROUP = "specs.smi-spec.io";
     public static final String VERSION = "v1alpha4";
     public static final String KIND = "HTTPRouteGroup";

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -26,7 +27,7 @@ final class HttpHeadersDeserializer extends StdDeserializer<Map<String, String>>
             return out;
         }
         if (node.isObject()) {
-            addAll(node, out, p, ctxt);
+            addAll(node, out, ctxt);
         } else if (node.isArray()) {
             for (JsonNode entry : node) {
                 if (!entry.isObject()) {
@@ -36,7 +37,7 @@ final class HttpHeadersDeserializer extends StdDeserializer<Map<String, String>>
                                     + " or a list of such mappings; found a list entry that is %s",
                             describe(entry));
                 }
-                addAll(entry, out, p, ctxt);
+                addAll(entry, out, ctxt);
             }
         } else {
             return ctxt.reportInputMismatch(
@@ -48,8 +49,7 @@ final class HttpHeadersDeserializer extends StdDeserializer<Map<String, String>>
         return out;
     }
 
-    private void addAll(JsonNode object, Map<String, String> out, JsonParser p, DeserializationContext ctxt)
-            throws IOException {
+    private void addAll(JsonNode object, Map<String, String> out, DeserializationContext ctxt) throws IOException {
         var fields = object.properties().iterator();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> f = fields.next();
@@ -81,6 +81,6 @@ final class HttpHeadersDeserializer extends StdDeserializer<Map<String, String>>
         if (n.isTextual()) {
             return "the string \"" + n.asText() + "\"";
         }
-        return n.getNodeType().name().toLowerCase() + " " + n;
+        return n.getNodeType().name().toLowerCase(Locale.ROOT) + " " + n;
     }
 }

@@ -25,7 +25,7 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Plural(MeshConfig.PLURAL)
 @ShortNames("meshconfig")
 @JsonIgnoreProperties(ignoreUnknown = true)
-public class MeshConfig extends CustomResource<MeshConfigSpec, Void> implements Namespaced {
+public final class MeshConfig extends CustomResource<MeshConfigSpec, Void> implements Namespaced {
     public static final String GROUP = "config.flomesh.io";
     public static final String VERSION = "v1alpha3";
     public static final String KIND = "MeshConfig";

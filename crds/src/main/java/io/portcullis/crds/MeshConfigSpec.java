@@ -57,10 +57,10 @@ public record MeshConfigSpec(
      * </ul>
      */
     public EgressSettings egressSettings() {
-        boolean enforced = featureFlags == null || featureFlags.enableEgressPolicy() == null
+        boolean enforced = (featureFlags == null || featureFlags.enableEgressPolicy() == null)
                 ? EgressSettings.DEFAULTS.policyEnforced()
                 : featureFlags.enableEgressPolicy();
-        boolean passthrough = traffic == null || traffic.enableEgress() == null
+        boolean passthrough = (traffic == null || traffic.enableEgress() == null)
                 ? EgressSettings.DEFAULTS.passthrough()
                 : traffic.enableEgress();
         return new EgressSettings(enforced, passthrough);

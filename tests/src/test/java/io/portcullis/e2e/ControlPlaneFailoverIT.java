@@ -197,8 +197,9 @@ class ControlPlaneFailoverIT {
     }
 
     private ControlPlaneProcess startControlPlane(String name, int xdsPort) throws IOException {
+        restarts++;
         ControlPlaneProcess controlPlane = new ControlPlaneProcess(
-                cli, workDir.resolve("control-plane-" + name + "-" + (++restarts) + ".log"), xdsPort);
+                cli, workDir.resolve("control-plane-" + name + "-" + restarts + ".log"), xdsPort);
         everyControlPlane.add(controlPlane);
         return controlPlane.awaitHealthy();
     }
@@ -323,8 +324,8 @@ class ControlPlaneFailoverIT {
     }
 
     private static String tail(String text) {
-        String[] lines = text.split("\n");
-        return String.join("\n", java.util.Arrays.copyOfRange(lines, Math.max(0, lines.length - 40), lines.length));
+        List<String> lines = text.lines().toList();
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
     }
 
     private void say(String text) {

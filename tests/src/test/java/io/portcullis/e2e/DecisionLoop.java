@@ -19,7 +19,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 final class DecisionLoop implements AutoCloseable {
 
     /** One kind of request: what it is, and whether the policy lets it through. */
-    record Request(String description, boolean allowed, String url, String... curlArgs) {}
+    record Request(String description, boolean allowed, String url, List<String> curlArgs) {
+        Request(String description, boolean allowed, String url, String... curlArgs) {
+            this(description, allowed, url, List.of(curlArgs));
+        }
+    }
 
     /** Counts of one phase. */
     static final class Tally {
@@ -96,10 +100,11 @@ final class DecisionLoop implements AutoCloseable {
                 String sentIn = phase;
                 String url = request.url();
                 if (url.startsWith("http://")) {
+                    sent++;
                     url += (url.contains("?") ? "&" : "?") + "p=" + (request.allowed() ? allowedProbe() : deniedProbe())
-                            + "-" + (++sent);
+                            + "-" + sent;
                 }
-                Pod.CurlResult result = pod.curl(url, request.curlArgs());
+                Pod.CurlResult result = pod.curl(url, request.curlArgs().toArray(String[]::new));
                 record(sentIn, request, result);
             }
         }
@@ -124,10 +129,17 @@ final class DecisionLoop implements AutoCloseable {
         }
     }
 
-    /** Stops after the request under way. */
+    /**
+     * Stops after the request under way. Does not throw InterruptedException: try-with-resources would
+     * lose it under a test failure; the interrupt is kept on the thread instead.
+     */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running.set(false);
-        thread.join(60_000);
+        try {
+            thread.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

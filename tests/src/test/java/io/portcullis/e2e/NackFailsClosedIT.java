@@ -146,7 +146,7 @@ class NackFailsClosedIT {
     private void awaitRunsServedVersion() {
         within("the sidecar runs the served version", () -> {
             JsonNode list = controlPlane.sidecars();
-            return list.size() == 1 && list.get(0).get("upToDate").asBoolean() ? true : null;
+            return (list.size() == 1 && list.get(0).get("upToDate").asBoolean()) ? true : null;
         });
     }
 

@@ -20,7 +20,7 @@ record Pod(String netns, String namespace, String serviceAccount, String podName
         return "sidecar~" + namespace + "~" + serviceAccount + "~" + podName;
     }
 
-    /** {@code curl} as in the guide; extra args such as {@code --resolve} or {@code -H} come first. */
+    /** Runs curl as in the guide; extra args such as {@code --resolve} or {@code -H} come first. */
     CurlResult curl(String url, String... extraArgs) {
         List<String> command = new ArrayList<>(List.of(
                 "ip",

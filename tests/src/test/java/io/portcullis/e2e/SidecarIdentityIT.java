@@ -263,7 +263,7 @@ class SidecarIdentityIT {
 
     private static List<String> refusals(String log) {
         List<String> lines = new ArrayList<>();
-        for (String line : log.split("\n")) {
+        for (String line : log.lines().toList()) {
             if (line.contains("refusing xDS stream")) {
                 lines.add(line);
             }
@@ -277,7 +277,7 @@ class SidecarIdentityIT {
 
     private long stat(Pod pod, String name) throws IOException {
         String text = admin(pod, "/stats?filter=^" + name.replace(".", "\\.") + "$");
-        for (String line : text.split("\n")) {
+        for (String line : text.lines().toList()) {
             if (line.startsWith(name + ": ")) {
                 return Long.parseLong(line.substring(name.length() + 2).trim());
             }

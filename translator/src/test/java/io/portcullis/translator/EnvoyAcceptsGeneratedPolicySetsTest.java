@@ -218,7 +218,7 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
     static String envoyError(String output) {
         List<String> entries = new ArrayList<>();
         StringBuilder current = null;
-        for (String line : output.split("\n")) {
+        for (String line : output.lines().toList()) {
             Matcher m = LOG_LINE.matcher(line);
             if (m.matches()) {
                 current = null;
@@ -247,7 +247,7 @@ class EnvoyAcceptsGeneratedPolicySetsTest {
         static String of(String message) {
             Matcher proto = PROTO_CONSTRAINT.matcher(message);
             if (proto.find()) {
-                String[] causes = proto.group(1).split(" \\| caused by ");
+                String[] causes = proto.group(1).split(" \\| caused by ", -1);
                 message = "Proto constraint validation failed: " + causes[causes.length - 1];
             }
             // A proto constraint failure spans lines; its first line only points at goo.gle/debugproto.

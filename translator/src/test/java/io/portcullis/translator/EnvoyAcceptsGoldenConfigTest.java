@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
@@ -217,7 +218,7 @@ class EnvoyAcceptsGoldenConfigTest {
             ServiceAccountRef identity,
             Listener listener,
             Map<String, RouteConfiguration> routes,
-            TreeSet<String> referenced) {
+            SortedSet<String> referenced) {
         Listener.Builder builder = listener.toBuilder();
         for (FilterChain.Builder chain : builder.getFilterChainsBuilderList()) {
             inlineRoutes(identity, chain, routes, referenced);
@@ -232,7 +233,7 @@ class EnvoyAcceptsGoldenConfigTest {
             ServiceAccountRef identity,
             FilterChain.Builder chain,
             Map<String, RouteConfiguration> routes,
-            TreeSet<String> referenced) {
+            SortedSet<String> referenced) {
         for (Filter.Builder filter : chain.getFiltersBuilderList()) {
             if (!filter.getTypedConfig().is(HttpConnectionManager.class)) {
                 continue;

@@ -215,7 +215,8 @@ public record GeneratedPolicySet(Mesh mesh, List<Policy> egresses, List<RouteGro
         }
         if (quoting == Quoting.DOUBLE) {
             StringBuilder quoted = new StringBuilder("\"");
-            for (char c : text.toCharArray()) {
+            for (int i = 0; i < text.length(); i++) {
+                char c = text.charAt(i);
                 switch (c) {
                     case '"' -> quoted.append("\\\"");
                     case '\\' -> quoted.append("\\\\");

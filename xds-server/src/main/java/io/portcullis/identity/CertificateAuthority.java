@@ -73,6 +73,8 @@ public final class CertificateAuthority {
      * otherwise generated and written (key mode 0600, directory 0700). A file lock makes processes that
      * start together agree on one CA instead of each writing its own.
      */
+    // "try": the FileLock resource is never read in the block on purpose; holding it is its whole use.
+    @SuppressWarnings("try")
     public static CertificateAuthority inDirectory(Path dir, Clock clock) {
         try {
             Files.createDirectories(dir);

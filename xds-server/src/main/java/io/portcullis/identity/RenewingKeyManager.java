@@ -37,6 +37,8 @@ final class RenewingKeyManager extends X509ExtendedKeyManager {
         return current().issued();
     }
 
+    // ReferenceEquality: identity is the point; only the thread that saw this very Current renews it.
+    @SuppressWarnings("ReferenceEquality")
     private Current current() {
         Current c = current;
         if (clock.instant().isAfter(c.renewAfter())) {

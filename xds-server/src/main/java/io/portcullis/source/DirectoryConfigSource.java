@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
@@ -212,7 +213,7 @@ public final class DirectoryConfigSource implements ConfigSource {
         return changed;
     }
 
-    private TreeSet<Path> union(Map<Path, FileStamp> listed) {
+    private SortedSet<Path> union(Map<Path, FileStamp> listed) {
         TreeSet<Path> all = new TreeSet<>(files.keySet());
         all.addAll(listed.keySet());
         return all;

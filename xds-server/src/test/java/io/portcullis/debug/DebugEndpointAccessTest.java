@@ -93,7 +93,7 @@ class DebugEndpointAccessTest {
                 .filter(m -> m.startsWith("debug endpoint listening on "))
                 .findFirst()
                 .orElseThrow();
-        String url = line.substring("debug endpoint listening on ".length()).split(" ")[0];
+        String url = line.substring("debug endpoint listening on ".length()).split(" ", -1)[0];
         assertThat(url).isEqualTo("http://127.0.0.1:" + endpoint.address().getPort() + "/debug/sidecars");
         assertThat(HttpClient.newHttpClient()
                         .send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString())

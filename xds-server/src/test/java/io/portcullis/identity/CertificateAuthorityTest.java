@@ -37,7 +37,7 @@ class CertificateAuthorityTest {
         IssuedCertificate svid = ca.issueWorkload(CURL, Duration.ofHours(24));
 
         X509Certificate cert = svid.certificate();
-        validate(cert, ca.certificate(), new Date());
+        validate(cert, ca.certificate(), Instant.now());
         assertThat(cert.getSubjectAlternativeNames())
                 .containsExactly(List.of(6, "spiffe://cluster.local/ns/curl/sa/curl"));
         assertThat(cert.getExtendedKeyUsage()).containsExactly("1.3.6.1.5.5.7.3.2"); // clientAuth
@@ -61,13 +61,13 @@ class CertificateAuthorityTest {
         CertificateAuthority ca = CertificateAuthority.generate(Clock.fixed(issuedAt, ZoneOffset.UTC));
         X509Certificate cert = ca.issueWorkload(CURL, Duration.ofHours(1)).certificate();
 
-        assertThatThrownBy(() -> validate(cert, ca.certificate(), Date.from(issuedAt.plus(Duration.ofHours(2)))))
+        assertThatThrownBy(() -> validate(cert, ca.certificate(), issuedAt.plus(Duration.ofHours(2))))
                 .isInstanceOf(CertPathValidatorException.class)
                 .hasMessage("validity check failed")
                 .cause()
                 .isInstanceOf(java.security.cert.CertificateExpiredException.class);
         CertificateAuthority other = CertificateAuthority.generate(Clock.fixed(issuedAt, ZoneOffset.UTC));
-        assertThatThrownBy(() -> validate(cert, other.certificate(), Date.from(issuedAt)))
+        assertThatThrownBy(() -> validate(cert, other.certificate(), issuedAt))
                 .isInstanceOf(CertPathValidatorException.class);
     }
 
@@ -100,7 +100,7 @@ class CertificateAuthorityTest {
                 .isEqualTo("rw-------");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)))
                 .isEqualTo("rwx------");
-        validate(second.issueWorkload(CURL, Duration.ofHours(1)).certificate(), first.certificate(), new Date());
+        validate(second.issueWorkload(CURL, Duration.ofHours(1)).certificate(), first.certificate(), Instant.now());
     }
 
     @Test
@@ -137,10 +137,12 @@ class CertificateAuthorityTest {
                 .hasMessageContaining("is not a CA certificate");
     }
 
-    private static void validate(X509Certificate cert, X509Certificate anchor, Date at) throws Exception {
+    // JavaUtilDate: PKIXParameters.setDate takes a Date; it stays inside this one helper.
+    @SuppressWarnings("JavaUtilDate")
+    private static void validate(X509Certificate cert, X509Certificate anchor, Instant at) throws Exception {
         PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(anchor, null)));
         params.setRevocationEnabled(false);
-        params.setDate(at);
+        params.setDate(Date.from(at));
         CertPathValidator.getInstance("PKIX")
                 .validate(CertificateFactory.getInstance("X.509").generateCertPath(List.of(cert)), params);
     }

@@ -90,6 +90,8 @@ class ControlPlaneFromDirectoryTest {
     }
 
     @Test
+    // ReferenceEquality: a new snapshot object is what "served again" means here.
+    @SuppressWarnings("ReferenceEquality")
     void aChangeRecomputesOnlyTheIdentitiesItTouches() throws Exception {
         store.apply(egress("good", "http", "httpbin.org"), "test", null);
         await().atMost(Duration.ofSeconds(10))

@@ -403,10 +403,10 @@ public final class KubeApiServer implements AutoCloseable {
                 "ca.key",
                 "-out",
                 "ca.crt");
-        Files.writeString(
-                dir.resolve("server.ext"),
-                "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\n"
-                        + "extendedKeyUsage=serverAuth\n");
+        Files.writeString(dir.resolve("server.ext"), """
+                subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc
+                extendedKeyUsage=serverAuth
+                """);
         issue("server", "/CN=kube-apiserver", "server.ext");
         Files.writeString(dir.resolve("admin.ext"), "extendedKeyUsage=clientAuth\n");
         issue("admin", "/O=system:masters/CN=portcullis-test-admin", "admin.ext");
