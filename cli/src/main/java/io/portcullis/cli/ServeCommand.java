@@ -148,8 +148,9 @@ final class ServeCommand implements Callable<Integer> {
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
                 DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
-                AutoCloseable statusReporting = status.start(controlPlane)) {
+                StatusReportingOptions.Reporter statusReporting = status.open()) {
             source.start(controlPlane::apply);
+            statusReporting.start(controlPlane);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(
                     "xDS requires mutual TLS: server certificate for {}, client certificates from the"

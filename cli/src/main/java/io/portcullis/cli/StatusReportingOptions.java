@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * {@code serve} when it talks to an API server.
  *
  * <p>{@code --kubeconfig} here is a stand-in: the Kubernetes config source brings {@code --kubeconfig} and
- * {@code --in-cluster} to serve; once both are merged, serve passes that client to {@link #start} and this
+ * {@code --in-cluster} to serve; once both are merged, serve passes that client to {@link StatusReporting#start} and this
  * option goes.
  */
 final class StatusReportingOptions {
@@ -72,28 +72,47 @@ final class StatusReportingOptions {
                 leaseNamespace, leaseName, LeaseSettings.thisReplica(), leaseDuration, renewDeadline, retryPeriod);
     }
 
+    /** Status reporting as these options ask for it; nothing happens until {@link Reporter#start}. */
+    Reporter open() {
+        return new Reporter(kubeconfig == null ? null : lease());
+    }
+
     /**
-     * Starts reporting the status of what {@code controlPlane} enforces (see {@link StatusReporting}) when
-     * {@code --kubeconfig} is given; closing it releases the Lease and the client. Nothing to do otherwise.
-     *
-     * @throws IllegalArgumentException if the lease timing is inconsistent (the message says how)
+     * Reports the status of what a control plane enforces (see {@link StatusReporting}) when
+     * {@code --kubeconfig} is given, nothing otherwise. Closing it releases the Lease and the client.
      */
-    AutoCloseable start(EgressControlPlane controlPlane) throws IOException {
-        if (kubeconfig == null) {
-            return () -> {};
+    final class Reporter implements AutoCloseable {
+
+        private final LeaseSettings lease;
+        private KubernetesClient client;
+        private StatusReporting reporting;
+
+        private Reporter(LeaseSettings lease) {
+            this.lease = lease;
         }
-        LeaseSettings lease = lease();
-        KubernetesClient client = new KubernetesClientBuilder()
-                .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
-                .build();
-        StatusReporting reporting = StatusReporting.start(client, controlPlane, lease);
-        // serve ends on a signal, and the JVM does not wait for serve's own cleanup after its shutdown hooks:
-        // release the Lease in a hook, so the next replica leads at once rather than when the Lease expires.
-        Thread release = new Thread(reporting::close, "release-lease");
-        Runtime.getRuntime().addShutdownHook(release);
-        return () -> {
-            reporting.close();
-            client.close();
-        };
+
+        void start(EgressControlPlane controlPlane) throws IOException {
+            if (lease == null) {
+                return;
+            }
+            client = new KubernetesClientBuilder()
+                    .withConfig(Config.fromKubeconfig(Files.readString(kubeconfig)))
+                    .build();
+            StatusReporting started = StatusReporting.start(client, controlPlane, lease);
+            reporting = started;
+            // serve ends on a signal, and the JVM does not wait for serve's own cleanup after its shutdown
+            // hooks: release the Lease in a hook, so the next replica leads at once, not when the Lease expires.
+            Runtime.getRuntime().addShutdownHook(new Thread(started::close, "release-lease"));
+        }
+
+        @Override
+        public void close() {
+            if (reporting != null) {
+                reporting.close();
+            }
+            if (client != null) {
+                client.close();
+            }
+        }
     }
 }

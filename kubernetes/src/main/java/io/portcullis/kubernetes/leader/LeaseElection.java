@@ -59,6 +59,9 @@ public final class LeaseElection implements AutoCloseable {
         startRound();
     }
 
+    // Neither returned future carries anything: the callback logs what happened, and a scheduled restart is
+    // dropped by close() (shutdownNow). `round` keeps the elector's own future, whose cancel releases the Lease.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private synchronized void startRound() {
         if (closed) {
             return;

@@ -110,6 +110,8 @@ public final class PolicyStatusWriter implements AutoCloseable {
         worker.shutdownNow();
     }
 
+    // The pass's future carries nothing: pass() catches and logs its own failures and schedules the retry.
+    @SuppressWarnings("FutureReturnValueIgnored")
     private void requestPass(Duration delay) {
         if (passPending.compareAndSet(false, true)) {
             try {

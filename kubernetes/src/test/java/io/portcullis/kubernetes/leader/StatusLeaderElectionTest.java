@@ -35,7 +35,7 @@ class StatusLeaderElectionTest {
     private static final Duration RENEW_DEADLINE = Duration.ofSeconds(6);
     private static final Duration RETRY = Duration.ofSeconds(1);
     /** JVM start on a loaded machine: generous. */
-    private static final Duration STARTUP = Duration.ofSeconds(180);
+    private static final Duration STARTUP = Duration.ofMinutes(3);
 
     @TempDir
     Path work;
@@ -91,7 +91,7 @@ class StatusLeaderElectionTest {
 
         server.kubectlWithStdin(routeGroup("routes"), "apply", "-n", "ha", "-f", "-")
                 .orThrow();
-        await().atMost(Duration.ofSeconds(60))
+        await().atMost(Duration.ofMinutes(1))
                 .untilAsserted(() -> assertThat(accepted(client))
                         .containsEntry("status", "True")
                         .containsEntry("reason", "Accepted"));
@@ -103,13 +103,14 @@ class StatusLeaderElectionTest {
     void aLeaderThatClosesReleasesTheLeaseSoTheOtherLeadsLongBeforeItWouldExpire() {
         server = KubeApiServer.start();
         StatusReadyApiServer.createNamespace(server.client(), MeshConfig.DEFAULT_NAMESPACE);
-        Duration longLease = Duration.ofSeconds(60);
+        Duration longLease = Duration.ofMinutes(1);
         LeaseSettings settings =
                 LeaseSettings.defaults().withTiming(longLease, Duration.ofSeconds(40), Duration.ofSeconds(1));
         try (KubernetesClient clientA = server.newClient();
                 KubernetesClient clientB = server.newClient();
-                LeaseElection a = new LeaseElection(clientA, withIdentity(settings, "a"), Leaderships.NONE);
                 LeaseElection b = new LeaseElection(clientB, withIdentity(settings, "b"), Leaderships.NONE)) {
+            // Not a resource: closing it is the step under test.
+            LeaseElection a = new LeaseElection(clientA, withIdentity(settings, "a"), Leaderships.NONE);
             a.start();
             await().atMost(STARTUP).until(a::leading);
             b.start();

@@ -224,8 +224,7 @@ class PolicyStatusesTest {
         Map<String, Object> written = status.toStatus(null, java.time.Instant.parse("2026-11-26T13:00:00.123Z"));
 
         assertThat(written).containsEntry("observedGeneration", 2L);
-        assertThat(written.get("conditions"))
-                .asList()
+        assertThat((List<?>) written.get("conditions"))
                 .singleElement()
                 .satisfies(c -> assertThat(asMap(c))
                         .containsEntry("type", "Accepted")

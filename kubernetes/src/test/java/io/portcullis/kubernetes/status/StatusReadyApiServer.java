@@ -35,7 +35,7 @@ public final class StatusReadyApiServer {
                 server.kubectl("patch", "crd", crd, "--type=json", "-p", patch).orThrow();
             }
         }
-        await().atMost(Duration.ofSeconds(60))
+        await().atMost(Duration.ofMinutes(1))
                 .until(() -> server.kubectl("get", "--raw", "/apis/policy.flomesh.io/v1alpha1")
                                 .stdout()
                                 .contains("egresses/status")
