@@ -116,6 +116,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     AdmissionWebhookOptions webhooks;
 
+    @Mixin
+    StatusReportingOptions status;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -130,6 +133,7 @@ final class ServeCommand implements Callable<Integer> {
             authority = ca.load(Clock.systemUTC());
             xdsTls = xdsTls(xdsSocket, authority);
             debugAccess = debugAccess(debugSocket, authority);
+            status.lease(); // refuses inconsistent lease timing before anything starts
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -140,9 +144,12 @@ final class ServeCommand implements Callable<Integer> {
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
                 DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
-                AdmissionWebhookOptions.Webhooks admission = webhooks.open(opened.kubernetes(), authority, ca.trustDomain, certValidity)) {
+                AdmissionWebhookOptions.Webhooks admission =
+                        webhooks.open(opened.kubernetes(), authority, ca.trustDomain, certValidity);
+                StatusReportingOptions.Reporter statusReporting = status.open(opened.kubernetes())) {
             // Blocks until the first complete snapshot is applied, so no sidecar is ever served an empty config.
             opened.config().start(controlPlane::apply);
+            statusReporting.start(controlPlane);
             xds.start();
             xdsTls.ifPresent(tls -> LOG.info(
                     "xDS requires mutual TLS: server certificate for {}, client certificates from the"

@@ -76,8 +76,6 @@ class ServeAdmissionWebhookTest {
                             System.getProperty("java.class.path"),
                             PortcullisCommand.class.getName(),
                             "serve",
-                            "--config-dir",
-                            tmp.resolve("config").toString(),
                             "--ca-dir",
                             tmp.resolve("ca").toString(),
                             "--xds-address",

@@ -139,6 +139,17 @@ class ServeCommandTest {
                 .contains("--kubeconfig FILE / --in-cluster");
     }
 
+    @Test
+    void aLeaseRenewDeadlineNotShorterThanTheLeaseIsRefusedAtStartSayingWhy() throws Exception {
+        Result result = serve(
+                "--ca-dir", tmp.resolve("ca").toString(), "--lease-duration", "10s", "--lease-renew-deadline", "10s");
+
+        assertThat(result.exitCode()).isEqualTo(2);
+        assertThat(result.err())
+                .contains("lease timing must be leaseDuration (PT10S) > renewDeadline (PT10S) > retryPeriod (PT2S) > 0,"
+                        + " so a leader that cannot renew steps down before another replica may take the Lease");
+    }
+
     private record Result(int exitCode, String err) {}
 
     private Result serve(String... extra) {

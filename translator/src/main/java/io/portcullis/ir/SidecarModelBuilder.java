@@ -102,6 +102,7 @@ public final class SidecarModelBuilder {
                 for (EgressRule rule : restrictedHttpRules) {
                     conflicts.add(
                             PolicyProblem.warning(
+                                    PolicyProblem.Cause.PORT_CONFLICT,
                                     rule.origin().resource(),
                                     "spec.matches",
                                     "have no effect on port " + port + " for " + identity + ": "
@@ -118,6 +119,7 @@ public final class SidecarModelBuilder {
             if (serverFirst && tls.isPresent()) {
                 for (EgressRule rule : tlsRules) {
                     conflicts.add(PolicyProblem.warning(
+                            PolicyProblem.Cause.PORT_CONFLICT,
                             rule.origin().resource(),
                             "spec.ports",
                             "port " + port + " is tcp-server-first in " + names(tcpOrigins)

@@ -259,6 +259,7 @@ public final class PolicyValidator {
             ResourceKey groupKey = new ResourceKey(HTTP_ROUTE_GROUP_KIND, namespace, match.name());
             if (snapshot.routeGroup(namespace, String.valueOf(match.name())).isEmpty()) {
                 problems.add(PolicyProblem.error(
+                        PolicyProblem.Cause.ROUTE_GROUP_NOT_FOUND,
                         key,
                         field + ".name",
                         groupKey + " does not exist; create it in namespace " + namespace + " or fix the name"));
@@ -267,6 +268,7 @@ public final class PolicyValidator {
             List<HttpRequestMatch> groupMatches = validGroups.get(groupKey);
             if (groupMatches == null) {
                 problems.add(PolicyProblem.error(
+                        PolicyProblem.Cause.ROUTE_GROUP_INVALID,
                         key,
                         field + ".name",
                         groupKey + " is invalid (see its own errors); fix it and this policy is enforced again"));

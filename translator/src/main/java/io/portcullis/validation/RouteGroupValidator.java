@@ -70,6 +70,7 @@ final class RouteGroupValidator {
                 if (value.isEmpty()) {
                     // Envoy refuses an empty regex; an empty value is more likely a slip than "header present".
                     problems.add(PolicyProblem.error(
+                            PolicyProblem.Cause.REGEX_REFUSED,
                             key,
                             field + ".headers." + name,
                             "empty; give an RE2 regex the value must match, e.g. '.*' for any value"));
@@ -96,7 +97,8 @@ final class RouteGroupValidator {
 
     private static void checkRegex(ResourceKey key, String field, String regex, List<PolicyProblem> problems) {
         if (EnvoyRegex.check(regex) instanceof EnvoyRegex.Refused refused) {
-            problems.add(PolicyProblem.error(key, field, "'" + regex + "' " + refused.reason()));
+            problems.add(PolicyProblem.error(
+                    PolicyProblem.Cause.REGEX_REFUSED, key, field, "'" + regex + "' " + refused.reason()));
         }
     }
 }

@@ -143,6 +143,7 @@ class SidecarModelBuilderTest {
         assertThat(plan.tcp()).isPresent();
         assertThat(enforced(model).conflicts()).singleElement().satisfies(conflict -> {
             assertThat(conflict.severity()).isEqualTo(PolicyProblem.Severity.WARNING);
+            assertThat(conflict.cause()).isEqualTo(PolicyProblem.Cause.PORT_CONFLICT);
             assertThat(conflict.resource()).isEqualTo(new ResourceKey("Egress", "curl", "tls"));
             assertThat(conflict.field()).isEqualTo("spec.ports");
             assertThat(conflict.message()).contains("port 8443", "Egress curl/ldap", "curl/curl", "[httpbin.org]");

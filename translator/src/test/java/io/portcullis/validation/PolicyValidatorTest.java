@@ -354,6 +354,44 @@ class PolicyValidatorTest {
         assertThat(policies.rules()).hasSize(1);
     }
 
+    @Test
+    void eachProblemCarriesTheCauseAStatusReasonIsMadeOf() {
+        ValidatedPolicies policies = validate("""
+                apiVersion: specs.smi-spec.io/v1alpha4
+                kind: HTTPRouteGroup
+                metadata: {name: routes, namespace: curl}
+                spec:
+                  matches:
+                  - {name: bad-path, pathRegex: "/get("}
+                  - {name: empty-header, headers: {X-Debug: ""}}
+                """ + egress("uses-bad-routes", """
+                  hosts: [httpbin.org]
+                  ports: [{number: 80, protocol: http}]
+                  matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: routes}]
+                """) + egress("uses-missing-routes", """
+                  hosts: [httpbin.org]
+                  ports: [{number: 80, protocol: http}]
+                  matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: nope}]
+                """)
+                + egress("bad-port", """
+                  ports: [{number: 0, protocol: tcp}]
+                """) + egress("tcp-with-matches", """
+                  ports: [{number: 5432, protocol: tcp}]
+                  matches: [{apiGroup: specs.smi-spec.io/v1alpha4, kind: HTTPRouteGroup, name: routes}]
+                """));
+
+        assertThat(policies.problems())
+                .extracting(p -> p.resource().name() + " " + p.field() + " " + p.cause())
+                .containsExactlyInAnyOrder(
+                        "routes spec.matches[0].pathRegex REGEX_REFUSED",
+                        "routes spec.matches[1].headers.X-Debug REGEX_REFUSED",
+                        "uses-bad-routes spec.matches[0].name ROUTE_GROUP_INVALID",
+                        "uses-missing-routes spec.matches[0].name ROUTE_GROUP_NOT_FOUND",
+                        "bad-port spec.ports[0].number INVALID",
+                        "tcp-with-matches spec.matches[0].name ROUTE_GROUP_INVALID",
+                        "tcp-with-matches spec.matches IGNORED");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     /** An Egress in namespace curl for ServiceAccount curl/curl; {@code spec} is the rest of its spec, indented. */

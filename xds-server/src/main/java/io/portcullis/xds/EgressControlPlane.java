@@ -6,6 +6,7 @@ import io.portcullis.envoy.SidecarResources;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
@@ -20,6 +21,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -49,6 +52,9 @@ public final class EgressControlPlane {
      */
     private final Map<ServiceAccountRef, Integer> recomputations = new TreeMap<>();
 
+    private final List<Consumer<PolicyEvaluation>> evaluationListeners = new CopyOnWriteArrayList<>();
+
+    private ResourceSnapshot snapshot = ResourceSnapshot.EMPTY;
     private ValidatedPolicies policies;
     private List<String> sourceProblems = List.of();
 
@@ -56,7 +62,7 @@ public final class EgressControlPlane {
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
     public EgressControlPlane() {
-        policies = translator.validate(io.portcullis.input.ResourceSnapshot.EMPTY);
+        policies = translator.validate(ResourceSnapshot.EMPTY);
     }
 
     public SimpleCache<ServiceAccountRef> cache() {
@@ -76,8 +82,26 @@ public final class EgressControlPlane {
                 ? touchedIdentities(policies, next)
                 : new HashSet<>(served.keySet());
         policies = next;
+        snapshot = update.snapshot();
         sourceProblems = update.problems();
         touched.stream().filter(served::containsKey).sorted().forEach(this::refresh);
+        announceEvaluation();
+    }
+
+    /** What is enforced now: the last snapshot, its validation, and what Envoy rejected since. */
+    public synchronized PolicyEvaluation evaluation() {
+        return new PolicyEvaluation(snapshot, policies, quarantined());
+    }
+
+    /**
+     * Calls {@code listener} with the current {@link #evaluation()} now, and again after every config change
+     * and every rejection by a sidecar. It is called with the control plane's lock held, in order, so it sees
+     * each evaluation exactly as it was enforced; it must hand the evaluation off and return, never block
+     * (xDS answers wait on the same lock).
+     */
+    public synchronized void onEvaluation(Consumer<PolicyEvaluation> listener) {
+        evaluationListeners.add(listener);
+        listener.accept(evaluation());
     }
 
     /** Builds the snapshot of an identity whose first sidecar just connected. */
@@ -209,6 +233,7 @@ public final class EgressControlPlane {
                         envoyMessage);
         }
         serve(identity, record);
+        announceEvaluation();
     }
 
     /** Policies left out of some identity's config because its Envoy rejected them. */
@@ -229,6 +254,14 @@ public final class EgressControlPlane {
     /** How many times {@code identity}'s served config was recomputed (for tests; see the field). */
     synchronized int recomputations(ServiceAccountRef identity) {
         return recomputations.getOrDefault(identity, 0);
+    }
+
+    private void announceEvaluation() {
+        if (evaluationListeners.isEmpty()) {
+            return;
+        }
+        PolicyEvaluation evaluation = evaluation();
+        evaluationListeners.forEach(listener -> listener.accept(evaluation));
     }
 
     private synchronized boolean holdsRejected(ServiceAccountRef identity, String version) {
