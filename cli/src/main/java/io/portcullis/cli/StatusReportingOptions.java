@@ -69,7 +69,7 @@ final class StatusReportingOptions {
      * Reports the status of what a control plane enforces (see {@link StatusReporting}) when
      * serve reads Kubernetes, nothing otherwise. Closing it releases the Lease.
      */
-    final class Reporter implements AutoCloseable {
+    static final class Reporter implements AutoCloseable {
 
         private final KubernetesClient client;
         private final LeaseSettings lease;

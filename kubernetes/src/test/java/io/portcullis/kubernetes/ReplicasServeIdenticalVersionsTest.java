@@ -5,9 +5,9 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.portcullis.crds.MeshConfig;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.kubernetes.testing.KubeApiServer;
 import io.portcullis.kubernetes.testing.NeedsKubeApiServer;
-import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.xds.EgressControlPlane;
 import java.io.IOException;

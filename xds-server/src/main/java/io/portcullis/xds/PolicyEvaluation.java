@@ -1,6 +1,6 @@
 package io.portcullis.xds;
 
-import io.portcullis.model.ResourceSnapshot;
+import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.List;
 

@@ -6,8 +6,8 @@ import static io.portcullis.xds.FailClosedOnNackTest.update;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.envoyproxy.controlplane.cache.Resources;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.PolicyProblem;
 import java.util.ArrayList;
 import java.util.List;

@@ -21,6 +21,7 @@ import io.portcullis.crds.ManifestSet;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
 import io.portcullis.validation.PolicyProblem;
@@ -157,8 +158,10 @@ public final class PolicyAdmission implements AdmissionHandler {
         Set<String> lines = new LinkedHashSet<>();
         for (EgressRule rule : validated.rules()) {
             for (ServiceAccountRef identity : rule.sources()) {
-                for (PolicyProblem conflict :
-                        translator.model(validated, identity).conflicts()) {
+                if (!(translator.model(validated, identity) instanceof SidecarEgressModel.PolicyEnforced enforced)) {
+                    continue; // passthrough and deny-all enforce no policy, so nothing conflicts
+                }
+                for (PolicyProblem conflict : enforced.conflicts()) {
                     if (conflict.resource().equals(key)) {
                         lines.add(conflict.field() + ": " + conflict.message());
                     }

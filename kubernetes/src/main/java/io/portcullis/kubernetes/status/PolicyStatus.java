@@ -1,6 +1,6 @@
 package io.portcullis.kubernetes.status;
 
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;

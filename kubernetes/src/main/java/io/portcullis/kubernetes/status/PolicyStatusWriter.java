@@ -7,7 +7,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.HTTPRouteGroup;
-import io.portcullis.model.ResourceKey;
+import io.portcullis.input.ResourceKey;
 import io.portcullis.xds.PolicyEvaluation;
 import java.time.Clock;
 import java.time.Duration;

@@ -2,9 +2,10 @@ package io.portcullis.kubernetes.status;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.ir.SidecarModelBuilder;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ServiceAccountRef;
 import io.portcullis.validation.EgressRule;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.validation.ValidatedPolicies;
@@ -44,7 +45,7 @@ public final class PolicyStatuses {
         Map<ResourceKey, List<Quarantine>> rejected = evaluation.quarantined().stream()
                 .collect(Collectors.groupingBy(Quarantine::policy, TreeMap::new, Collectors.toList()));
         Map<ResourceKey, EgressRule> rules = new TreeMap<>();
-        validated.rules().forEach(rule -> rules.put(rule.origin(), rule));
+        validated.rules().forEach(rule -> rules.put(rule.origin().resource(), rule));
 
         SortedMap<ResourceKey, PolicyStatus> statuses = new TreeMap<>();
         for (HasMetadata egress : evaluation.snapshot().egresses()) {
@@ -116,7 +117,10 @@ public final class PolicyStatuses {
         SidecarModelBuilder models = new SidecarModelBuilder();
         Set<PolicyProblem> conflicts = new LinkedHashSet<>();
         for (ServiceAccountRef identity : validated.namedIdentities()) {
-            conflicts.addAll(models.build(validated, identity).conflicts());
+            // Only an enforced policy model has conflicts: passthrough and deny-all enforce no policy.
+            if (models.build(validated, identity) instanceof SidecarEgressModel.PolicyEnforced enforced) {
+                conflicts.addAll(enforced.conflicts());
+            }
         }
         return conflicts;
     }

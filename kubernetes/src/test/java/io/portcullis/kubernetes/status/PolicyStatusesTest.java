@@ -6,9 +6,9 @@ import io.portcullis.crds.Egress;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
-import io.portcullis.model.ResourceKey;
-import io.portcullis.model.ResourceSnapshot;
-import io.portcullis.model.ServiceAccountRef;
+import io.portcullis.input.ResourceKey;
+import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
 import io.portcullis.validation.PolicyProblem;
@@ -183,7 +183,7 @@ class PolicyStatusesTest {
         EgressRule rule = validated.rules().get(0);
         Quarantine quarantine = new Quarantine(
                 new ServiceAccountRef("curl", "curl"),
-                rule.origin(),
+                rule.origin().resource(),
                 rule,
                 "abc123",
                 "RouteConfiguration",
