@@ -40,10 +40,22 @@ class KubernetesWalkthroughIT extends GuideWalkthrough {
         server.installCrds();
         say("kubectl apply -f fsm-mesh-config.yaml: "
                 + kubectl.apply(resource(FSM_MESH_CONFIG)).replace('\n', ' '));
-        // The guide: kubectl create namespace curl; fsm namespace add curl (FSM's enrolment label).
+        // The guide: kubectl create namespace curl; fsm namespace add curl, here portcullis namespace add.
         server.kubectl("create", "namespace", "curl").orThrow();
-        server.kubectl("label", "namespace", "curl", "flomesh.io/monitored-by=fsm")
-                .orThrow();
+        ProcessRun enrol = workspace
+                .cli()
+                .run(
+                        null,
+                        "namespace",
+                        "add",
+                        "curl",
+                        "--kubeconfig",
+                        server.kubeconfig().toString());
+        say("portcullis namespace add curl: " + enrol.stdout().strip());
+        assertThat(enrol.exitCode()).as(enrol.stderr()).isZero();
+        assertThat(server.kubectl("get", "namespace", "curl", "-o", "jsonpath={.metadata.labels}")
+                        .orThrow())
+                .contains("\"flomesh.io/monitored-by\":\"fsm\"");
         return ControlPlaneProcess.onKubernetes(
                         workspace.cli(), workspace.workDir().resolve("control-plane.log"), server.kubeconfig())
                 .awaitHealthy();
