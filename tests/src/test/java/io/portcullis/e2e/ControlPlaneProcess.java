@@ -39,7 +39,15 @@ final class ControlPlaneProcess implements AutoCloseable {
 
     /** {@code portcullis serve --kubeconfig FILE}: the control plane on a Kubernetes API server. */
     static ControlPlaneProcess onKubernetes(PortcullisCli cli, Path log, Path kubeconfig) throws IOException {
-        return new ControlPlaneProcess(cli, log, XDS_PORT, List.of("--kubeconfig", kubeconfig.toString()));
+        return onKubernetes(cli, log, kubeconfig, List.of());
+    }
+
+    /** As {@link #onKubernetes(PortcullisCli, Path, Path)}, with more {@code serve} flags (webhooks, injector). */
+    static ControlPlaneProcess onKubernetes(PortcullisCli cli, Path log, Path kubeconfig, List<String> extraArgs)
+            throws IOException {
+        List<String> args = new java.util.ArrayList<>(List.of("--kubeconfig", kubeconfig.toString()));
+        args.addAll(extraArgs);
+        return new ControlPlaneProcess(cli, log, XDS_PORT, args);
     }
 
     /** @param sourceArgs where it reads its config: {@code --config-dir DIR} or {@code --kubeconfig FILE} */
@@ -136,7 +144,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();
         }

@@ -1,7 +1,9 @@
 package io.portcullis.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.portcullis.kubernetes.injection.SidecarTemplate;
 import io.portcullis.kubernetes.testing.KubeApiServer;
 import io.portcullis.kubernetes.testing.KubectlResult;
 import io.portcullis.kubernetes.testing.NeedsKubeApiServer;
@@ -9,12 +11,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 
 /**
  * The guide's walkthrough ({@link GuideWalkthrough}) with the Kubernetes source: a real kube-apiserver
  * and etcd with our CRDs, {@code fsm-system} and its {@code fsm-mesh-config} as an install creates them,
- * the {@code curl} namespace enrolled, {@code portcullis serve --kubeconfig} as the control plane, and
- * every step done with the real kubectl exactly as the guide writes it.
+ * the {@code curl} namespace enrolled with {@code portcullis namespace add}, {@code portcullis serve
+ * --kubeconfig} as the control plane (config source, status, admission webhooks, sidecar injector), every
+ * step done with the real kubectl exactly as the guide writes it, and each sidecar started from the Pod
+ * spec the API server stored after our injector patched it ({@link StoredPodRunner} plays kubelet).
  */
 @NeedsKubeApiServer
 class KubernetesWalkthroughIT extends GuideWalkthrough {
@@ -26,6 +32,7 @@ class KubernetesWalkthroughIT extends GuideWalkthrough {
     static final String FSM_MESH_CONFIG = "/fsm-mesh-config.yaml";
 
     private KubeApiServer server;
+    private StoredPodRunner runner;
     private Kubectl kubectl;
 
     @Override
@@ -56,9 +63,99 @@ class KubernetesWalkthroughIT extends GuideWalkthrough {
         assertThat(server.kubectl("get", "namespace", "curl", "-o", "jsonpath={.metadata.labels}")
                         .orThrow())
                 .contains("\"flomesh.io/monitored-by\":\"fsm\"");
-        return ControlPlaneProcess.onKubernetes(
-                        workspace.cli(), workspace.workDir().resolve("control-plane.log"), server.kubeconfig())
+        // The pods' ServiceAccounts (no controller creates them on a bare API server) and the injector's
+        // webhook configuration as deploy/ has it, but dialled by URL: serve puts its CA into caBundle.
+        server.kubectl("create", "serviceaccount", "curl", "-n", "curl").orThrow();
+        server.kubectl("create", "serviceaccount", "sleep", "-n", "curl").orThrow();
+        int webhookPort = ControlPlaneProcess.freePort();
+        injectorRegistered(webhookPort);
+        ControlPlaneProcess started = ControlPlaneProcess.onKubernetes(
+                        workspace.cli(),
+                        workspace.workDir().resolve("control-plane.log"),
+                        server.kubeconfig(),
+                        List.of(
+                                "--webhook-address",
+                                "127.0.0.1",
+                                "--webhook-port",
+                                String.valueOf(webhookPort),
+                                "--webhook-dns-name",
+                                "127.0.0.1",
+                                "--sidecar-xds",
+                                NetworkLab.HOST_ADDRESS + ":" + ControlPlaneProcess.XDS_PORT))
                 .awaitHealthy();
+        await("serve publishes its CA into the injector's caBundle")
+                .atMost(Duration.ofSeconds(60))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> !server.kubectl(
+                                "get",
+                                "mutatingwebhookconfiguration",
+                                "portcullis-injector",
+                                "-o",
+                                "jsonpath={.webhooks[0].clientConfig.caBundle}")
+                        .orThrow()
+                        .isBlank());
+        runner = new StoredPodRunner(server.client(), workspace.cli(), workspace.workDir());
+        return started;
+    }
+
+    /**
+     * Plays kubelet: the pod is created with kubectl in the enrolled namespace, the API server stores it as
+     * our injector patched it, and {@link StoredPodRunner} runs that stored spec's init and Envoy containers
+     * in the pod's network namespace.
+     */
+    @Override
+    Sidecar startSidecar(Pod pod) throws Exception {
+        server.kubectlWithStdin(
+                        """
+                        apiVersion: v1
+                        kind: Pod
+                        metadata:
+                          name: %s
+                          namespace: %s
+                        spec:
+                          serviceAccountName: %s
+                          containers:
+                          - name: app
+                            image: curlimages/curl
+                            command: [sleep, infinity]
+                        """.formatted(pod.podName(), pod.namespace(), pod.serviceAccount()), "create", "-f", "-")
+                .orThrow();
+        io.fabric8.kubernetes.api.model.Pod stored = server.client()
+                .pods()
+                .inNamespace(pod.namespace())
+                .withName(pod.podName())
+                .get();
+        assertThat(stored.getSpec().getContainers())
+                .as("the API server stored the pod with our sidecar")
+                .extracting(io.fabric8.kubernetes.api.model.Container::getName)
+                .contains(SidecarTemplate.SIDECAR_CONTAINER);
+        StoredPodRunner.RunningSidecar running = runner.start(stored, pod.netns());
+        return Sidecar.running(running.process(), running.log());
+    }
+
+    private void injectorRegistered(int webhookPort) {
+        server.kubectlWithStdin("""
+                        apiVersion: admissionregistration.k8s.io/v1
+                        kind: MutatingWebhookConfiguration
+                        metadata:
+                          name: portcullis-injector
+                        webhooks:
+                        - name: inject.portcullis.io
+                          admissionReviewVersions: [v1]
+                          sideEffects: NoneOnDryRun
+                          failurePolicy: Fail
+                          timeoutSeconds: 10
+                          clientConfig:
+                            url: https://127.0.0.1:%d/inject
+                          namespaceSelector:
+                            matchLabels:
+                              flomesh.io/monitored-by: fsm
+                          rules:
+                          - apiGroups: [""]
+                            apiVersions: [v1]
+                            operations: [CREATE]
+                            resources: [pods]
+                        """.formatted(webhookPort), "apply", "-f", "-").orThrow();
     }
 
     @Override

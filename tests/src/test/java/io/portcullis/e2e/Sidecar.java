@@ -31,6 +31,11 @@ final class Sidecar implements AutoCloseable {
         this.log = log;
     }
 
+    /** An Envoy some other runner started (e.g. {@link StoredPodRunner} from an injected Pod spec). */
+    static Sidecar running(Process process, Path log) {
+        return new Sidecar(process, log);
+    }
+
     /**
      * Issues the pod's certificate from the lab's CA ({@link PortcullisCli#caDir()}) into
      * {@link #certDir}, writes a bootstrap that talks mutual TLS to the one control plane on
