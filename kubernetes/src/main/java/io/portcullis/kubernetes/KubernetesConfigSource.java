@@ -57,11 +57,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class KubernetesConfigSource implements ConfigSource {
 
-    // TODO(kinject): read these from io.portcullis.kubernetes.Enrolment once it lands.
-    /** FSM's label on a namespace whose workloads are in the mesh. */
-    static final String ENROLMENT_LABEL = "flomesh.io/monitored-by";
-    /** FSM's default mesh name, the value of {@link #ENROLMENT_LABEL}. */
-    static final String ENROLMENT_VALUE = "fsm";
+    /** FSM's label on a namespace whose workloads are in the mesh (owned by {@link Enrolment}). */
+    static final String ENROLMENT_LABEL = Enrolment.MONITORED_BY_LABEL;
+    /** The mesh this control plane serves, the value of {@link #ENROLMENT_LABEL}. */
+    static final String ENROLMENT_VALUE = Enrolment.DEFAULT_MESH_NAME;
 
     /** How long {@link #start} waits for the first complete lists by default. */
     public static final Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(60);
@@ -248,7 +247,7 @@ public final class KubernetesConfigSource implements ConfigSource {
                                 namespace,
                                 object.getMetadata().getName())
                         + " is ignored: namespace " + namespace + " is not in the mesh; enrol it with"
-                        + " 'kubectl label namespace " + namespace + " " + ENROLMENT_LABEL + "=" + ENROLMENT_VALUE
+                        + " 'portcullis namespace add " + namespace
                         + "'");
                 continue;
             }
