@@ -40,6 +40,9 @@ class ServeAdmissionWebhookTest {
         }
         try (KubeApiServer api = KubeApiServer.start()) {
             api.installCrds();
+            // The control plane's namespace exists in every install (deploy/ creates it): serve's status
+            // writer contends for its Lease there.
+            api.kubectl("create", "namespace", "fsm-system").orThrow();
             api.client()
                     .namespaces()
                     .resource(new NamespaceBuilder()
