@@ -248,7 +248,7 @@ public final class KubernetesConfigSource implements ConfigSource {
                                 object.getMetadata().getName())
                         + " is ignored: namespace " + namespace + " is not in the mesh; enrol it with"
                         + " 'portcullis namespace add " + namespace
-                        + "'");
+                        + "' (it sets the label " + ENROLMENT_LABEL + "=" + ENROLMENT_VALUE + ")");
                 continue;
             }
             String version = object.getMetadata().getResourceVersion();

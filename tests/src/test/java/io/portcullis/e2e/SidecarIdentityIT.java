@@ -265,6 +265,8 @@ class SidecarIdentityIT {
         await("Envoy of " + pod.podName() + " tried the control plane several times")
                 .atMost(TRIES)
                 .pollInterval(Duration.ofMillis(200))
+                // Envoy's admin port refuses connections until Envoy is up: keep polling through that.
+                .ignoreExceptions()
                 .until(() -> stat(pod, "cluster.xds_cluster.upstream_cx_total") >= 3);
     }
 
