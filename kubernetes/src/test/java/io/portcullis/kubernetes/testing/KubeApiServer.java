@@ -46,7 +46,7 @@ public final class KubeApiServer implements AutoCloseable {
 
     private static final Path ENV_FILE = Path.of("/usr/local/lib/portcullis/env");
     // Generous: seen at 4-7 s on a quiet machine, once over 90 s in a CI run with two cores fully loaded.
-    private static final Duration READY_WITHIN = Duration.ofSeconds(240);
+    private static final Duration READY_WITHIN = Duration.ofMinutes(4);
 
     private final Path bin;
     private final Path dir;
