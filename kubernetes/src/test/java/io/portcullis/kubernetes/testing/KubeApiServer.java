@@ -480,13 +480,13 @@ public final class KubeApiServer implements AutoCloseable {
                 clusters:
                 - name: portcullis-test
                   cluster:
-                    server: URL
-                    certificate-authority-data: CA
+                    server: ${URL}
+                    certificate-authority-data: ${CA}
                 users:
                 - name: admin
                   user:
-                    client-certificate-data: CERT
-                    client-key-data: KEY
+                    client-certificate-data: ${CERT}
+                    client-key-data: ${KEY}
                 contexts:
                 - name: portcullis-test
                   context:
@@ -495,8 +495,11 @@ public final class KubeApiServer implements AutoCloseable {
                     namespace: default
                 current-context: portcullis-test
                 """;
+        // Placeholders are ${NAME}: '$' and braces never occur in base64, so one value can never be
+        // mistaken for another's placeholder (a bare CA did occur inside a certificate's base64 and
+        // corrupted the kubeconfig, depending on Map.of's iteration order).
         for (Map.Entry<String, String> e : data.entrySet()) {
-            yaml = yaml.replace(e.getKey(), e.getValue());
+            yaml = yaml.replace("${" + e.getKey() + "}", e.getValue());
         }
         Files.writeString(kubeconfig, yaml);
     }
