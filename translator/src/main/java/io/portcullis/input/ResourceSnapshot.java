@@ -4,22 +4,48 @@ import io.portcullis.crds.Egress;
 import io.portcullis.crds.EgressSettings;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.MeshConfig;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * Everything the translator reads, at one instant, from whatever config source is in use.
  * Immutable; lists are kept sorted by resource key so translation is deterministic.
  */
-public record ResourceSnapshot(EgressSettings mesh, List<Egress> egresses, List<HTTPRouteGroup> routeGroups) {
+public record ResourceSnapshot(
+        EgressSettings mesh,
+        List<Egress> egresses,
+        List<HTTPRouteGroup> routeGroups,
+        SortedSet<String> auditedNamespaces) {
 
     public static final ResourceSnapshot EMPTY = new ResourceSnapshot(EgressSettings.DEFAULTS, List.of(), List.of());
 
+    /**
+     * @param auditedNamespaces namespaces whose annotation {@code portcullis.io/egress-mode} is {@code audit}
+     *                          ({@link io.portcullis.crds.EgressMode}): their sidecars let refused traffic
+     *                          through and log it as {@code would_deny}
+     */
     public ResourceSnapshot {
         mesh = mesh == null ? EgressSettings.DEFAULTS : mesh;
         egresses = sorted(egresses);
         routeGroups = sorted(routeGroups);
+        auditedNamespaces = auditedNamespaces == null
+                ? Collections.emptySortedSet()
+                : Collections.unmodifiableSortedSet(new TreeSet<>(auditedNamespaces));
+    }
+
+    /** A snapshot in which every namespace is enforced. */
+    public ResourceSnapshot(EgressSettings mesh, List<Egress> egresses, List<HTTPRouteGroup> routeGroups) {
+        this(mesh, egresses, routeGroups, Collections.emptySortedSet());
+    }
+
+    /** This snapshot with another set of audited namespaces. */
+    public ResourceSnapshot withAuditedNamespaces(Set<String> namespaces) {
+        return new ResourceSnapshot(mesh, egresses, routeGroups, new TreeSet<>(namespaces));
     }
 
     public static ResourceSnapshot of(MeshConfig meshConfig, List<Egress> egresses, List<HTTPRouteGroup> routeGroups) {
