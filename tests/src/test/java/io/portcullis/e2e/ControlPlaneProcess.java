@@ -118,7 +118,9 @@ final class ControlPlaneProcess implements AutoCloseable {
         try {
             HttpResponse<String> response = http.send(
                     HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + path))
-                            .timeout(Duration.ofSeconds(5))
+                            // Generous: with both cores busy a JVM can stall for seconds, and a
+                            // timeout here would end a poll that is allowed to take minutes.
+                            .timeout(Duration.ofSeconds(30))
                             .build(),
                     HttpResponse.BodyHandlers.ofString());
             return response.body();

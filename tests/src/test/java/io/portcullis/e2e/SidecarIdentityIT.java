@@ -280,8 +280,15 @@ class SidecarIdentityIT {
         return lines;
     }
 
-    /** Active listeners that came over xDS: all but the bootstrap's static health listener. */
+    /**
+     * Active listeners that came over xDS: all but the bootstrap's static health listener; 0 while Envoy's
+     * admin is not listening yet (curl exit 7), which on a loaded machine outlasts the first polls.
+     */
     private long activeListeners(Pod pod) throws IOException {
+        ProcessRun probe = adminRun(pod, "/ready");
+        if (probe.exitCode() == CURL_COULD_NOT_CONNECT) {
+            return 0;
+        }
         return stat(pod, "listener_manager.total_listeners_active") - STATIC_LISTENERS;
     }
 
@@ -313,22 +320,26 @@ class SidecarIdentityIT {
                 .count();
     }
 
+    private static final int CURL_COULD_NOT_CONNECT = 7;
+
     private static String admin(Pod pod, String path) {
+        return adminRun(pod, path).orFail().stdout();
+    }
+
+    private static ProcessRun adminRun(Pod pod, String path) {
         return ProcessRun.run(
-                        Duration.ofSeconds(20),
-                        null,
-                        List.of(
-                                "ip",
-                                "netns",
-                                "exec",
-                                pod.netns(),
-                                "curl",
-                                "-sS",
-                                "--max-time",
-                                "4",
-                                "http://127.0.0.1:15000" + path))
-                .orFail()
-                .stdout();
+                Duration.ofSeconds(20),
+                null,
+                List.of(
+                        "ip",
+                        "netns",
+                        "exec",
+                        pod.netns(),
+                        "curl",
+                        "-sS",
+                        "--max-time",
+                        "4",
+                        "http://127.0.0.1:15000" + path));
     }
 
     /** The bootstrap as generated, minus the client certificate: TLS to the control plane, but nothing to prove who it is. */
