@@ -47,10 +47,27 @@ public record KnownKind(
                     MeshConfig.VERSION,
                     false,
                     false,
+                    ""),
+            // Read only for its annotation portcullis.io/egress-mode (audit mode); everything else a
+            // Namespace carries is kept, never rejected. Cluster-scoped: it has no namespace.
+            new KnownKind(
+                    io.fabric8.kubernetes.api.model.Namespace.class,
+                    "Namespace",
+                    "namespaces",
+                    "",
+                    "v1",
+                    false,
+                    false,
                     ""));
 
+    /** {@code group/version}, or just the version for the core group ({@code v1}), as Kubernetes writes it. */
     public String apiVersion() {
-        return group + "/" + version;
+        return group.isEmpty() ? version : group + "/" + version;
+    }
+
+    /** A kind that lives in no namespace (Namespace itself). */
+    public boolean clusterScoped() {
+        return type == io.fabric8.kubernetes.api.model.Namespace.class;
     }
 
     static Optional<KnownKind> byKind(String kind) {
@@ -73,6 +90,10 @@ public record KnownKind(
 
     private List<String> kubectlNames() {
         String singular = kind.toLowerCase(Locale.ROOT);
+        if (group.isEmpty()) {
+            // kubectl's short name for namespaces is ns; the core group has no qualified form.
+            return clusterScoped() ? List.of(singular, plural, "ns") : List.of(singular, plural);
+        }
         return List.of(singular, plural, singular + "." + group, plural + "." + group);
     }
 

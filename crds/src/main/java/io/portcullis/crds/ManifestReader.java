@@ -30,8 +30,9 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  * empty documents skipped, {@code kind: List} documents expanded into their {@code items}.
  *
  * <p>Kinds read: {@code policy.flomesh.io/v1alpha1 Egress}, {@code specs.smi-spec.io/v1alpha4
- * HTTPRouteGroup}, {@code config.flomesh.io/v1alpha3 MeshConfig}. Documents of other kinds (a
- * Deployment, a Namespace, ...) are not errors: they are skipped and listed in {@link
+ * HTTPRouteGroup}, {@code config.flomesh.io/v1alpha3 MeshConfig}, {@code v1 Namespace} (for its
+ * {@code portcullis.io/egress-mode} annotation; other fields kept). Documents of other kinds (a
+ * Deployment, a Service, ...) are not errors: they are skipped and listed in {@link
  * ManifestSet#ignored()}.
  *
  * <p>Each document is read on its own: one bad document becomes a {@link ManifestProblem} and

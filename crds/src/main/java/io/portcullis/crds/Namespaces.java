@@ -19,9 +19,13 @@ public final class Namespaces {
      * @param meshNamespace the namespace of the mesh-wide MeshConfig
      * @param given the namespaces given, most specific first (metadata.namespace, then {@code -n}); each
      *     may be null or empty
-     * @return the first namespace given, else the kind's default
+     * @return the first namespace given, else the kind's default; null for a Namespace, which lives in none
      */
     public static String effective(Class<?> type, String meshNamespace, String... given) {
+        if (io.fabric8.kubernetes.api.model.Namespace.class.isAssignableFrom(type)) {
+            // Cluster-scoped: a namespace given for it means nothing (the API server ignores it too).
+            return null;
+        }
         for (String namespace : given) {
             if (namespace != null && !namespace.isEmpty()) {
                 return namespace;

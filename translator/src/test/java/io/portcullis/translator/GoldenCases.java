@@ -117,10 +117,18 @@ final class GoldenCases {
             manifests.resources().forEach(resource -> Namespaces.fillIn(resource, MeshConfig.DEFAULT_NAMESPACE));
             List<MeshConfig> meshConfigs = manifests.resourcesOf(MeshConfig.class);
             assertThat(meshConfigs).as("%s: at most one MeshConfig", input()).hasSizeLessThanOrEqualTo(1);
+            // Namespace manifests set audit mode, as in the directory source (an invalid value would be
+            // reported there; a golden input must not have one).
+            io.portcullis.crds.NamespaceEgressModes modes = io.portcullis.crds.NamespaceEgressModes.of(
+                    manifests.resourcesOf(io.fabric8.kubernetes.api.model.Namespace.class));
+            assertThat(modes.problems())
+                    .as("%s: Namespace annotations", input())
+                    .isEmpty();
             return ResourceSnapshot.of(
-                    meshConfigs.isEmpty() ? null : meshConfigs.get(0),
-                    manifests.resourcesOf(Egress.class),
-                    manifests.resourcesOf(HTTPRouteGroup.class));
+                            meshConfigs.isEmpty() ? null : meshConfigs.get(0),
+                            manifests.resourcesOf(Egress.class),
+                            manifests.resourcesOf(HTTPRouteGroup.class))
+                    .withAuditedNamespaces(modes.audited());
         }
 
         Translation translate() {
@@ -137,7 +145,9 @@ final class GoldenCases {
             List<ServiceAccountRef> identities = new ArrayList<>(identities());
             Collections.reverse(identities);
             return new EgressTranslator()
-                    .translate(new ResourceSnapshot(snapshot.mesh(), egresses, groups), identities);
+                    .translate(
+                            new ResourceSnapshot(snapshot.mesh(), egresses, groups, snapshot.auditedNamespaces()),
+                            identities);
         }
 
         @Override

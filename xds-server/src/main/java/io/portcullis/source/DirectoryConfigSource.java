@@ -6,6 +6,7 @@ import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.NamespaceEgressModes;
 import io.portcullis.crds.Namespaces;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
@@ -319,8 +320,11 @@ public final class DirectoryConfigSource implements ConfigSource {
         List<Egress> egresses = new ArrayList<>();
         List<HTTPRouteGroup> routeGroups = new ArrayList<>();
         MeshConfig meshConfig = null;
+        List<io.fabric8.kubernetes.api.model.Namespace> namespaces = new ArrayList<>();
         for (HasMetadata resource : resources.values()) {
-            if (resource instanceof Egress egress) {
+            if (resource instanceof io.fabric8.kubernetes.api.model.Namespace namespace) {
+                namespaces.add(namespace);
+            } else if (resource instanceof Egress egress) {
                 egresses.add(egress);
             } else if (resource instanceof HTTPRouteGroup group) {
                 routeGroups.add(group);
@@ -334,7 +338,12 @@ public final class DirectoryConfigSource implements ConfigSource {
                 }
             }
         }
-        return new SourceUpdate(ResourceSnapshot.of(meshConfig, egresses, routeGroups), problems);
+        // A Namespace manifest puts its namespace's sidecars in audit mode (portcullis.io/egress-mode).
+        NamespaceEgressModes modes = NamespaceEgressModes.of(namespaces);
+        problems.addAll(modes.problems());
+        return new SourceUpdate(
+                ResourceSnapshot.of(meshConfig, egresses, routeGroups).withAuditedNamespaces(modes.audited()),
+                problems);
     }
 
     private static boolean isManifest(Path file) {

@@ -136,8 +136,9 @@ public final class ManifestStore {
     }
 
     private Path fileFor(ResourceKey key) {
-        return directory.resolve(
-                key.kind().toLowerCase(Locale.ROOT) + "." + key.namespace() + "." + key.name() + ".yaml");
+        // A cluster-scoped resource (Namespace) has no namespace: namespace.<name>.yaml.
+        String namespace = key.namespace() == null ? "" : key.namespace() + ".";
+        return directory.resolve(key.kind().toLowerCase(Locale.ROOT) + "." + namespace + key.name() + ".yaml");
     }
 
     private Optional<Path> fileDefining(ResourceKey key) throws IOException {
