@@ -51,6 +51,7 @@ import io.portcullis.identity.XdsServerTls;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.source.SourceUpdate;
+import io.portcullis.testfixtures.EgressManifest;
 import io.portcullis.translator.EnvoyProcess;
 import io.portcullis.translator.NeedsEnvoy;
 import java.io.IOException;
@@ -90,12 +91,13 @@ import org.junit.jupiter.api.io.TempDir;
  * the gRPC access log service to the same control plane, and an operator sees them as a Prometheus scrape
  * would: {@code /metrics} and {@code /debug/decisions}, with the debug bearer token.
  *
- * <p>The decision-log tags here are literals in two static listeners of the test's bootstrap (one TCP proxy
- * that lets a real connection through, one HTTP listener that answers 403), the way the translator's
- * access loggers carry them; what is under test is the receiving end: Envoy's real gRPC access log stream,
- * the identity from the certificate (one listener's tags claim another identity), the fields Envoy fills
- * (destination, host, method, path, status), the decision counters, and the xDS metrics (push-to-ACK
- * histogram, NACK counter) moving with real ACKs and a real NACK.
+ * <p>One test runs the translator's own config and loggers: a real curl refused by a policy's route group is
+ * reported with that policy. The others add two static listeners to the test's bootstrap with literal
+ * decision-log tags (a TCP proxy that lets a real connection through, an HTTP listener that answers 403),
+ * to reach what the translator never emits: a tag claiming another identity than the certificate, which
+ * must not win. Also checked: the fields Envoy fills (destination, host, method, path, status), the
+ * decision counters, and the xDS metrics (push-to-ACK histogram, NACK counter) moving with real ACKs and a
+ * real NACK.
  *
  * <p>Envoy binds the outbound listener's port 15001 it gets over ADS, so the test holds the lab lock like
  * {@link LiveEnvoyAcksGeneratedPolicySetsTest}. A missing Envoy or curl fails it.
@@ -272,6 +274,67 @@ class SidecarReportsDecisionsTest {
                 .isEqualTo(1.0);
         assertThat(scrape).doesNotContain("prod/payments");
         assertThat(sample(scrape, "portcullis_sidecars_connected")).isEqualTo(1.0);
+    }
+
+    /**
+     * The translator's own loggers (route metadata as tags over http_grpc). The test runs without the
+     * pod's iptables redirect, so a connection to the outbound listener keeps its own address as the
+     * original destination: the policy names that port, 15001, for the request to reach its chain.
+     */
+    @Test
+    void aRealDenialUnderTheTranslatorsConfigIsReportedWithTheDecidingPolicyAndTheProvenIdentity() throws Exception {
+        int outbound = io.portcullis.bootstrap.SidecarContract.OUTBOUND_PORT;
+        controlPlane.apply(FailClosedOnNackTest.update("---\n"
+                + EgressManifest.named("httpbin-" + outbound)
+                        .host("httpbin.org")
+                        .port(outbound, "http")
+                        .matchesRouteGroup("get-only")
+                        .yaml()
+                + FailClosedOnNackTest.routeGroup("get-only", "/get")));
+        String version = controlPlane.served(CURL).orElseThrow().resources().version();
+        await("Envoy ACKs " + version).atMost(DEADLINE).until(() -> {
+            requireEnvoyAlive();
+            return acked("Listener", Optional.of(version)) && acked("RouteConfiguration", Optional.of(version));
+        });
+
+        Process curl = new ProcessBuilder(
+                        "curl",
+                        "-sS",
+                        "-o",
+                        "/dev/null",
+                        "-w",
+                        "%{http_code}",
+                        "-X",
+                        "POST",
+                        "-H",
+                        "Host: httpbin.org",
+                        "http://127.0.0.1:" + outbound + "/post")
+                .redirectErrorStream(true)
+                .start();
+        assertThat(new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                .as("POST is outside the route group's GET /get")
+                .isEqualTo("403");
+        assertThat(curl.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+        await("the denial reaches /debug/decisions").atMost(DEADLINE).until(() -> {
+            requireEnvoyAlive();
+            return decisions().size() == 1;
+        });
+        JsonNode denial = decisions().get(0);
+        assertThat(denial.get("identity").asText()).isEqualTo("curl/curl");
+        assertThat(denial.get("decision").asText()).isEqualTo("deny");
+        assertThat(denial.get("policy").asText()).isEqualTo("curl/httpbin-" + outbound);
+        assertThat(denial.get("protocol").asText()).isEqualTo("http");
+        assertThat(denial.get("host").asText()).isEqualTo("httpbin.org");
+        assertThat(denial.get("method").asText()).isEqualTo("POST");
+        assertThat(denial.get("path").asText()).isEqualTo("/post");
+        assertThat(denial.get("response_code").asInt()).isEqualTo(403);
+        assertThat(denial.get("reason").asText()).isNotBlank();
+        assertThat(sample(
+                        scrape(),
+                        "portcullis_egress_decisions_total{decision=\"deny\",identity=\"curl/curl\","
+                                + "policy=\"curl/httpbin-" + outbound + "\",protocol=\"http\"}"))
+                .isEqualTo(1.0);
     }
 
     @Test
