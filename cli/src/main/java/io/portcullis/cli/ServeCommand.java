@@ -1,13 +1,17 @@
 package io.portcullis.cli;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.debug.DebugAccess;
 import io.portcullis.debug.DebugEndpoint;
+import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.identity.XdsServerTls;
 import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.XdsServer;
@@ -93,7 +97,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--debug-port",
             defaultValue = "15080",
-            description = "Port of the debug endpoint (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Port of the debug endpoint: /debug/..., and /metrics for Prometheus (default: ${DEFAULT-VALUE}).")
     int debugPort;
 
     @Option(
@@ -137,9 +142,12 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        EgressControlPlane controlPlane = new EgressControlPlane();
+        // One registry for this control plane, scraped at the debug endpoint's /metrics; nothing global.
+        ControlPlaneMetrics metrics = new ControlPlaneMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        EgressControlPlane controlPlane =
+                new EgressControlPlane(metrics, new RecentDecisions(EgressControlPlane.DEFAULT_RECENT_DECISIONS));
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
-        try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace);
+        try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace, metrics);
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);

@@ -14,8 +14,11 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import io.portcullis.decisions.EgressDecision;
+import io.portcullis.envoy.DecisionLog;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.translator.TranslationReport;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;
@@ -42,9 +45,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
  *   <li>{@code /debug/problems} every invalid input: resource, field, why; and every policy left out because
  *       Envoy rejected the config built from it</li>
+ *   <li>{@code /debug/decisions} the last egress decisions sidecars reported, newest first
+ *       ({@code ?limit=N}, {@code ?refused=true} for denials and would-be denials only)</li>
+ *   <li>{@code /metrics} the control plane's metrics in Prometheus text form ({@link ControlPlaneMetrics})</li>
  *   <li>{@code /healthz}</li>
  * </ul>
- * Unauthenticated it listens on loopback only; elsewhere it needs a bearer token and/or mutual TLS ({@link DebugAccess}).
+ * Unauthenticated it listens on loopback only; elsewhere it needs a bearer token and/or mutual TLS ({@link DebugAccess}),
+ * /metrics included: a Prometheus scrape config sets {@code authorization: {credentials_file: ...}} (or
+ * {@code tls_config} with a client certificate).
  */
 public final class DebugEndpoint implements AutoCloseable {
 
@@ -96,13 +104,16 @@ public final class DebugEndpoint implements AutoCloseable {
         context("/debug/sidecars", exchange -> json(exchange, sidecars()));
         context("/debug/problems", exchange -> json(exchange, problems()));
         context("/debug/xds/", this::xds);
+        context("/debug/decisions", this::decisions);
+        context("/metrics", this::metrics);
         context(
                 "/",
                 exchange -> respond(
                         exchange,
                         404,
                         "text/plain",
-                        "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>\n"));
+                        "unknown path; try /debug/sidecars, /debug/problems, /debug/decisions,"
+                                + " /debug/xds/<namespace>/<serviceAccount>, /metrics\n"));
     }
 
     /** Why an unauthenticated debug endpoint may not listen on {@code address}; shared with serve's option check. */
@@ -263,6 +274,80 @@ public final class DebugEndpoint implements AutoCloseable {
                     .put("fix", lockdown.fix());
         }
         return root;
+    }
+
+    private void metrics(HttpExchange exchange) throws IOException {
+        ControlPlaneMetrics.Scrape scrape =
+                controlPlane.metrics().scrape(exchange.getRequestHeaders().getFirst("Accept"));
+        byte[] bytes = scrape.body().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", scrape.contentType());
+        exchange.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Newest first, in the decision log's field names (null where Envoy had nothing). */
+    private void decisions(HttpExchange exchange) throws IOException {
+        int limit = EgressControlPlane.DEFAULT_RECENT_DECISIONS;
+        boolean refusedOnly = false;
+        String query = exchange.getRequestURI().getQuery();
+        if (query != null) {
+            for (String parameter : query.split("&", -1)) {
+                if (parameter.isEmpty()) {
+                    continue;
+                }
+                String[] pair = parameter.split("=", 2);
+                String value = pair.length == 2 ? pair[1] : "";
+                switch (pair[0]) {
+                    case "limit" -> {
+                        try {
+                            limit = Integer.parseInt(value);
+                        } catch (NumberFormatException e) {
+                            limit = -1;
+                        }
+                        if (limit < 1) {
+                            respond(
+                                    exchange,
+                                    400,
+                                    "text/plain",
+                                    "limit must be a positive number, got '" + value + "'\n");
+                            return;
+                        }
+                    }
+                    case "refused" -> refusedOnly = value.isEmpty() || Boolean.parseBoolean(value);
+                    default -> {
+                        respond(
+                                exchange,
+                                400,
+                                "text/plain",
+                                "unknown parameter '" + pair[0] + "'; use limit, refused\n");
+                        return;
+                    }
+                }
+            }
+        }
+        var recent = refusedOnly
+                ? controlPlane.decisions().recentRefusals(limit)
+                : controlPlane.decisions().recent(limit);
+        ArrayNode list = JSON.createArrayNode();
+        for (EgressDecision decision : recent) {
+            ObjectNode node = list.addObject();
+            node.put(DecisionLog.TIME, decision.time().toString());
+            node.put(DecisionLog.IDENTITY, decision.identity());
+            node.put(DecisionLog.DESTINATION, decision.destination());
+            node.put(DecisionLog.PROTOCOL, decision.protocol());
+            node.put(DecisionLog.SNI, decision.sni());
+            node.put(DecisionLog.HOST, decision.host());
+            node.put(DecisionLog.METHOD, decision.method());
+            node.put(DecisionLog.PATH, decision.path());
+            node.put(DecisionLog.DECISION, decision.decision());
+            node.put(DecisionLog.POLICY, decision.policy());
+            node.put(DecisionLog.MATCH, decision.match());
+            node.put(DecisionLog.REASON, decision.reason());
+            node.put(DecisionLog.RESPONSE_CODE, decision.responseCode());
+        }
+        json(exchange, list);
     }
 
     private void xds(HttpExchange exchange) throws IOException {
