@@ -3,6 +3,7 @@ package io.portcullis.cli;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.debug.DebugAccess;
 import io.portcullis.debug.DebugEndpoint;
+import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
@@ -43,6 +44,8 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+    /** How many decisions the control plane keeps for the operator page and /debug/decisions. */
+    private static final int RECENT_DECISIONS = 1000;
 
     @Mixin
     ServeSourceOptions source;
@@ -108,6 +111,13 @@ final class ServeCommand implements Callable<Integer> {
     List<String> debugClients = new ArrayList<>();
 
     @Option(
+            names = "--replica-name",
+            defaultValue = "${env:POD_NAME}",
+            description = "This control plane's name among its replicas, shown with every sidecar connected to it"
+                    + " (proxy-status, /debug/sidecars, the operator page); default: $POD_NAME, else the host name.")
+    String replicaName;
+
+    @Option(
             names = "--mesh-namespace",
             defaultValue = MeshConfig.DEFAULT_NAMESPACE,
             description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
@@ -139,11 +149,14 @@ final class ServeCommand implements Callable<Integer> {
         }
         EgressControlPlane controlPlane = new EgressControlPlane();
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
+        // The control plane's one buffer of what sidecars reported: the ALS receiver writes, the debug endpoint reads.
+        RecentDecisions decisions = new RecentDecisions(RECENT_DECISIONS);
         try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace);
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
-                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
+                DebugEndpoint debug =
+                        new DebugEndpoint(debugSocket, controlPlane, registry, decisions, replicaName(), debugAccess);
                 AdmissionWebhookOptions.Webhooks admission =
                         webhooks.open(opened.kubernetes(), authority, ca.trustDomain, certValidity);
                 StatusReportingOptions.Reporter statusReporting = status.open(opened.kubernetes())) {
@@ -163,6 +176,13 @@ final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return 0;
+    }
+
+    private String replicaName() throws IOException {
+        if (replicaName != null && !replicaName.isBlank()) {
+            return replicaName.strip();
+        }
+        return InetAddress.getLocalHost().getHostName();
     }
 
     private Optional<XdsServerTls> xdsTls(InetSocketAddress xdsSocket, Optional<CertificateAuthority> authority) {

@@ -161,8 +161,12 @@ class AdsAckNackTest {
     void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentNothing() throws Exception {
         controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
         String served = controlPlane.current(CURL).resources().version();
-        try (var debug =
-                new io.portcullis.debug.DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry)) {
+        try (var debug = new io.portcullis.debug.DebugEndpoint(
+                new InetSocketAddress("127.0.0.1", 0),
+                controlPlane,
+                registry,
+                new io.portcullis.decisions.RecentDecisions(10),
+                "replica-0")) {
             debug.start();
             BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
             StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
@@ -193,6 +197,9 @@ class AdsAckNackTest {
                             s -> s != null && s.get("upToDate").asBoolean());
             assertThat(sidecar.get("ackedVersion").asText()).isEqualTo(served);
             assertThat(sidecar.get("servedVersion").asText()).isEqualTo(served);
+            assertThat(sidecar.get("syncState").asText())
+                    .as("what proxy-status shows")
+                    .isEqualTo("SYNCED");
             assertThat(responses.poll(1, TimeUnit.SECONDS))
                     .as("it already runs the served version")
                     .isNull();
