@@ -1,5 +1,7 @@
 package io.portcullis.cli;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.portcullis.crds.MeshConfig;
 import io.portcullis.debug.DebugAccess;
 import io.portcullis.debug.DebugEndpoint;
@@ -9,6 +11,7 @@ import io.portcullis.identity.JdkServerTls;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.identity.XdsServerTls;
 import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.xds.EgressControlPlane;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.XdsServer;
@@ -44,8 +47,6 @@ import picocli.CommandLine.Spec;
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
-    /** How many decisions the control plane keeps for the operator page and /debug/decisions. */
-    private static final int RECENT_DECISIONS = 1000;
 
     @Mixin
     ServeSourceOptions source;
@@ -96,7 +97,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(
             names = "--debug-port",
             defaultValue = "15080",
-            description = "Port of the debug endpoint (default: ${DEFAULT-VALUE}).")
+            description =
+                    "Port of the debug endpoint: /debug/..., and /metrics for Prometheus (default: ${DEFAULT-VALUE}).")
     int debugPort;
 
     @Option(
@@ -147,16 +149,17 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        EgressControlPlane controlPlane = new EgressControlPlane();
+        // One registry for this control plane, scraped at the debug endpoint's /metrics; nothing global.
+        ControlPlaneMetrics metrics = new ControlPlaneMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+        EgressControlPlane controlPlane =
+                new EgressControlPlane(metrics, new RecentDecisions(EgressControlPlane.DEFAULT_RECENT_DECISIONS));
         SidecarRegistry registry = new SidecarRegistry(controlPlane, Clock.systemUTC());
-        // The control plane's one buffer of what sidecars reported: the ALS receiver writes, the debug endpoint reads.
-        RecentDecisions decisions = new RecentDecisions(RECENT_DECISIONS);
-        try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace);
+        try (ServeSourceOptions.Opened opened = source.open(spec, meshNamespace, metrics);
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
                 DebugEndpoint debug =
-                        new DebugEndpoint(debugSocket, controlPlane, registry, decisions, replicaName(), debugAccess);
+                        new DebugEndpoint(debugSocket, controlPlane, registry, replicaName(), debugAccess);
                 AdmissionWebhookOptions.Webhooks admission =
                         webhooks.open(opened.kubernetes(), authority, ca.trustDomain, certValidity);
                 StatusReportingOptions.Reporter statusReporting = status.open(opened.kubernetes())) {

@@ -3,9 +3,11 @@ package io.portcullis.cli;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.portcullis.kubernetes.ApiServerAccess;
 import io.portcullis.kubernetes.KubernetesConfigSource;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.source.ConfigSource;
 import io.portcullis.source.DirectoryConfigSource;
 import io.portcullis.source.ManifestStore;
+import io.portcullis.source.SourceEvent;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -52,9 +54,10 @@ final class ServeSourceOptions {
     }
 
     /**
+     * @param metrics where the source counts its events ({@code portcullis_config_source_events_total})
      * @throws CommandLine.ParameterException if the options select no source, or more than one
      */
-    Opened open(CommandSpec spec, String meshNamespace) throws IOException {
+    Opened open(CommandSpec spec, String meshNamespace, ControlPlaneMetrics metrics) throws IOException {
         boolean configDirGiven = spec.commandLine().getParseResult().hasMatchedOption("--config-dir");
         if (kubeconfig != null && inCluster) {
             throw new CommandLine.ParameterException(
@@ -76,7 +79,13 @@ final class ServeSourceOptions {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            return new Opened(new KubernetesConfigSource(client, meshNamespace), Optional.of(client));
+            return new Opened(
+                    new KubernetesConfigSource(
+                            client,
+                            meshNamespace,
+                            KubernetesConfigSource.DEFAULT_SYNC_TIMEOUT,
+                            metrics.sourceEvents("kubernetes", SourceEvent.KUBERNETES)),
+                    Optional.of(client));
         }
         if (configDir == null) {
             throw new CommandLine.ParameterException(
@@ -86,6 +95,9 @@ final class ServeSourceOptions {
         }
         // FSM's installation creates fsm-mesh-config; on Kubernetes deploy/ does, here serve does.
         new ManifestStore(configDir, meshNamespace).ensureMeshConfig();
-        return new Opened(new DirectoryConfigSource(configDir, meshNamespace), Optional.empty());
+        return new Opened(
+                new DirectoryConfigSource(
+                        configDir, meshNamespace, metrics.sourceEvents("directory", SourceEvent.DIRECTORY)),
+                Optional.empty());
     }
 }

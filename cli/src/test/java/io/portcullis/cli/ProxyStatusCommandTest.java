@@ -15,7 +15,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.portcullis.debug.DebugAccess;
 import io.portcullis.debug.DebugEndpoint;
-import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.xds.EgressControlPlane;
@@ -78,7 +77,6 @@ class ProxyStatusCommandTest {
                 new InetSocketAddress(access.authenticates() ? "0.0.0.0" : "127.0.0.1", 0),
                 controlPlane,
                 registry,
-                new RecentDecisions(10),
                 name,
                 access);
         debug.start();

@@ -1,5 +1,7 @@
 package io.portcullis.kubernetes;
 
+import io.portcullis.source.SourceEvent;
+import io.portcullis.source.SourceEvents;
 import io.portcullis.source.SourceUpdate;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
@@ -28,6 +30,7 @@ final class CoalescingPublisher implements AutoCloseable {
 
     private final Supplier<SourceUpdate> build;
     private final Consumer<SourceUpdate> listener;
+    private final SourceEvents events;
     private final CountDownLatch firstPublished = new CountDownLatch(1);
     private boolean changed;
     private boolean running = true;
@@ -35,8 +38,13 @@ final class CoalescingPublisher implements AutoCloseable {
     private Thread thread;
 
     CoalescingPublisher(Supplier<SourceUpdate> build, Consumer<SourceUpdate> listener) {
+        this(build, listener, SourceEvents.NONE);
+    }
+
+    CoalescingPublisher(Supplier<SourceUpdate> build, Consumer<SourceUpdate> listener, SourceEvents events) {
         this.build = build;
         this.listener = listener;
+        this.events = events;
     }
 
     /** Something in a store changed: build and publish again (soon, once, however often this is called). */
@@ -81,10 +89,14 @@ final class CoalescingPublisher implements AutoCloseable {
             if (!Objects.equals(update, lastPublished)) {
                 listener.accept(update);
                 lastPublished = update;
+                events.happened(SourceEvent.UPDATE_APPLIED);
+            } else {
+                events.happened(SourceEvent.UPDATE_UNCHANGED);
             }
             firstPublished.countDown();
         } catch (RuntimeException e) {
             // The thread must outlive one failed update; the next change publishes everything again.
+            events.happened(SourceEvent.APPLY_FAILED);
             LOG.error("applying the config from the API server failed; it is applied again on the next change", e);
             lastPublished = null;
         }

@@ -14,6 +14,8 @@ import io.portcullis.crds.MeshConfig;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.source.ConfigSource;
+import io.portcullis.source.SourceEvent;
+import io.portcullis.source.SourceEvents;
 import io.portcullis.source.SourceUpdate;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,6 +73,7 @@ public final class KubernetesConfigSource implements ConfigSource {
 
     private final String meshNamespace;
     private final Duration syncTimeout;
+    private final SourceEvents events;
     private final ApiObjectReader reader = new ApiObjectReader();
     /** The conversion of each object at its resourceVersion, so a rebuild converts only what changed. */
     private final Map<String, Converted> converted = new HashMap<>(); // publisher thread only
@@ -99,9 +102,19 @@ public final class KubernetesConfigSource implements ConfigSource {
      *     shared with the status writer and the webhooks)
      */
     public KubernetesConfigSource(KubernetesClient client, String meshNamespace, Duration syncTimeout) {
+        this(client, meshNamespace, syncTimeout, SourceEvents.NONE);
+    }
+
+    /**
+     * @param events where informer events, watch errors and applied updates are counted (the control
+     *     plane's metrics); only Portcullis types cross into the xDS server
+     */
+    public KubernetesConfigSource(
+            KubernetesClient client, String meshNamespace, Duration syncTimeout, SourceEvents events) {
         this.client = client;
         this.meshNamespace = meshNamespace;
         this.syncTimeout = syncTimeout;
+        this.events = events;
     }
 
     /**
@@ -113,7 +126,7 @@ public final class KubernetesConfigSource implements ConfigSource {
      */
     @Override
     public void start(Consumer<SourceUpdate> listener) throws InterruptedException {
-        publisher = new CoalescingPublisher(this::assemble, listener);
+        publisher = new CoalescingPublisher(this::assemble, listener, events);
         egresses = watch(
                 "egresses." + Egress.GROUP,
                 client.genericKubernetesResources(context(Egress.class))
@@ -154,22 +167,26 @@ public final class KubernetesConfigSource implements ConfigSource {
             // fabric8 backs off exponentially between attempts; start() reports the last error if the
             // first list never completes.
             lastErrors.put(what, error);
+            events.happened(SourceEvent.WATCH_ERROR);
             LOG.warn("watching {} failed ({}); retrying", what, String.valueOf(error));
             return true;
         });
         informer.addEventHandler(new ResourceEventHandler<T>() {
             @Override
             public void onAdd(T object) {
+                events.happened(SourceEvent.OBJECT_ADDED);
                 publisher.markChanged();
             }
 
             @Override
             public void onUpdate(T before, T after) {
+                events.happened(SourceEvent.OBJECT_UPDATED);
                 publisher.markChanged();
             }
 
             @Override
             public void onDelete(T object, boolean finalStateUnknown) {
+                events.happened(SourceEvent.OBJECT_DELETED);
                 publisher.markChanged();
             }
         });

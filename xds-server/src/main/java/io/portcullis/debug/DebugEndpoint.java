@@ -15,10 +15,10 @@ import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.portcullis.decisions.EgressDecision;
-import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.envoy.DecisionLog;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.translator.TranslationReport;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.xds.EgressControlPlane;
@@ -57,41 +57,47 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
  *   <li>{@code /debug/problems} every invalid input: resource, field, why; and every policy left out because
  *       Envoy rejected the config built from it</li>
- *   <li>{@code /debug/decisions} the last decisions sidecars reported, newest first ({@code ?refused=true}: only
- *       denials and would-be denials; {@code ?limit=N})</li>
+ *   <li>{@code /debug/decisions} the last egress decisions sidecars reported, newest first
+ *       ({@code ?limit=N}, {@code ?refused=true} for denials and would-be denials only)</li>
+ *   <li>{@code /metrics} the control plane's metrics in Prometheus text form ({@link ControlPlaneMetrics})</li>
  *   <li>{@code /healthz}</li>
  * </ul>
- * Unauthenticated it listens on loopback only; elsewhere it needs a bearer token and/or mutual TLS ({@link DebugAccess}).
+ * Unauthenticated it listens on loopback only; elsewhere it needs a bearer token and/or mutual TLS ({@link DebugAccess}),
+ * /metrics included: a Prometheus scrape config sets {@code authorization: {credentials_file: ...}} (or
+ * {@code tls_config} with a client certificate).
  */
 public final class DebugEndpoint implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DebugEndpoint.class);
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
-    /** How many recent decisions /debug/decisions and the operator page show unless asked for another number. */
-    private static final int RECENT_SHOWN = 50;
+    /** The replica name of a debug endpoint not given one (tests; serve always names its replica). */
+    public static final String UNNAMED_REPLICA = "portcullis";
+
+    /** How many recent denials the operator page shows. */
+    private static final int DENIALS_SHOWN = 50;
 
     private final HttpServer server;
     private final DebugAccess access;
     private final EgressControlPlane controlPlane;
     private final SidecarRegistry registry;
-    private final RecentDecisions decisions;
     private final String replica;
     private final Clock clock;
 
     /** Unauthenticated: loopback addresses only. */
-    public DebugEndpoint(
-            InetSocketAddress address,
-            EgressControlPlane controlPlane,
-            SidecarRegistry registry,
-            RecentDecisions decisions,
-            String replica)
+    public DebugEndpoint(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry)
             throws IOException {
-        this(address, controlPlane, registry, decisions, replica, DebugAccess.loopbackOnly());
+        this(address, controlPlane, registry, DebugAccess.loopbackOnly());
+    }
+
+    /** A control plane without a replica name of its own: {@link #UNNAMED_REPLICA}. */
+    public DebugEndpoint(
+            InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, DebugAccess access)
+            throws IOException {
+        this(address, controlPlane, registry, UNNAMED_REPLICA, access);
     }
 
     /**
-     * @param decisions what the sidecars reported over the access log service; the control plane's one instance
      * @param replica   this control plane's name among its replicas ({@code serve --replica-name}), shown with
      *     every sidecar so that {@code proxy-status} across replicas says which one a sidecar is connected to
      * @throws IllegalArgumentException when {@code address} is not loopback and {@code access} authenticates nobody:
@@ -101,7 +107,6 @@ public final class DebugEndpoint implements AutoCloseable {
             InetSocketAddress address,
             EgressControlPlane controlPlane,
             SidecarRegistry registry,
-            RecentDecisions decisions,
             String replica,
             DebugAccess access)
             throws IOException {
@@ -111,7 +116,6 @@ public final class DebugEndpoint implements AutoCloseable {
         }
         this.controlPlane = controlPlane;
         this.registry = registry;
-        this.decisions = decisions;
         this.replica = replica;
         // The registry's clock would do as well; the instants compared must come from one machine's clock.
         this.clock = Clock.systemUTC();
@@ -134,8 +138,9 @@ public final class DebugEndpoint implements AutoCloseable {
         context("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
         context("/debug/sidecars", this::sidecars);
         context("/debug/problems", exchange -> json(exchange, problems()));
-        context("/debug/decisions", this::decisions);
         context("/debug/xds/", this::xds);
+        context("/debug/decisions", this::decisions);
+        context("/metrics", this::metrics);
         context("/", this::operatorPage);
     }
 
@@ -280,46 +285,6 @@ public final class DebugEndpoint implements AutoCloseable {
         return list;
     }
 
-    private void decisions(HttpExchange exchange) throws IOException {
-        int limit = RECENT_SHOWN;
-        String asked = query(exchange, "limit");
-        if (asked != null) {
-            try {
-                limit = Integer.parseInt(asked);
-            } catch (NumberFormatException e) {
-                limit = -1;
-            }
-            if (limit < 1) {
-                respond(exchange, 400, "text/plain", "limit=" + asked + ": expected a positive number\n");
-                return;
-            }
-        }
-        boolean refusedOnly = "true".equals(query(exchange, "refused"));
-        List<EgressDecision> shown = refusedOnly ? decisions.recentRefusals(limit) : decisions.recent(limit);
-        ArrayNode list = JSON.createArrayNode();
-        shown.forEach(decision -> list.add(decisionJson(decision)));
-        json(exchange, list);
-    }
-
-    /** The decision log's own field names (DecisionLog), so a line from a sidecar and an entry here read alike. */
-    private static ObjectNode decisionJson(EgressDecision d) {
-        ObjectNode node = JSON.createObjectNode();
-        node.put(DecisionLog.TIME, d.time().toString());
-        node.put(DecisionLog.IDENTITY, d.identity());
-        node.put(DecisionLog.DESTINATION, d.destination());
-        node.put(DecisionLog.PROTOCOL, d.protocol());
-        node.put(DecisionLog.SNI, d.sni());
-        node.put(DecisionLog.HOST, d.host());
-        node.put(DecisionLog.METHOD, d.method());
-        node.put(DecisionLog.PATH, d.path());
-        node.put(DecisionLog.DECISION, d.decision());
-        node.put(DecisionLog.POLICY, d.policy());
-        node.put(DecisionLog.MATCH, d.match());
-        node.put(DecisionLog.REASON, d.reason());
-        node.put(DecisionLog.RESPONSE_CODE, d.responseCode());
-        return node;
-    }
-
     private void operatorPage(HttpExchange exchange) throws IOException {
         if (!exchange.getRequestURI().getPath().equals("/")) {
             respond(
@@ -327,7 +292,7 @@ public final class DebugEndpoint implements AutoCloseable {
                     404,
                     "text/plain",
                     "unknown path; try /, /debug/sidecars, /debug/problems, /debug/decisions,"
-                            + " /debug/xds/<namespace>/<serviceAccount>\n");
+                            + " /debug/xds/<namespace>/<serviceAccount>, /metrics\n");
             return;
         }
         List<OperatorPage.IdentityModel> identities = new ArrayList<>();
@@ -346,7 +311,7 @@ public final class DebugEndpoint implements AutoCloseable {
                         identities,
                         sidecars(SidecarSync.DEFAULT_STALE_AFTER),
                         problems(),
-                        decisions.recentRefusals(RECENT_SHOWN));
+                        controlPlane.decisions().recentRefusals(DENIALS_SHOWN));
         exchange.getResponseHeaders().set("Content-Security-Policy", OperatorPage.CONTENT_SECURITY_POLICY);
         exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
@@ -406,6 +371,80 @@ public final class DebugEndpoint implements AutoCloseable {
                     .put("fix", lockdown.fix());
         }
         return root;
+    }
+
+    private void metrics(HttpExchange exchange) throws IOException {
+        ControlPlaneMetrics.Scrape scrape =
+                controlPlane.metrics().scrape(exchange.getRequestHeaders().getFirst("Accept"));
+        byte[] bytes = scrape.body().getBytes(StandardCharsets.UTF_8);
+        exchange.getResponseHeaders().set("Content-Type", scrape.contentType());
+        exchange.sendResponseHeaders(200, bytes.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    /** Newest first, in the decision log's field names (null where Envoy had nothing). */
+    private void decisions(HttpExchange exchange) throws IOException {
+        int limit = EgressControlPlane.DEFAULT_RECENT_DECISIONS;
+        boolean refusedOnly = false;
+        String query = exchange.getRequestURI().getQuery();
+        if (query != null) {
+            for (String parameter : query.split("&", -1)) {
+                if (parameter.isEmpty()) {
+                    continue;
+                }
+                String[] pair = parameter.split("=", 2);
+                String value = pair.length == 2 ? pair[1] : "";
+                switch (pair[0]) {
+                    case "limit" -> {
+                        try {
+                            limit = Integer.parseInt(value);
+                        } catch (NumberFormatException e) {
+                            limit = -1;
+                        }
+                        if (limit < 1) {
+                            respond(
+                                    exchange,
+                                    400,
+                                    "text/plain",
+                                    "limit must be a positive number, got '" + value + "'\n");
+                            return;
+                        }
+                    }
+                    case "refused" -> refusedOnly = value.isEmpty() || Boolean.parseBoolean(value);
+                    default -> {
+                        respond(
+                                exchange,
+                                400,
+                                "text/plain",
+                                "unknown parameter '" + pair[0] + "'; use limit, refused\n");
+                        return;
+                    }
+                }
+            }
+        }
+        var recent = refusedOnly
+                ? controlPlane.decisions().recentRefusals(limit)
+                : controlPlane.decisions().recent(limit);
+        ArrayNode list = JSON.createArrayNode();
+        for (EgressDecision decision : recent) {
+            ObjectNode node = list.addObject();
+            node.put(DecisionLog.TIME, decision.time().toString());
+            node.put(DecisionLog.IDENTITY, decision.identity());
+            node.put(DecisionLog.DESTINATION, decision.destination());
+            node.put(DecisionLog.PROTOCOL, decision.protocol());
+            node.put(DecisionLog.SNI, decision.sni());
+            node.put(DecisionLog.HOST, decision.host());
+            node.put(DecisionLog.METHOD, decision.method());
+            node.put(DecisionLog.PATH, decision.path());
+            node.put(DecisionLog.DECISION, decision.decision());
+            node.put(DecisionLog.POLICY, decision.policy());
+            node.put(DecisionLog.MATCH, decision.match());
+            node.put(DecisionLog.REASON, decision.reason());
+            node.put(DecisionLog.RESPONSE_CODE, decision.responseCode());
+        }
+        json(exchange, list);
     }
 
     private void xds(HttpExchange exchange) throws IOException {

@@ -86,6 +86,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     private final String meshNamespace;
     private final Duration settle;
     private final InstantSource clock;
+    private final SourceEvents events;
     private final ManifestReader reader = new ManifestReader();
     private final Map<Path, WatchedFile> files = new TreeMap<>();
     private String directoryProblem;
@@ -98,15 +99,26 @@ public final class DirectoryConfigSource implements ConfigSource {
      *                      manifest without a namespace is taken to be in it
      */
     public DirectoryConfigSource(Path directory, String meshNamespace) {
-        this(directory, meshNamespace, SETTLE, InstantSource.system());
+        this(directory, meshNamespace, SourceEvents.NONE);
+    }
+
+    /** @param events where files read, removed and failing, and updates applied, are counted */
+    public DirectoryConfigSource(Path directory, String meshNamespace, SourceEvents events) {
+        this(directory, meshNamespace, SETTLE, InstantSource.system(), events);
     }
 
     /** With another settle time and clock, so tests can drive {@link #scan()} without waiting. */
     DirectoryConfigSource(Path directory, String meshNamespace, Duration settle, InstantSource clock) {
+        this(directory, meshNamespace, settle, clock, SourceEvents.NONE);
+    }
+
+    DirectoryConfigSource(
+            Path directory, String meshNamespace, Duration settle, InstantSource clock, SourceEvents events) {
         this.directory = directory;
         this.meshNamespace = meshNamespace;
         this.settle = settle;
         this.clock = clock;
+        this.events = events;
     }
 
     /**
@@ -148,8 +160,13 @@ public final class DirectoryConfigSource implements ConfigSource {
 
     private void publish(Consumer<SourceUpdate> listener) {
         try {
-            scan().ifPresent(listener);
+            Optional<SourceUpdate> update = scan();
+            if (update.isPresent()) {
+                listener.accept(update.get());
+                events.happened(SourceEvent.UPDATE_APPLIED);
+            }
         } catch (RuntimeException e) {
+            events.happened(SourceEvent.APPLY_FAILED);
             // The watcher must outlive one failed update: the next scan publishes again.
             LOG.error("applying the config of {} failed; it is published again on the next scan", directory, e);
             synchronized (this) {
@@ -202,6 +219,9 @@ public final class DirectoryConfigSource implements ConfigSource {
             String problem = directory + ": cannot be listed (" + e + "): every file keeps what it contributed; "
                     + "check that the directory exists and is readable";
             boolean changed = !problem.equals(directoryProblem);
+            if (changed) {
+                events.happened(SourceEvent.LISTING_ERROR);
+            }
             directoryProblem = problem;
             return changed;
         }
@@ -247,9 +267,15 @@ public final class DirectoryConfigSource implements ConfigSource {
         }
         if (current == null) {
             files.remove(path);
+            events.happened(SourceEvent.FILE_REMOVED);
             return true;
         }
-        files.put(path, read(path, current, file, now));
+        WatchedFile read = read(path, current, file, now);
+        files.put(path, read);
+        if (read.changing() == null) {
+            // Read to the end (not found changing underneath): clean, or not, which its problems say.
+            events.happened(read.problems().isEmpty() ? SourceEvent.FILE_READ : SourceEvent.READ_ERROR);
+        }
         return true;
     }
 

@@ -2,11 +2,13 @@ package io.portcullis.xds;
 
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.envoyproxy.controlplane.cache.v3.Snapshot;
+import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.envoy.SidecarResources;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
@@ -38,6 +40,9 @@ public final class EgressControlPlane {
 
     private static final Logger LOG = LoggerFactory.getLogger(EgressControlPlane.class);
 
+    /** How many decisions reported by sidecars {@code serve} keeps for /debug/decisions and the operator page. */
+    public static final int DEFAULT_RECENT_DECISIONS = 1000;
+
     private final SimpleCache<ServiceAccountRef> cache = new SimpleCache<>(SidecarIdentity::of);
     private final EgressTranslator translator = new EgressTranslator();
     private final Map<ServiceAccountRef, Served> served = new TreeMap<>();
@@ -54,6 +59,9 @@ public final class EgressControlPlane {
 
     private final List<Consumer<PolicyEvaluation>> evaluationListeners = new CopyOnWriteArrayList<>();
 
+    private final ControlPlaneMetrics metrics;
+    private final RecentDecisions decisions;
+
     private ResourceSnapshot snapshot = ResourceSnapshot.EMPTY;
     private ValidatedPolicies policies;
     private List<String> sourceProblems = List.of();
@@ -61,8 +69,30 @@ public final class EgressControlPlane {
     /** What an identity's sidecars are currently served. */
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
+    /** With metrics of its own (nobody scrapes them) and the default decision buffer: for tests and tools. */
     public EgressControlPlane() {
+        this(new ControlPlaneMetrics(), new RecentDecisions(DEFAULT_RECENT_DECISIONS));
+    }
+
+    /**
+     * @param metrics what this control plane counts into (serve scrapes it at /metrics); its xDS server and
+     *     sidecar registry count into the same one
+     * @param decisions where the decisions its sidecars report are kept
+     */
+    public EgressControlPlane(ControlPlaneMetrics metrics, RecentDecisions decisions) {
+        this.metrics = metrics;
+        this.decisions = decisions;
         policies = translator.validate(ResourceSnapshot.EMPTY);
+        updateProblemMetrics();
+    }
+
+    public ControlPlaneMetrics metrics() {
+        return metrics;
+    }
+
+    /** The last decisions its sidecars reported (written by the access log receiver on the xDS server). */
+    public RecentDecisions decisions() {
+        return decisions;
     }
 
     public SimpleCache<ServiceAccountRef> cache() {
@@ -85,6 +115,7 @@ public final class EgressControlPlane {
         snapshot = update.snapshot();
         sourceProblems = update.problems();
         touched.stream().filter(served::containsKey).sorted().forEach(this::refresh);
+        updateProblemMetrics();
         announceEvaluation();
     }
 
@@ -108,6 +139,7 @@ public final class EgressControlPlane {
     public synchronized void ensureServed(ServiceAccountRef identity) {
         if (!served.containsKey(identity)) {
             refresh(identity);
+            updateProblemMetrics(); // its merge conflicts are problems from now on
         }
     }
 
@@ -233,6 +265,7 @@ public final class EgressControlPlane {
                         envoyMessage);
         }
         serve(identity, record);
+        updateProblemMetrics();
         announceEvaluation();
     }
 
@@ -280,12 +313,22 @@ public final class EgressControlPlane {
         serve(identity, record);
     }
 
+    private void updateProblemMetrics() {
+        metrics.problems(
+                policyProblems(),
+                sourceProblems.size(),
+                quarantined().size(),
+                lockdowns().size());
+    }
+
     private void serve(ServiceAccountRef identity, IdentityAcceptance record) {
+        long start = metrics.monotonicNanos();
         ServedInput input = record.inputToServe();
         SidecarEgressModel model = model(identity, input);
         Served current = served.get(identity);
         if (current != null && current.model().equals(model)) {
             record.served(current.resources().version(), input);
+            metrics.snapshotBuilt(false, start);
             return;
         }
         SidecarResources resources = resources(identity, model);
@@ -301,6 +344,7 @@ public final class EgressControlPlane {
                         List.of(),
                         resources.version()));
         served.put(identity, new Served(model, resources));
+        metrics.snapshotBuilt(true, start);
         conflicts(model).forEach(conflict -> LOG.warn("{}", conflict));
         String shape = switch (model) {
             case SidecarEgressModel.Passthrough passthrough -> "passthrough";

@@ -9,6 +9,7 @@ import io.grpc.Status;
 import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.identity.PeerAuthentication;
 import io.portcullis.input.ServiceAccountRef;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Comparator;
@@ -21,7 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Tracks connected sidecars from the ADS stream callbacks: who they are, what they were sent, and what
  * they ACKed or NACKed, and tells the control plane about every ACK and NACK (a NACK makes the sidecar's
- * identity fail closed, see {@link FailClosed}).
+ * identity fail closed, see {@link FailClosed}). It counts into the control plane's metrics: connected
+ * sidecars, responses, NACKs and the time from each response to its ACK, per xDS type.
  */
 public final class SidecarRegistry implements DiscoveryServerCallbacks {
 
@@ -30,10 +32,17 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
     private final Map<Long, SidecarStatus> streams = new ConcurrentHashMap<>();
     private final EgressControlPlane controlPlane;
     private final Clock clock;
+    private final ControlPlaneMetrics metrics;
+    private final PendingAcks pendingAcks = new PendingAcks();
 
     public SidecarRegistry(EgressControlPlane controlPlane, Clock clock) {
         this.controlPlane = controlPlane;
         this.clock = clock;
+        this.metrics = controlPlane.metrics();
+        metrics.connectedSidecars(streams::size, () -> (int) streams.values().stream()
+                .map(SidecarStatus::identity)
+                .distinct()
+                .count());
     }
 
     @Override
@@ -101,12 +110,17 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
                     status.types().getOrDefault(SidecarStatus.shortType(typeUrl), SidecarStatus.TypeStatus.NONE);
             // The version rejected is the one sent with the nonce the NACK names; an older nonce is an older response.
             String rejected = request.getResponseNonce().equals(type.sentNonce()) ? type.sentVersion() : null;
+            metrics.nacked(SidecarStatus.shortType(typeUrl));
+            pendingAcks.answered(streamId, typeUrl, request.getResponseNonce(), metrics.monotonicNanos());
             streams.computeIfPresent(
                     streamId,
                     (id, s) -> s.withType(
                             typeUrl, t -> t.nacked(rejected == null ? "(older response)" : rejected, message)));
             controlPlane.rejected(identity, status.nodeId(), typeUrl, rejected, message);
         } else {
+            pendingAcks
+                    .answered(streamId, typeUrl, request.getResponseNonce(), metrics.monotonicNanos())
+                    .ifPresent(nanos -> metrics.acked(SidecarStatus.shortType(typeUrl), nanos));
             streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(request.getVersionInfo())));
             controlPlane.accepted(identity, request.getVersionInfo());
         }
@@ -114,6 +128,9 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
 
     @Override
     public void onV3StreamResponse(long streamId, DiscoveryRequest request, DiscoveryResponse response) {
+        // java-control-plane calls this just before it sends the response: the clock starts here.
+        pendingAcks.sent(streamId, response.getTypeUrl(), response.getNonce(), metrics.monotonicNanos());
+        metrics.responseSent(SidecarStatus.shortType(response.getTypeUrl()));
         streams.computeIfPresent(
                 streamId,
                 (id, s) -> s.withType(
@@ -139,6 +156,7 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
     }
 
     private void closed(long streamId) {
+        pendingAcks.closed(streamId);
         SidecarStatus status = streams.remove(streamId);
         if (status != null) {
             LOG.info(

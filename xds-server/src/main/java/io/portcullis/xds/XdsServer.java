@@ -4,6 +4,7 @@ import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.portcullis.decisions.DecisionLogReceiver;
 import io.portcullis.identity.PeerCertificateInterceptor;
 import io.portcullis.identity.XdsServerTls;
 import java.io.IOException;
@@ -14,9 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC server sidecars connect to: Aggregated Discovery Service (ADS) only. Over mutual TLS, a
- * sidecar's identity is the SPIFFE ID of its client certificate (see SidecarIdentity); the plaintext
- * form trusts node ids and is for in-process tests and the loopback-only development flag.
+ * The gRPC server sidecars connect to: the Aggregated Discovery Service (ADS), and Envoy's Access Log
+ * Service, over which they report their egress decisions ({@link DecisionLogReceiver}) on the same
+ * connection. Over mutual TLS, a sidecar's identity is the SPIFFE ID of its client certificate (see
+ * SidecarIdentity), for both services; the plaintext form trusts node ids and is for in-process tests and
+ * the loopback-only development flag.
  */
 public final class XdsServer implements AutoCloseable {
 
@@ -47,6 +50,9 @@ public final class XdsServer implements AutoCloseable {
         V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.configWatcher());
         this.server = builder.addService(
                         ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
+                .addService(ServerInterceptors.intercept(
+                        new DecisionLogReceiver(controlPlane.decisions(), controlPlane.metrics(), Clock.systemUTC()),
+                        peers))
                 // Sidecars hold one long stream each; keepalives find dead peers behind NAT.
                 .permitKeepAliveTime(30, TimeUnit.SECONDS)
                 .permitKeepAliveWithoutCalls(true)
@@ -55,7 +61,7 @@ public final class XdsServer implements AutoCloseable {
 
     public XdsServer start() throws IOException {
         server.start();
-        LOG.info("xDS (ADS) listening on {}", server.getListenSockets());
+        LOG.info("xDS (ADS) and the decision log (access log service) listening on {}", server.getListenSockets());
         return this;
     }
 

@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.IssuedCertificate;
 import io.portcullis.identity.JdkServerTls;
@@ -61,12 +60,7 @@ class DebugEndpointAccessTest {
 
     @Test
     void withoutAuthenticationItRefusesToListenBeyondLoopback() {
-        assertThatThrownBy(() -> new DebugEndpoint(
-                        new InetSocketAddress("0.0.0.0", 0),
-                        controlPlane,
-                        registry,
-                        new RecentDecisions(10),
-                        "replica-0"))
+        assertThatThrownBy(() -> new DebugEndpoint(new InetSocketAddress("0.0.0.0", 0), controlPlane, registry))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("may listen on 0.0.0.0 only with authentication")
                 .hasMessageContaining("--debug-token-file")
@@ -75,8 +69,7 @@ class DebugEndpointAccessTest {
 
     @Test
     void withoutAuthenticationItAnswersOnLoopback() throws Exception {
-        endpoint = new DebugEndpoint(
-                new InetSocketAddress("127.0.0.1", 0), controlPlane, registry, new RecentDecisions(10), "replica-0");
+        endpoint = new DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry);
         endpoint.start();
 
         assertThat(get(HttpClient.newHttpClient(), "http", null).statusCode()).isEqualTo(200);
@@ -89,12 +82,7 @@ class DebugEndpointAccessTest {
         Logger logger = (Logger) LoggerFactory.getLogger(DebugEndpoint.class);
         logger.addAppender(log);
         try {
-            endpoint = new DebugEndpoint(
-                    new InetSocketAddress("127.0.0.1", 0),
-                    controlPlane,
-                    registry,
-                    new RecentDecisions(10),
-                    "replica-0");
+            endpoint = new DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry);
             endpoint.start();
         } finally {
             logger.detachAppender(log);
@@ -119,8 +107,6 @@ class DebugEndpointAccessTest {
                 new InetSocketAddress("0.0.0.0", 0),
                 controlPlane,
                 registry,
-                new RecentDecisions(10),
-                "replica-0",
                 new DebugAccess(Optional.of("s3cret-token"), Optional.empty(), Set.of()));
         endpoint.start();
         HttpClient client = HttpClient.newHttpClient();
@@ -139,8 +125,6 @@ class DebugEndpointAccessTest {
                 new InetSocketAddress("0.0.0.0", 0),
                 controlPlane,
                 registry,
-                new RecentDecisions(10),
-                "replica-0",
                 new DebugAccess(
                         Optional.empty(),
                         Optional.of(JdkServerTls.serverContext(

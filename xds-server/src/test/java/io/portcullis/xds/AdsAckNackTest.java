@@ -161,12 +161,8 @@ class AdsAckNackTest {
     void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentNothing() throws Exception {
         controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
         String served = controlPlane.current(CURL).resources().version();
-        try (var debug = new io.portcullis.debug.DebugEndpoint(
-                new InetSocketAddress("127.0.0.1", 0),
-                controlPlane,
-                registry,
-                new io.portcullis.decisions.RecentDecisions(10),
-                "replica-0")) {
+        try (var debug =
+                new io.portcullis.debug.DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry)) {
             debug.start();
             BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
             StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.portcullis.debug.DebugEndpoint;
-import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.source.DirectoryConfigSource;
@@ -53,9 +52,7 @@ class ControlPlaneFromDirectoryTest {
         debug = new DebugEndpoint(
                 new InetSocketAddress("127.0.0.1", 0),
                 controlPlane,
-                new SidecarRegistry(controlPlane, Clock.systemUTC()),
-                new RecentDecisions(10),
-                "replica-0");
+                new SidecarRegistry(controlPlane, Clock.systemUTC()));
         debug.start();
         controlPlane.ensureServed(CURL);
         controlPlane.ensureServed(OTHER);
