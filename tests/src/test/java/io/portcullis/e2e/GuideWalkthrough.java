@@ -298,7 +298,8 @@ abstract class GuideWalkthrough {
         JsonNode xds = controlPlane.xds("curl/curl");
         assertThat(xds.get("listeners").get(0).get("name").asText()).isEqualTo("egress_outbound");
         for (Sidecar sidecar : sidecars) {
-            assertThat(sidecar.logText()).contains("[portcullis] egress DENY identity=");
+            // One JSON decision line per refusal (docs/observability.md#decision-logs).
+            assertThat(sidecar.logText()).contains("\"decision\":\"deny\"");
         }
     }
 

@@ -190,7 +190,11 @@ class InjectedSidecarIT {
         assertThat(result.denied()).as(result.toString()).isTrue();
         await("the sidecar logs the denial")
                 .atMost(Duration.ofSeconds(10))
-                .until(() -> sidecar.logText().contains("egress DENY identity=curl/curl destination=198.18.0.81:443"));
+                .until(() -> sidecar.logText()
+                        .lines()
+                        .anyMatch(line -> line.contains("\"decision\":\"deny\"")
+                                && line.contains("\"identity\":\"curl/curl\"")
+                                && line.contains("\"destination\":\"198.18.0.81:443\"")));
     }
 
     @Test

@@ -15,6 +15,7 @@ import io.envoyproxy.envoy.type.matcher.v3.StringMatcher;
 import io.portcullis.ir.HttpHostAccess;
 import io.portcullis.ir.PortPlan;
 import io.portcullis.validation.HttpRequestMatch;
+import io.portcullis.validation.PolicyOrigin;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,12 +36,12 @@ final class HttpRouteConfigBuilder {
         RouteConfiguration.Builder config =
                 RouteConfiguration.newBuilder().setName(EgressNames.httpRouteConfig(plan.port()));
         for (HttpHostAccess host : plan.httpHosts()) {
-            config.addVirtualHosts(virtualHost(plan.port(), host));
+            config.addVirtualHosts(virtualHost(plan.port(), plan.audit(), host));
         }
         config.addVirtualHosts(VirtualHost.newBuilder()
                 .setName(DENY_UNKNOWN_HOST)
                 .addDomains("*")
-                .addRoutes(deny(DENY_UNKNOWN_HOST, "host not allowed by any Egress policy")));
+                .addRoutes(refuse(DENY_UNKNOWN_HOST, plan.audit(), null, "host not allowed by any Egress policy")));
         return config.build();
     }
 
@@ -51,11 +52,12 @@ final class HttpRouteConfigBuilder {
                 .addVirtualHosts(VirtualHost.newBuilder()
                         .setName(DENY_UNKNOWN_HOST)
                         .addDomains("*")
-                        .addRoutes(deny(DENY_UNKNOWN_HOST, "the Egress policies for this port were removed")))
+                        .addRoutes(refuse(
+                                DENY_UNKNOWN_HOST, false, null, "the Egress policies for this port were removed")))
                 .build();
     }
 
-    private static VirtualHost virtualHost(int port, HttpHostAccess host) {
+    private static VirtualHost virtualHost(int port, boolean audit, HttpHostAccess host) {
         VirtualHost.Builder vhost = VirtualHost.newBuilder().setName(host.host());
         if (host.wildcard()) {
             // The forward proxy dials the port in the Host header (80 when absent), so on other ports
@@ -74,22 +76,40 @@ final class HttpRouteConfigBuilder {
                             .build()));
         }
         if (host.anyRequest()) {
-            vhost.addRoutes(allow(EgressNames.allowHostRoute(host.origins()), prefixMatch()));
+            vhost.addRoutes(allow(
+                    EgressNames.allowHostRoute(host.origins()),
+                    prefixMatch(),
+                    host.decidedBy(),
+                    null,
+                    "host " + host.host() + " allowed for any request"));
             return vhost.build();
         }
         for (HttpRequestMatch match : host.matches()) {
             if (match.methods().isEmpty()) {
-                vhost.addRoutes(allow(EgressNames.matchRoute(match.origin()), routeMatch(match, null)));
+                vhost.addRoutes(allow(
+                        EgressNames.matchRoute(match.origin()),
+                        routeMatch(match, null),
+                        host.matchPolicies().get(match),
+                        match.origin().toString(),
+                        "request to " + host.host() + " matches " + match.origin()));
                 continue;
             }
             // One route per method with an exact :method match: a regex joining the methods would exceed
             // RE2's program-size limit for long lists (all 39 registered methods), and a method is not a regex.
             for (String method : match.methods()) {
-                vhost.addRoutes(allow(EgressNames.matchRoute(match.origin(), method), routeMatch(match, method)));
+                vhost.addRoutes(allow(
+                        EgressNames.matchRoute(match.origin(), method),
+                        routeMatch(match, method),
+                        host.matchPolicies().get(match),
+                        match.origin().toString(),
+                        "request to " + host.host() + " matches " + match.origin()));
             }
         }
-        vhost.addRoutes(deny(
+        // The policies restricting the host's requests decide those no match accepts.
+        vhost.addRoutes(refuse(
                 "deny_no_route_match",
+                audit,
+                host.decidedBy(),
                 "request matches no HTTPRouteGroup match of the Egress policies for " + host.host()));
         return vhost.build();
     }
@@ -120,7 +140,8 @@ final class HttpRouteConfigBuilder {
         return route;
     }
 
-    private static Route allow(String name, RouteMatch.Builder match) {
+    private static Route allow(
+            String name, RouteMatch.Builder match, PolicyOrigin policy, String matchName, String reason) {
         return Route.newBuilder()
                 .setName(name)
                 .setMatch(match)
@@ -128,14 +149,37 @@ final class HttpRouteConfigBuilder {
                         .setCluster(EgressNames.HTTP_FORWARD_PROXY_CLUSTER)
                         // Egress downloads and streams may be long: no overall response deadline.
                         .setTimeout(Duration.getDefaultInstance()))
+                .setMetadata(AccessLogs.routeMetadata(new AccessLogs.Decision(
+                        DecisionLog.HTTP,
+                        DecisionLog.ALLOW,
+                        OutboundListenerBuilder.policyName(policy),
+                        matchName,
+                        reason)))
                 .build();
     }
 
-    private static Route deny(String name, String reason) {
-        return Route.newBuilder()
+    /**
+     * What no policy allows: 403, or in audit mode sent on to the address the client dialled (never to a
+     * name from the request, so audit cannot be used to reach a host by spoofing Host). Either way the
+     * route's metadata says {@code deny} or {@code would_deny}, with the same reason and policy.
+     */
+    private static Route refuse(String name, boolean audit, PolicyOrigin policy, String reason) {
+        Route.Builder route = Route.newBuilder()
                 .setName(name)
                 .setMatch(prefixMatch())
-                .setDirectResponse(DirectResponseAction.newBuilder()
+                .setMetadata(AccessLogs.routeMetadata(new AccessLogs.Decision(
+                        DecisionLog.HTTP,
+                        audit ? DecisionLog.WOULD_DENY : DecisionLog.DENY,
+                        policy == null ? null : OutboundListenerBuilder.policyName(policy),
+                        null,
+                        reason)));
+        if (audit) {
+            return route.setRoute(RouteAction.newBuilder()
+                            .setCluster(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
+                            .setTimeout(Duration.getDefaultInstance()))
+                    .build();
+        }
+        return route.setDirectResponse(DirectResponseAction.newBuilder()
                         .setStatus(FORBIDDEN)
                         .setBody(DataSource.newBuilder().setInlineString("Forbidden: " + reason + "\n")))
                 .build();

@@ -26,9 +26,14 @@ import io.portcullis.bootstrap.SidecarContract;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.PortPlan;
 import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.ir.TcpAccess;
 import io.portcullis.ir.TlsAccess;
 import io.portcullis.validation.Cidr;
+import io.portcullis.validation.PolicyOrigin;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The one outbound listener that iptables sends every connection of the workload to. Filter chains are
@@ -36,6 +41,9 @@ import java.util.List;
  * takes lands on the default chain, which closes it (or forwards it, in passthrough mode).
  */
 final class OutboundListenerBuilder {
+
+    /** Allowed traffic is not logged (refusals always are); the counter counts everything. */
+    private static final AccessLogs.DecisionSampling SAMPLING = AccessLogs.DecisionSampling.REFUSALS_ONLY;
 
     private OutboundListenerBuilder() {}
 
@@ -57,18 +65,21 @@ final class OutboundListenerBuilder {
                                 tcpChain("passthrough", EgressNames.ORIGINAL_DESTINATION_CLUSTER, "egress_passthrough"))
                         .build();
             case SidecarEgressModel.DenyAll denyAll ->
-                listener.setDefaultFilterChain(deny(
+                listener.setDefaultFilterChain(refuse(
+                                "deny",
                                 denyAll.identity(),
+                                denyAll.audit(),
                                 "egress policy enforcement and egress passthrough are both off in MeshConfig"))
                         .build();
             case SidecarEgressModel.PolicyEnforced policy -> {
                 addPortChains(listener, policy);
-                yield listener.setDefaultFilterChain(deny(
-                                policy.identity(), "no Egress policy allows this destination for this ServiceAccount"))
+                yield listener.setDefaultFilterChain(refuse("deny", policy.identity(), policy.audit(), NO_POLICY))
                         .build();
             }
         };
     }
+
+    static final String NO_POLICY = "no Egress policy allows this destination for this ServiceAccount";
 
     private static void addPortChains(Listener.Builder listener, SidecarEgressModel.PolicyEnforced policy) {
         List<Integer> tlsPorts = policy.ports().stream()
@@ -79,21 +90,41 @@ final class OutboundListenerBuilder {
             listener.addListenerFilters(tlsInspector(tlsPorts));
         }
         for (PortPlan plan : policy.ports()) {
-            plan.tcp().ifPresent(tcp -> listener.addFilterChains(tcpChain(plan, tcp.ranges())));
-            plan.tls().ifPresent(tls -> listener.addFilterChains(tlsChain(plan.port(), tls)));
+            plan.tcp().ifPresent(tcp -> tcpChains(policy.identity(), plan, tcp).forEach(listener::addFilterChains));
+            plan.tls()
+                    .ifPresent(tls ->
+                            tlsChains(policy.identity(), plan.port(), tls).forEach(listener::addFilterChains));
             if (!plan.httpHosts().isEmpty()) {
                 listener.addFilterChains(httpChain(policy.identity(), plan));
+            } else if (plan.audit()
+                    && !policy.audit()
+                    && !plan.tcp().map(TcpAccess::anyAddress).orElse(false)) {
+                // An Egress in audit: what its port's chains do not take is let through on that port
+                // only, as the default chain would refuse it. (In an audited namespace the default
+                // chain does this for every port; with TCP to any address nothing is left over.)
+                listener.addFilterChains(refuse("audit_" + plan.port(), policy.identity(), true, NO_POLICY).toBuilder()
+                        .setFilterChainMatch(
+                                FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
+                        .build());
             }
         }
     }
 
-    private static FilterChain deny(ServiceAccountRef identity, String reason) {
+    /**
+     * The chain of what no policy allows: closed, or in audit mode forwarded to the address dialled. Either
+     * way logged and counted ({@code deny} or {@code would_deny}) with the same reason.
+     */
+    private static FilterChain refuse(String name, ServiceAccountRef identity, boolean audit, String reason) {
+        AccessLogs.Decision decision = new AccessLogs.Decision(
+                DecisionLog.TCP, audit ? DecisionLog.WOULD_DENY : DecisionLog.DENY, null, null, reason);
+        TcpProxy.Builder proxy = audit
+                ? TcpProxy.newBuilder()
+                        .setStatPrefix("egress_would_deny")
+                        .setCluster(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
+                : TcpProxy.newBuilder().setStatPrefix("egress_denied").setCluster(EgressNames.DENY_CLUSTER);
         return FilterChain.newBuilder()
-                .setName("deny")
-                .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
-                        .setStatPrefix("egress_denied")
-                        .setCluster(EgressNames.DENY_CLUSTER)
-                        .addAccessLog(AccessLogs.tcpDenied(identity, reason))))
+                .setName(name)
+                .addFilters(tcpProxyFilter(proxy.addAllAccessLog(AccessLogs.tcp(identity, decision, SAMPLING))))
                 .build();
     }
 
@@ -122,13 +153,70 @@ final class OutboundListenerBuilder {
                 .build();
     }
 
-    private static FilterChain tcpChain(PortPlan plan, List<Cidr> ranges) {
-        FilterChainMatch.Builder match = FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port()));
-        ranges.forEach(range -> match.addPrefixRanges(cidr(range)));
+    /**
+     * One chain per deciding policy, so each chain's log names the policy that allowed the connection;
+     * Envoy takes the chain with the most specific range containing the address dialled.
+     */
+    private static List<FilterChain> tcpChains(ServiceAccountRef identity, PortPlan plan, TcpAccess tcp) {
         String prefix = "egress_tcp_" + plan.port();
-        return tcpChain(prefix, EgressNames.ORIGINAL_DESTINATION_CLUSTER, prefix).toBuilder()
+        if (tcp.anyAddress()) {
+            return List.of(tcpChain(
+                    prefix,
+                    identity,
+                    FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())),
+                    new AccessLogs.Decision(
+                            DecisionLog.TCP,
+                            DecisionLog.ALLOW,
+                            policyName(tcp.anyAddressPolicy()),
+                            null,
+                            "tcp to any address on port " + plan.port())));
+        }
+        Map<PolicyOrigin, List<Cidr>> byPolicy = new TreeMap<>();
+        tcp.decidedBy()
+                .forEach((range, policy) ->
+                        byPolicy.computeIfAbsent(policy, p -> new ArrayList<>()).add(range));
+        List<FilterChain> chains = new ArrayList<>();
+        int index = 0;
+        for (Map.Entry<PolicyOrigin, List<Cidr>> group : byPolicy.entrySet()) {
+            FilterChainMatch.Builder match =
+                    FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port()));
+            group.getValue().forEach(range -> match.addPrefixRanges(cidr(range)));
+            String name = byPolicy.size() == 1 ? prefix : prefix + "_" + index++;
+            chains.add(tcpChain(
+                    name,
+                    identity,
+                    match,
+                    new AccessLogs.Decision(
+                            DecisionLog.TCP,
+                            DecisionLog.ALLOW,
+                            policyName(group.getKey()),
+                            null,
+                            "tcp to "
+                                    + String.join(
+                                            ", ",
+                                            group.getValue().stream()
+                                                    .map(Cidr::toString)
+                                                    .toList()) + " on port " + plan.port())));
+        }
+        return chains;
+    }
+
+    private static FilterChain tcpChain(
+            String name, ServiceAccountRef identity, FilterChainMatch.Builder match, AccessLogs.Decision decision) {
+        return FilterChain.newBuilder()
+                .setName(name)
                 .setFilterChainMatch(match)
+                .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
+                        .setStatPrefix(
+                                "egress_tcp_" + match.getDestinationPort().getValue())
+                        .setCluster(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
+                        .addAllAccessLog(AccessLogs.tcp(identity, decision, SAMPLING))))
                 .build();
+    }
+
+    /** How a policy is named in the decision log and the counter's {@code policy} label: {@code namespace/name}. */
+    static String policyName(PolicyOrigin origin) {
+        return origin.namespace() + "/" + origin.name();
     }
 
     private static FilterChain tcpChain(String name, String cluster, String statPrefix) {
@@ -139,26 +227,46 @@ final class OutboundListenerBuilder {
                 .build();
     }
 
-    /** HTTPS is proxied as a TCP stream (TLS is not terminated) to the SNI's name as DNS resolves it. */
-    private static FilterChain tlsChain(int port, TlsAccess tls) {
+    /**
+     * HTTPS is proxied as a TCP stream (TLS is not terminated) to the SNI's name as DNS resolves it. One
+     * chain per deciding policy, so each chain's log names the policy that allowed the server name.
+     */
+    private static List<FilterChain> tlsChains(ServiceAccountRef identity, int port, TlsAccess tls) {
         var sniForwardProxy =
                 io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
                         .setPortValue(port)
                         .build();
         String prefix = "egress_tls_" + port;
-        return FilterChain.newBuilder()
-                .setName(prefix)
-                .setFilterChainMatch(FilterChainMatch.newBuilder()
-                        .setDestinationPort(UInt32Value.of(port))
-                        .setTransportProtocol("tls")
-                        .addAllServerNames(tls.serverNames()))
-                .addFilters(Filter.newBuilder()
-                        .setName("envoy.filters.network.sni_dynamic_forward_proxy")
-                        .setTypedConfig(EnvoyTypes.pack(sniForwardProxy)))
-                .addFilters(tcpProxyFilter(
-                        TcpProxy.newBuilder().setStatPrefix(prefix).setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)))
-                .build();
+        Map<PolicyOrigin, List<String>> byPolicy = new TreeMap<>();
+        tls.decidedBy()
+                .forEach((name, policy) ->
+                        byPolicy.computeIfAbsent(policy, p -> new ArrayList<>()).add(name));
+        List<FilterChain> chains = new ArrayList<>();
+        int index = 0;
+        for (Map.Entry<PolicyOrigin, List<String>> group : byPolicy.entrySet()) {
+            AccessLogs.Decision decision = new AccessLogs.Decision(
+                    DecisionLog.TLS,
+                    DecisionLog.ALLOW,
+                    policyName(group.getKey()),
+                    null,
+                    "tls server name " + String.join(", ", group.getValue()) + " on port " + port);
+            chains.add(FilterChain.newBuilder()
+                    .setName(byPolicy.size() == 1 ? prefix : prefix + "_" + index++)
+                    .setFilterChainMatch(FilterChainMatch.newBuilder()
+                            .setDestinationPort(UInt32Value.of(port))
+                            .setTransportProtocol("tls")
+                            .addAllServerNames(group.getValue()))
+                    .addFilters(Filter.newBuilder()
+                            .setName("envoy.filters.network.sni_dynamic_forward_proxy")
+                            .setTypedConfig(EnvoyTypes.pack(sniForwardProxy)))
+                    .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
+                            .setStatPrefix(prefix)
+                            .setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)
+                            .addAllAccessLog(AccessLogs.tcp(identity, decision, SAMPLING))))
+                    .build());
+        }
+        return chains;
     }
 
     private static FilterChain httpChain(ServiceAccountRef identity, PortPlan plan) {
@@ -189,7 +297,7 @@ final class OutboundListenerBuilder {
                         .setTypedConfig(EnvoyTypes.pack(Router.newBuilder()
                                 .setSuppressEnvoyHeaders(true)
                                 .build())))
-                .addAccessLog(AccessLogs.httpDenied(identity, plan.port()))
+                .addAllAccessLog(AccessLogs.http(identity, SAMPLING))
                 .build();
         return FilterChain.newBuilder()
                 .setName(prefix)

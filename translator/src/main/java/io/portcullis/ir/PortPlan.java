@@ -13,13 +13,27 @@ import java.util.Optional;
  * @param tcp         raw TCP to the dialled address, when some tcp or tcp-server-first policy allows it
  * @param httpHosts   hosts reachable over HTTP, matched by Host header, sorted by host, one entry per host
  * @param tls         hosts reachable over TLS, matched by SNI
+ * @param audit       true when an Egress naming this port for the identity is annotated
+ *                    {@code portcullis.io/egress-mode: audit}: what strict mode would refuse on this port is let
+ *                    through and logged {@code would_deny}
  */
 public record PortPlan(
         int port,
         boolean serverFirst,
         Optional<TcpAccess> tcp,
         List<HttpHostAccess> httpHosts,
-        Optional<TlsAccess> tls) {
+        Optional<TlsAccess> tls,
+        boolean audit) {
+
+    /** An enforced port. */
+    public PortPlan(
+            int port,
+            boolean serverFirst,
+            Optional<TcpAccess> tcp,
+            List<HttpHostAccess> httpHosts,
+            Optional<TlsAccess> tls) {
+        this(port, serverFirst, tcp, httpHosts, tls, false);
+    }
 
     public PortPlan {
         Objects.requireNonNull(tcp, "tcp");

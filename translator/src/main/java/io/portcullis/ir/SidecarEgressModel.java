@@ -25,10 +25,18 @@ public sealed interface SidecarEgressModel {
     /**
      * Nothing outside the mesh is reachable: both MeshConfig switches are off, or the control plane
      * locked the identity down after its sidecars rejected a config.
+     *
+     * @param audit the identity's namespace is in audit mode: everything is let through to the address
+     *              dialled and logged {@code would_deny}
      */
-    record DenyAll(ServiceAccountRef identity) implements SidecarEgressModel {
+    record DenyAll(ServiceAccountRef identity, boolean audit) implements SidecarEgressModel {
         public DenyAll {
             Objects.requireNonNull(identity, "identity");
+        }
+
+        /** Enforced: nothing is let through. */
+        public DenyAll(ServiceAccountRef identity) {
+            this(identity, false);
         }
     }
 
@@ -37,9 +45,17 @@ public sealed interface SidecarEgressModel {
      *
      * @param ports     one plan per destination port, sorted by port; empty when no policy names the identity
      * @param conflicts warnings about policies of this identity that cannot all take effect together
+     * @param audit     the identity's namespace is in audit mode: what the policies do not allow is let
+     *                  through to the address dialled and logged {@code would_deny}; every port is audited
      */
-    record PolicyEnforced(ServiceAccountRef identity, List<PortPlan> ports, List<PolicyProblem> conflicts)
+    record PolicyEnforced(
+            ServiceAccountRef identity, List<PortPlan> ports, List<PolicyProblem> conflicts, boolean audit)
             implements SidecarEgressModel {
+
+        /** Enforced in its namespace (ports may still be audited by their Egress). */
+        public PolicyEnforced(ServiceAccountRef identity, List<PortPlan> ports, List<PolicyProblem> conflicts) {
+            this(identity, ports, conflicts, false);
+        }
 
         public PolicyEnforced {
             Objects.requireNonNull(identity, "identity");

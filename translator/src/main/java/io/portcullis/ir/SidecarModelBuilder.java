@@ -1,5 +1,6 @@
 package io.portcullis.ir;
 
+import io.portcullis.crds.EgressMode;
 import io.portcullis.crds.EgressSettings;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.validation.Cidr;
@@ -28,8 +29,9 @@ public final class SidecarModelBuilder {
         if (mesh.passthrough()) {
             return new SidecarEgressModel.Passthrough(identity);
         }
+        boolean namespaceAudited = policies.audited(identity);
         if (!mesh.policyEnforced()) {
-            return new SidecarEgressModel.DenyAll(identity);
+            return new SidecarEgressModel.DenyAll(identity, namespaceAudited);
         }
         Map<Integer, PortAccumulator> byPort = new TreeMap<>();
         for (EgressRule rule : policies.rulesFor(identity)) {
@@ -39,9 +41,9 @@ public final class SidecarModelBuilder {
         }
         List<PolicyProblem> conflicts = new ArrayList<>();
         List<PortPlan> plans = byPort.values().stream()
-                .map(acc -> acc.toPlan(identity, conflicts))
+                .map(acc -> acc.toPlan(identity, conflicts, namespaceAudited))
                 .toList();
-        return new SidecarEgressModel.PolicyEnforced(identity, plans, conflicts);
+        return new SidecarEgressModel.PolicyEnforced(identity, plans, conflicts, namespaceAudited);
     }
 
     /** Collects one port's contributions before they are merged. */
@@ -51,6 +53,10 @@ public final class SidecarModelBuilder {
         private boolean tcpAnyAddress;
         private final Set<Cidr> tcpRanges = new TreeSet<>();
         private final Set<PolicyOrigin> tcpOrigins = new TreeSet<>();
+        private final Set<PolicyOrigin> tcpAnyAddressOrigins = new TreeSet<>();
+        private final Map<Cidr, Set<PolicyOrigin>> tcpRangeOrigins = new TreeMap<>();
+        private final Map<String, Set<PolicyOrigin>> tlsHostOrigins = new TreeMap<>();
+        private boolean audit;
         private final Map<String, HostAccumulator> httpHosts = new TreeMap<>();
         private final Set<String> tlsHosts = new TreeSet<>();
         private final Set<PolicyOrigin> tlsOrigins = new TreeSet<>();
@@ -63,14 +69,20 @@ public final class SidecarModelBuilder {
 
         void add(EgressRule rule, EgressProtocol protocol) {
             PolicyOrigin origin = rule.origin();
+            audit |= rule.mode() == EgressMode.AUDIT;
             switch (protocol) {
                 case TCP, TCP_SERVER_FIRST -> {
                     serverFirst |= protocol == EgressProtocol.TCP_SERVER_FIRST;
                     tcpOrigins.add(origin);
                     if (rule.ipRanges().isEmpty()) {
                         tcpAnyAddress = true;
+                        tcpAnyAddressOrigins.add(origin);
                     } else {
                         tcpRanges.addAll(rule.ipRanges());
+                        rule.ipRanges()
+                                .forEach(range -> tcpRangeOrigins
+                                        .computeIfAbsent(range, r -> new TreeSet<>())
+                                        .add(origin));
                     }
                 }
                 case HTTP -> {
@@ -84,17 +96,24 @@ public final class SidecarModelBuilder {
                 }
                 case HTTPS -> {
                     tlsHosts.addAll(rule.hosts());
+                    rule.hosts()
+                            .forEach(host -> tlsHostOrigins
+                                    .computeIfAbsent(host, h -> new TreeSet<>())
+                                    .add(origin));
                     tlsOrigins.add(origin);
                     tlsRules.add(rule);
                 }
             }
         }
 
-        PortPlan toPlan(ServiceAccountRef identity, List<PolicyProblem> conflicts) {
+        PortPlan toPlan(ServiceAccountRef identity, List<PolicyProblem> conflicts, boolean namespaceAudited) {
+            boolean portAudited = audit || namespaceAudited;
             Optional<TcpAccess> tcp = tcpOrigins.isEmpty()
                     ? Optional.empty()
-                    : Optional.of(new TcpAccess(
-                            tcpAnyAddress, tcpAnyAddress ? List.of() : List.copyOf(tcpRanges), tcpOrigins));
+                    : Optional.of(
+                            tcpAnyAddress
+                                    ? new TcpAccess(true, List.of(), tcpAnyAddressOrigins)
+                                    : new TcpAccess(false, List.copyOf(tcpRanges), tcpOrigins, rangeDeciders()));
             if (tcpAnyAddress) {
                 // Any address on this port is allowed as raw TCP, which already covers every HTTP and
                 // TLS host on it; host rules would only add a filter chain with the same match. Route
@@ -111,11 +130,11 @@ public final class SidecarModelBuilder {
                                             + rule.hosts()
                                             + " passes; give the tcp policy ipAddresses or another port to keep the route matches"));
                 }
-                return new PortPlan(port, serverFirst, tcp, List.of(), Optional.empty());
+                return new PortPlan(port, serverFirst, tcp, List.of(), Optional.empty(), portAudited);
             }
             Optional<TlsAccess> tls = tlsHosts.isEmpty()
                     ? Optional.empty()
-                    : Optional.of(new TlsAccess(List.copyOf(tlsHosts), tlsOrigins));
+                    : Optional.of(new TlsAccess(List.copyOf(tlsHosts), tlsOrigins, hostDeciders()));
             if (serverFirst && tls.isPresent()) {
                 for (EgressRule rule : tlsRules) {
                     conflicts.add(PolicyProblem.warning(
@@ -132,7 +151,37 @@ public final class SidecarModelBuilder {
             List<HttpHostAccess> http = httpHosts.entrySet().stream()
                     .map(e -> e.getValue().toAccess(e.getKey()))
                     .toList();
-            return new PortPlan(port, serverFirst, tcp, http, tls);
+            return new PortPlan(port, serverFirst, tcp, http, tls, portAudited);
+        }
+
+        /** Envoy takes the most specific range, so a range is decided by the first policy with a range containing it. */
+        private java.util.SortedMap<Cidr, PolicyOrigin> rangeDeciders() {
+            java.util.SortedMap<Cidr, PolicyOrigin> deciders = new TreeMap<>();
+            for (Cidr range : tcpRanges) {
+                Set<PolicyOrigin> granting = new TreeSet<>();
+                tcpRangeOrigins.forEach((other, origins) -> {
+                    if (other.contains(range)) {
+                        granting.addAll(origins);
+                    }
+                });
+                deciders.put(range, granting.iterator().next());
+            }
+            return deciders;
+        }
+
+        /** Envoy prefers an exact server name to a wildcard, so a wildcard policy also grants the names it covers. */
+        private java.util.SortedMap<String, PolicyOrigin> hostDeciders() {
+            java.util.SortedMap<String, PolicyOrigin> deciders = new TreeMap<>();
+            for (String host : tlsHosts) {
+                Set<PolicyOrigin> granting = new TreeSet<>();
+                tlsHostOrigins.forEach((other, origins) -> {
+                    if (other.equals(host) || (other.startsWith("*.") && host.endsWith(other.substring(1)))) {
+                        granting.addAll(origins);
+                    }
+                });
+                deciders.put(host, granting.iterator().next());
+            }
+            return deciders;
         }
     }
 
@@ -145,17 +194,29 @@ public final class SidecarModelBuilder {
         private boolean anyRequest;
         private final List<HttpRequestMatch> matches = new ArrayList<>();
         private final Set<PolicyOrigin> origins = new TreeSet<>();
+        private final Set<PolicyOrigin> anyRequestOrigins = new TreeSet<>();
+        private final Map<HttpRequestMatch, Set<PolicyOrigin>> matchOrigins = new java.util.HashMap<>();
 
         void add(PolicyOrigin origin, List<HttpRequestMatch> policyMatches) {
             origins.add(origin);
             if (policyMatches.isEmpty()) {
                 anyRequest = true;
+                anyRequestOrigins.add(origin);
             }
             policyMatches.stream().filter(m -> !matches.contains(m)).forEach(matches::add);
+            policyMatches.forEach(
+                    m -> matchOrigins.computeIfAbsent(m, k -> new TreeSet<>()).add(origin));
         }
 
         HttpHostAccess toAccess(String host) {
-            return new HttpHostAccess(host, anyRequest, matches, origins);
+            // Without a policy allowing any request, every policy of the host restricts it; the first
+            // decides a request no match accepts.
+            PolicyOrigin decidedBy =
+                    (anyRequest ? anyRequestOrigins : origins).iterator().next();
+            Map<HttpRequestMatch, PolicyOrigin> matchPolicies = new java.util.LinkedHashMap<>();
+            matches.forEach(
+                    m -> matchPolicies.put(m, matchOrigins.get(m).iterator().next()));
+            return new HttpHostAccess(host, anyRequest, matches, origins, decidedBy, matchPolicies);
         }
     }
 }

@@ -95,15 +95,18 @@ public final class TranslationReport {
      * what {@code portcullis translate}, {@code /debug/xds} and the golden files show.
      */
     public static ObjectNode model(SidecarEgressModel model) {
-        record Shown(String mode, List<PortPlan> ports, List<PolicyProblem> conflicts) {}
+        record Shown(String mode, boolean audit, List<PortPlan> ports, List<PolicyProblem> conflicts) {}
         Shown shown = switch (model) {
-            case SidecarEgressModel.Passthrough passthrough -> new Shown("PASSTHROUGH", List.of(), List.of());
-            case SidecarEgressModel.DenyAll denyAll -> new Shown("DENY_ALL", List.of(), List.of());
-            case SidecarEgressModel.PolicyEnforced policy -> new Shown("POLICY", policy.ports(), policy.conflicts());
+            case SidecarEgressModel.Passthrough passthrough -> new Shown("PASSTHROUGH", false, List.of(), List.of());
+            case SidecarEgressModel.DenyAll denyAll -> new Shown("DENY_ALL", denyAll.audit(), List.of(), List.of());
+            case SidecarEgressModel.PolicyEnforced policy ->
+                new Shown("POLICY", policy.audit(), policy.ports(), policy.conflicts());
         };
         ObjectNode node = YAML.createObjectNode();
         node.set("identity", YAML.valueToTree(model.identity()));
         node.put("mode", shown.mode());
+        // The namespace's egress mode: true lets through, as would_deny, what the mode would refuse.
+        node.put("audit", shown.audit());
         ArrayNode ports = node.putArray("ports");
         shown.ports().forEach(plan -> port(plan, ports.addObject()));
         node.set("conflicts", YAML.valueToTree(shown.conflicts()));
@@ -113,6 +116,7 @@ public final class TranslationReport {
     private static void port(PortPlan plan, ObjectNode node) {
         node.put("port", plan.port());
         node.put("serverFirst", plan.serverFirst());
+        node.put("audit", plan.audit());
         plan.tcp().ifPresentOrElse(tcp -> tcp(tcp, node.putObject("tcp")), () -> node.putNull("tcp"));
         ArrayNode httpHosts = node.putArray("httpHosts");
         plan.httpHosts().forEach(host -> httpHost(host, httpHosts.addObject()));

@@ -43,6 +43,25 @@ public record Cidr(String address, int prefixLength) implements Comparable<Cidr>
         }
     }
 
+    /**
+     * Whether every address of {@code inner} is in this range. Envoy picks the filter chain with the most
+     * specific matching prefix, so the policies deciding a range are those whose ranges contain it.
+     */
+    public boolean contains(Cidr inner) {
+        byte[] outerBytes = IpLiterals.parse(address).orElseThrow().getAddress();
+        byte[] innerBytes = IpLiterals.parse(inner.address).orElseThrow().getAddress();
+        if (outerBytes.length != innerBytes.length || inner.prefixLength < prefixLength) {
+            return false;
+        }
+        for (int bit = 0; bit < prefixLength; bit++) {
+            int mask = 0x80 >> (bit % 8);
+            if ((outerBytes[bit / 8] & mask) != (innerBytes[bit / 8] & mask)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public int compareTo(Cidr other) {
         return toString().compareTo(other.toString());

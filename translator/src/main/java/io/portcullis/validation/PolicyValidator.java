@@ -2,6 +2,7 @@ package io.portcullis.validation;
 
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.EgressMatch;
+import io.portcullis.crds.EgressMode;
 import io.portcullis.crds.EgressPort;
 import io.portcullis.crds.EgressSource;
 import io.portcullis.crds.EgressSpec;
@@ -52,7 +53,7 @@ public final class PolicyValidator {
             problems.addAll(egressProblems);
             rule.ifPresent(rules::add);
         }
-        return new ValidatedPolicies(snapshot.mesh(), rules, problems);
+        return new ValidatedPolicies(snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
     }
 
     private Optional<EgressRule> egressRule(
@@ -72,10 +73,28 @@ public final class PolicyValidator {
         List<EgressRule.PortRule> ports = ports(key, spec.ports(), hosts, problems);
         List<HttpRequestMatch> matches = matches(
                 key, egress.getMetadata().getNamespace(), spec.matches(), snapshot, validGroups, ports, problems);
+        EgressMode mode = mode(key, egress, problems);
         if (problems.stream().anyMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
             return Optional.empty();
         }
-        return Optional.of(new EgressRule(PolicyOrigin.of(key), sources, hosts, ranges, ports, matches));
+        return Optional.of(new EgressRule(PolicyOrigin.of(key), sources, hosts, ranges, ports, matches, mode));
+    }
+
+    /**
+     * The Egress's {@value EgressMode#ANNOTATION}. A value that is neither {@code audit} nor {@code enforce} is
+     * a warning and the Egress is enforced: a typo must never let through what the policy refuses.
+     */
+    private static EgressMode mode(ResourceKey key, Egress egress, List<PolicyProblem> problems) {
+        Optional<String> value = EgressMode.annotation(egress);
+        if (value.isPresent() && EgressMode.parse(value.get()).isEmpty()) {
+            problems.add(PolicyProblem.warning(
+                    PolicyProblem.Cause.INVALID,
+                    key,
+                    "metadata.annotations[\"" + EgressMode.ANNOTATION + "\"]",
+                    "is \"" + value.get() + "\", which is neither \"audit\" nor \"enforce\"; the Egress is enforced."
+                            + " Set it to \"audit\" to let refused traffic through as would_deny, or remove it"));
+        }
+        return EgressMode.of(egress);
     }
 
     private Set<ServiceAccountRef> sources(

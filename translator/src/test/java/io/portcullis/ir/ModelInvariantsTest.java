@@ -36,9 +36,9 @@ class ModelInvariantsTest {
                         SidecarEgressModel.DenyAll.class,
                         SidecarEgressModel.PolicyEnforced.class);
         assertThat(components(SidecarEgressModel.Passthrough.class)).containsExactly("identity");
-        assertThat(components(SidecarEgressModel.DenyAll.class)).containsExactly("identity");
+        assertThat(components(SidecarEgressModel.DenyAll.class)).containsExactly("identity", "audit");
         assertThat(components(SidecarEgressModel.PolicyEnforced.class))
-                .containsExactly("identity", "ports", "conflicts");
+                .containsExactly("identity", "ports", "conflicts", "audit");
     }
 
     @Test

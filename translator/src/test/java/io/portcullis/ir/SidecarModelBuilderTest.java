@@ -89,7 +89,9 @@ class SidecarModelBuilderTest {
         TcpAccess tcp = single(model).tcp().orElseThrow();
         assertThat(tcp.anyAddress()).isTrue();
         assertThat(tcp.ranges()).isEmpty();
-        assertThat(tcp.origins()).containsExactly(origin("anywhere"), origin("ranged"));
+        // The ranged policy adds nothing to "any address", so the decision log names the other one.
+        assertThat(tcp.origins()).containsExactly(origin("anywhere"));
+        assertThat(tcp.anyAddressPolicy()).isEqualTo(origin("anywhere"));
     }
 
     @Test

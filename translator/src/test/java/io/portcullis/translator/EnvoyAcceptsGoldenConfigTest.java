@@ -14,6 +14,7 @@ import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.envoy.EnvoyTypes;
 import io.portcullis.envoy.SidecarResources;
 import io.portcullis.input.ServiceAccountRef;
@@ -172,7 +173,10 @@ class EnvoyAcceptsGoldenConfigTest {
             UnaryOperator<Listener> mutateListener,
             UnaryOperator<RouteConfiguration> mutateRoute) {
         Bootstrap.StaticResources.Builder statics = Bootstrap.StaticResources.newBuilder()
-                .addAllClusters(identities.get(0).getValue().clusters());
+                .addAllClusters(identities.get(0).getValue().clusters())
+                // The decision loggers send to the control plane over the sidecar's xDS cluster, which
+                // Envoy requires to exist: add it as a real sidecar's bootstrap has it.
+                .addClusters(xdsCluster());
         int listenerIndex = 0;
         for (Map.Entry<ServiceAccountRef, SidecarResources> identity : identities) {
             SidecarResources xds = identity.getValue();
@@ -212,6 +216,15 @@ class EnvoyAcceptsGoldenConfigTest {
         } catch (InvalidProtocolBufferException e) {
             throw new AssertionError("type missing from EnvoyTypes.REGISTRY: " + e.getMessage(), e);
         }
+    }
+
+    private static Cluster xdsCluster() {
+        Bootstrap sidecar = SidecarBootstrap.of(new SidecarNodeId("curl", "curl", "curl-0"), "127.0.0.1", 15010)
+                .toProto();
+        return sidecar.getStaticResources().getClustersList().stream()
+                .filter(cluster -> cluster.getName().equals(SidecarBootstrap.XDS_CLUSTER))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("the sidecar bootstrap has no " + SidecarBootstrap.XDS_CLUSTER));
     }
 
     private static Listener inlineRoutes(
