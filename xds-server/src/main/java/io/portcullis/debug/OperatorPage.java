@@ -222,12 +222,15 @@ final class OperatorPage {
                 + "<th>Destination</th><th>Requests</th><th>Allowed by</th></tr></thead><tbody>\n");
         for (IdentityModel identity : identities) {
             List<String[]> rows = destinations(identity.model()); // port, protocol, destination, requests, origins
-            String mode = identity.model().path("mode").asText();
+            String mode = identity.model().path("mode").asText()
+                    // audit mode (portcullis.io/egress-mode): what the mode refuses is let through and logged
+                    // would_deny
+                    + (identity.model().path("audit").asBoolean() ? " (audit)" : "");
             if (rows.isEmpty()) {
                 rows.add(new String[] {
                     "",
                     "",
-                    switch (mode) {
+                    switch (identity.model().path("mode").asText()) {
                         case "PASSTHROUGH" -> "every destination (MeshConfig spec.traffic.enableEgress is on)";
                         case "DENY_ALL" -> "nothing (MeshConfig spec.featureFlags.enableEgressPolicy is off)";
                         default -> "nothing: no accepted Egress names it";
