@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         description = "Envoy xDS control plane enforcing Flomesh Egress policies and SMI HTTPRouteGroups.",
         subcommands = {
             ServeCommand.class,
+            ProxyStatusCommand.class,
             BootstrapCommand.class,
             CertCommand.class,
             IptablesCommand.class,

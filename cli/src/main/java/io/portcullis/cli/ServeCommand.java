@@ -113,6 +113,13 @@ final class ServeCommand implements Callable<Integer> {
     List<String> debugClients = new ArrayList<>();
 
     @Option(
+            names = "--replica-name",
+            defaultValue = "${env:POD_NAME}",
+            description = "This control plane's name among its replicas, shown with every sidecar connected to it"
+                    + " (proxy-status, /debug/sidecars, the operator page); default: $POD_NAME, else the host name.")
+    String replicaName;
+
+    @Option(
             names = "--mesh-namespace",
             defaultValue = MeshConfig.DEFAULT_NAMESPACE,
             description = "Namespace of MeshConfig " + MeshConfig.DEFAULT_NAME + " (default: ${DEFAULT-VALUE}).")
@@ -151,7 +158,8 @@ final class ServeCommand implements Callable<Integer> {
                 XdsServer xds = xdsTls.isPresent()
                         ? new XdsServer(xdsSocket, controlPlane, registry, xdsTls.get())
                         : new XdsServer(xdsSocket, controlPlane, registry);
-                DebugEndpoint debug = new DebugEndpoint(debugSocket, controlPlane, registry, debugAccess);
+                DebugEndpoint debug =
+                        new DebugEndpoint(debugSocket, controlPlane, registry, replicaName(), debugAccess);
                 AdmissionWebhookOptions.Webhooks admission =
                         webhooks.open(opened.kubernetes(), authority, ca.trustDomain, certValidity);
                 StatusReportingOptions.Reporter statusReporting = status.open(opened.kubernetes())) {
@@ -171,6 +179,13 @@ final class ServeCommand implements Callable<Integer> {
             stop.await();
         }
         return 0;
+    }
+
+    private String replicaName() throws IOException {
+        if (replicaName != null && !replicaName.isBlank()) {
+            return replicaName.strip();
+        }
+        return InetAddress.getLocalHost().getHostName();
     }
 
     private Optional<XdsServerTls> xdsTls(InetSocketAddress xdsSocket, Optional<CertificateAuthority> authority) {

@@ -37,6 +37,14 @@ final class ControlPlaneProcess implements AutoCloseable {
         this(cli, log, xdsPort, List.of("--config-dir", cli.configDir().toString()));
     }
 
+    /** On the lab's config directory, with more {@code serve} flags (e.g. {@code --replica-name}). */
+    static ControlPlaneProcess withArgs(PortcullisCli cli, Path log, List<String> extraArgs) throws IOException {
+        List<String> args = new java.util.ArrayList<>(
+                List.of("--config-dir", cli.configDir().toString()));
+        args.addAll(extraArgs);
+        return new ControlPlaneProcess(cli, log, XDS_PORT, args);
+    }
+
     /** {@code portcullis serve --kubeconfig FILE}: the control plane on a Kubernetes API server. */
     static ControlPlaneProcess onKubernetes(PortcullisCli cli, Path log, Path kubeconfig) throws IOException {
         return onKubernetes(cli, log, kubeconfig, List.of());
@@ -110,14 +118,24 @@ final class ControlPlaneProcess implements AutoCloseable {
         return JSON.readTree(get("/debug/problems"));
     }
 
+    /** Denials and would-be denials the sidecars reported over the access log, newest first. */
+    JsonNode refusals() throws IOException {
+        return JSON.readTree(get("/debug/decisions?refused=true"));
+    }
+
     JsonNode xds(String identity) throws IOException {
         return JSON.readTree(get("/debug/xds/" + identity));
+    }
+
+    /** The debug endpoint's base URL, as {@code portcullis proxy-status --server} and a browser take it. */
+    String debugUrl() {
+        return "http://127.0.0.1:" + debugPort;
     }
 
     String get(String path) throws IOException {
         try {
             HttpResponse<String> response = http.send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + path))
+                    HttpRequest.newBuilder(URI.create(debugUrl() + path))
                             // Generous: with both cores busy a JVM can stall for seconds, and a
                             // timeout here would end a poll that is allowed to take minutes.
                             .timeout(Duration.ofSeconds(30))

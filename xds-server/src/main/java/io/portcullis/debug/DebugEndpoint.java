@@ -26,12 +26,22 @@ import io.portcullis.xds.Lockdown;
 import io.portcullis.xds.Quarantine;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.SidecarStatus;
+import io.portcullis.xds.SidecarSync;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -41,7 +51,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Read-only HTTP endpoint for operators, JSON throughout:
  * <ul>
- *   <li>{@code /debug/sidecars} connected sidecars: identity, node id, versions sent, ACKed and NACKed per type</li>
+ *   <li>{@code /} the operator page: the same data as below, as one HTML page for people ({@link OperatorPage})</li>
+ *   <li>{@code /debug/sidecars} connected sidecars: identity, pod, replica, versions sent, ACKed and NACKed per
+ *       type, last seen, sync state ({@code ?staleAfter=PT30S} sets how long un-ACKed counts as pending)</li>
  *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
  *   <li>{@code /debug/problems} every invalid input: resource, field, why; and every policy left out because
  *       Envoy rejected the config built from it</li>
@@ -59,11 +71,18 @@ public final class DebugEndpoint implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DebugEndpoint.class);
     private static final ObjectMapper JSON =
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).findAndRegisterModules();
+    /** The replica name of a debug endpoint not given one (tests; serve always names its replica). */
+    public static final String UNNAMED_REPLICA = "portcullis";
+
+    /** How many recent denials the operator page shows. */
+    private static final int DENIALS_SHOWN = 50;
 
     private final HttpServer server;
     private final DebugAccess access;
     private final EgressControlPlane controlPlane;
     private final SidecarRegistry registry;
+    private final String replica;
+    private final Clock clock;
 
     /** Unauthenticated: loopback addresses only. */
     public DebugEndpoint(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry)
@@ -71,12 +90,25 @@ public final class DebugEndpoint implements AutoCloseable {
         this(address, controlPlane, registry, DebugAccess.loopbackOnly());
     }
 
+    /** A control plane without a replica name of its own: {@link #UNNAMED_REPLICA}. */
+    public DebugEndpoint(
+            InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, DebugAccess access)
+            throws IOException {
+        this(address, controlPlane, registry, UNNAMED_REPLICA, access);
+    }
+
     /**
+     * @param replica   this control plane's name among its replicas ({@code serve --replica-name}), shown with
+     *     every sidecar so that {@code proxy-status} across replicas says which one a sidecar is connected to
      * @throws IllegalArgumentException when {@code address} is not loopback and {@code access} authenticates nobody:
      *     the endpoint shows every identity's config
      */
     public DebugEndpoint(
-            InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry, DebugAccess access)
+            InetSocketAddress address,
+            EgressControlPlane controlPlane,
+            SidecarRegistry registry,
+            String replica,
+            DebugAccess access)
             throws IOException {
         if (!access.authenticates()
                 && (address.getAddress() == null || !address.getAddress().isLoopbackAddress())) {
@@ -84,6 +116,9 @@ public final class DebugEndpoint implements AutoCloseable {
         }
         this.controlPlane = controlPlane;
         this.registry = registry;
+        this.replica = replica;
+        // The registry's clock would do as well; the instants compared must come from one machine's clock.
+        this.clock = Clock.systemUTC();
         this.access = access;
         if (access.tls().isPresent()) {
             HttpsServer https = HttpsServer.create(address, 0);
@@ -101,19 +136,12 @@ public final class DebugEndpoint implements AutoCloseable {
         }
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         context("/healthz", exchange -> respond(exchange, 200, "text/plain", "ok\n"));
-        context("/debug/sidecars", exchange -> json(exchange, sidecars()));
+        context("/debug/sidecars", this::sidecars);
         context("/debug/problems", exchange -> json(exchange, problems()));
         context("/debug/xds/", this::xds);
         context("/debug/decisions", this::decisions);
         context("/metrics", this::metrics);
-        context(
-                "/",
-                exchange -> respond(
-                        exchange,
-                        404,
-                        "text/plain",
-                        "unknown path; try /debug/sidecars, /debug/problems, /debug/decisions,"
-                                + " /debug/xds/<namespace>/<serviceAccount>, /metrics\n"));
+        context("/", this::operatorPage);
     }
 
     /** Why an unauthenticated debug endpoint may not listen on {@code address}; shared with serve's option check. */
@@ -190,14 +218,36 @@ public final class DebugEndpoint implements AutoCloseable {
         return server.getAddress();
     }
 
-    private JsonNode sidecars() {
+    private void sidecars(HttpExchange exchange) throws IOException {
+        Duration staleAfter = SidecarSync.DEFAULT_STALE_AFTER;
+        String asked = query(exchange, "staleAfter");
+        if (asked != null) {
+            try {
+                staleAfter = Duration.parse(asked);
+            } catch (java.time.format.DateTimeParseException e) {
+                respond(
+                        exchange,
+                        400,
+                        "text/plain",
+                        "staleAfter=" + asked + ": not an ISO-8601 duration such as PT30S\n");
+                return;
+            }
+        }
+        json(exchange, sidecars(staleAfter));
+    }
+
+    private ArrayNode sidecars(Duration staleAfter) {
         ArrayNode list = JSON.createArrayNode();
+        Instant now = clock.instant();
         for (SidecarStatus sidecar : registry.sidecars()) {
             ObjectNode node = list.addObject();
             node.put("identity", sidecar.identity().toString());
             node.put("nodeId", sidecar.nodeId());
+            node.put("pod", sidecar.podName());
+            node.put("replica", replica);
             node.put("stream", sidecar.streamId());
             node.put("connectedAt", sidecar.connectedAt().toString());
+            node.put("lastSeen", sidecar.lastSeen().toString());
             String served = controlPlane
                     .served(sidecar.identity())
                     .map(s -> s.resources().version())
@@ -205,16 +255,11 @@ public final class DebugEndpoint implements AutoCloseable {
             node.put("servedVersion", served);
             node.put("ackedVersion", sidecar.ackedListenerVersion());
             // Up to date: it runs the identity's current listeners and clusters, and rejected none of the
-            // current version. Route tables are left out of the ACK check: Envoy asks for them by name and
-            // stops asking when no listener uses them, so their last ACK can lawfully lag; their status is
-            // listed under "types".
-            node.put(
-                    "upToDate",
-                    served != null
-                            && served.equals(sidecar.ackedListenerVersion())
-                            && sidecar.types().containsKey("Cluster")
-                            && served.equals(sidecar.types().get("Cluster").ackedVersion())
-                            && sidecar.types().values().stream().noneMatch(t -> served.equals(t.nackedVersion())));
+            // current version (SidecarSync says why route tables are left out).
+            SidecarSync sync = SidecarSync.assess(sidecar, served, now, staleAfter);
+            node.put("upToDate", sync.upToDate());
+            node.put("syncState", sync.state().name());
+            node.put("syncDetail", sync.detail());
             // Its rejections: while it NACKs, Envoy runs what it last accepted, which upToDate tells apart.
             ArrayNode rejected = node.putArray("rejected");
             ObjectNode types = node.putObject("types");
@@ -222,6 +267,9 @@ public final class DebugEndpoint implements AutoCloseable {
                 ObjectNode t = types.putObject(type);
                 t.put("sent", status.sentVersion());
                 t.put("acked", status.ackedVersion());
+                if (status.pendingSince() != null) {
+                    t.put("pendingSince", status.pendingSince().toString());
+                }
                 if (status.nackedVersion() != null) {
                     t.put("nacked", status.nackedVersion());
                     t.put("nackMessage", status.nackMessage());
@@ -237,7 +285,56 @@ public final class DebugEndpoint implements AutoCloseable {
         return list;
     }
 
-    private JsonNode problems() {
+    private void operatorPage(HttpExchange exchange) throws IOException {
+        if (!exchange.getRequestURI().getPath().equals("/")) {
+            respond(
+                    exchange,
+                    404,
+                    "text/plain",
+                    "unknown path; try /, /debug/sidecars, /debug/problems, /debug/decisions,"
+                            + " /debug/xds/<namespace>/<serviceAccount>, /metrics\n");
+            return;
+        }
+        List<OperatorPage.IdentityModel> identities = new ArrayList<>();
+        Map<ServiceAccountRef, EgressControlPlane.Served> served = controlPlane.allServed();
+        Set<ServiceAccountRef> named =
+                new TreeSet<>(controlPlane.evaluation().validated().namedIdentities());
+        named.addAll(served.keySet());
+        for (ServiceAccountRef identity : named) {
+            identities.add(new OperatorPage.IdentityModel(
+                    identity,
+                    served.containsKey(identity),
+                    TranslationReport.model(controlPlane.current(identity).model())));
+        }
+        String html = new OperatorPage(replica, clock.instant())
+                .render(
+                        identities,
+                        sidecars(SidecarSync.DEFAULT_STALE_AFTER),
+                        problems(),
+                        controlPlane.decisions().recentRefusals(DENIALS_SHOWN));
+        exchange.getResponseHeaders().set("Content-Security-Policy", OperatorPage.CONTENT_SECURITY_POLICY);
+        exchange.getResponseHeaders().set("X-Content-Type-Options", "nosniff");
+        exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        respond(exchange, 200, "text/html", html);
+    }
+
+    /** A query parameter's decoded value, or null. */
+    private static String query(HttpExchange exchange, String name) {
+        String raw = exchange.getRequestURI().getRawQuery();
+        if (raw == null) {
+            return null;
+        }
+        for (String pair : raw.split("&", -1)) {
+            int eq = pair.indexOf('=');
+            String key = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            if (key.equals(name)) {
+                return eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+
+    private ObjectNode problems() {
         ObjectNode root = JSON.createObjectNode();
         ArrayNode source = root.putArray("source");
         controlPlane.sourceProblems().forEach(source::add);

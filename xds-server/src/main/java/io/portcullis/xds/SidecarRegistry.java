@@ -6,10 +6,12 @@ import io.envoyproxy.envoy.service.discovery.v3.DeltaDiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.Status;
+import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.identity.PeerAuthentication;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.metrics.ControlPlaneMetrics;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -65,8 +67,12 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
             streams.remove(streamId);
             throw new RequestException(e.status());
         }
+        Instant now = clock.instant();
         if (status == null) {
-            status = new SidecarStatus(streamId, request.getNode().getId(), identity, clock.instant(), Map.of());
+            String nodeId = request.getNode().getId();
+            // authenticate() parsed this node id already; the pod name is only for operators to read.
+            String pod = SidecarNodeId.parse(nodeId).podName();
+            status = new SidecarStatus(streamId, nodeId, pod, identity, now, now, Map.of());
             streams.put(streamId, status);
             LOG.info(
                     "sidecar connected: node={} identity={} stream={} from {}",
@@ -75,6 +81,8 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
                     streamId,
                     peer.remoteAddress());
             controlPlane.ensureServed(identity);
+        } else {
+            streams.computeIfPresent(streamId, (id, s) -> s.seen(now));
         }
         String typeUrl = request.getTypeUrl();
         if (request.getResponseNonce().isEmpty()) {
@@ -125,8 +133,9 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
         metrics.responseSent(SidecarStatus.shortType(response.getTypeUrl()));
         streams.computeIfPresent(
                 streamId,
-                (id, s) ->
-                        s.withType(response.getTypeUrl(), t -> t.sent(response.getVersionInfo(), response.getNonce())));
+                (id, s) -> s.withType(
+                        response.getTypeUrl(),
+                        t -> t.sent(response.getVersionInfo(), response.getNonce(), clock.instant())));
     }
 
     @Override

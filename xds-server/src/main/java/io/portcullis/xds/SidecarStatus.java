@@ -7,9 +7,20 @@ import java.util.TreeMap;
 
 /**
  * What one connected sidecar (one ADS stream) has been sent and has accepted, per xDS type.
+ *
+ * @param podName  the pod named in the node id ({@code sidecar~<namespace>~<serviceAccount>~<pod>}, which the
+ *     bootstrap also writes as node metadata {@code pod_name}); self-asserted, unlike the identity
+ * @param lastSeen when the stream last carried a message from the sidecar. ADS is quiet while nothing
+ *     changes, so an old value alone says nothing is wrong; see {@link SidecarSync}
  */
 public record SidecarStatus(
-        long streamId, String nodeId, ServiceAccountRef identity, Instant connectedAt, Map<String, TypeStatus> types) {
+        long streamId,
+        String nodeId,
+        String podName,
+        ServiceAccountRef identity,
+        Instant connectedAt,
+        Instant lastSeen,
+        Map<String, TypeStatus> types) {
 
     public SidecarStatus {
         types = java.util.Collections.unmodifiableMap(new TreeMap<>(types));
@@ -22,6 +33,9 @@ public record SidecarStatus(
      * @param nackedVersion version of the last rejection, null when it never rejected
      * @param nackMessage   Envoy's error_detail for that rejection
      * @param nacks         how many NACKs of this type the stream sent: stays small unless something loops
+     * @param pendingSince  when the first response not yet ACKed was sent; null while the sidecar has ACKed
+     *     what it was last sent. Kept across further pushes, so a sidecar sent a new version every few
+     *     seconds that never ACKs still ages
      */
     public record TypeStatus(
             String sentVersion,
@@ -29,26 +43,38 @@ public record SidecarStatus(
             String ackedVersion,
             String nackedVersion,
             String nackMessage,
-            long nacks) {
-        static final TypeStatus NONE = new TypeStatus(null, null, null, null, null, 0);
+            long nacks,
+            Instant pendingSince) {
+        static final TypeStatus NONE = new TypeStatus(null, null, null, null, null, 0, null);
 
-        TypeStatus sent(String version, String nonce) {
-            return new TypeStatus(version, nonce, ackedVersion, nackedVersion, nackMessage, nacks);
+        TypeStatus sent(String version, String nonce, Instant at) {
+            Instant pending = version.equals(ackedVersion) ? null : (pendingSince != null ? pendingSince : at);
+            return new TypeStatus(version, nonce, ackedVersion, nackedVersion, nackMessage, nacks, pending);
         }
 
         TypeStatus acked(String version) {
-            return new TypeStatus(sentVersion, sentNonce, version, nackedVersion, nackMessage, nacks);
+            Instant pending = version.equals(sentVersion) ? null : pendingSince;
+            return new TypeStatus(sentVersion, sentNonce, version, nackedVersion, nackMessage, nacks, pending);
         }
 
         TypeStatus nacked(String version, String message) {
-            return new TypeStatus(sentVersion, sentNonce, ackedVersion, version, message, nacks + 1);
+            return new TypeStatus(sentVersion, sentNonce, ackedVersion, version, message, nacks + 1, pendingSince);
+        }
+
+        /** The last response of this type was rejected and nothing was accepted since. */
+        public boolean rejectsLastSent() {
+            return sentVersion != null && sentVersion.equals(nackedVersion) && !sentVersion.equals(ackedVersion);
         }
     }
 
     SidecarStatus withType(String typeUrl, java.util.function.UnaryOperator<TypeStatus> change) {
         Map<String, TypeStatus> next = new TreeMap<>(types);
         next.put(shortType(typeUrl), change.apply(next.getOrDefault(shortType(typeUrl), TypeStatus.NONE)));
-        return new SidecarStatus(streamId, nodeId, identity, connectedAt, next);
+        return new SidecarStatus(streamId, nodeId, podName, identity, connectedAt, lastSeen, next);
+    }
+
+    SidecarStatus seen(Instant at) {
+        return new SidecarStatus(streamId, nodeId, podName, identity, connectedAt, at, types);
     }
 
     /** The listener version the sidecar runs: what operators compare with the identity's snapshot. */

@@ -193,6 +193,9 @@ class AdsAckNackTest {
                             s -> s != null && s.get("upToDate").asBoolean());
             assertThat(sidecar.get("ackedVersion").asText()).isEqualTo(served);
             assertThat(sidecar.get("servedVersion").asText()).isEqualTo(served);
+            assertThat(sidecar.get("syncState").asText())
+                    .as("what proxy-status shows")
+                    .isEqualTo("SYNCED");
             assertThat(responses.poll(1, TimeUnit.SECONDS))
                     .as("it already runs the served version")
                     .isNull();
