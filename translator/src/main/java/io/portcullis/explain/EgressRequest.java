@@ -156,7 +156,7 @@ public sealed interface EgressRequest {
         }
         boolean tls = "https".equalsIgnoreCase(uri.getScheme());
         int defaultPort = tls ? 443 : 80;
-        int port = uri.getPort() == -1 ? defaultPort : uri.getPort();
+        int port = uri.getPort() == -1 ? defaultPort : port(String.valueOf(uri.getPort()), target);
         String host = unbracket(uri.getHost()).toLowerCase(Locale.ROOT);
         Optional<InetAddress> literal = IpLiterals.parse(host);
         Optional<InetAddress> address = given.or(() -> literal);

@@ -327,6 +327,8 @@ class EgressExplainerTest {
                     .hasMessageContaining("does not decrypt TLS");
             assertThatThrownBy(() -> EgressRequest.parse("x:99999", null, List.of(), null, null))
                     .hasMessageContaining("not a TCP port");
+            assertThatThrownBy(() -> EgressRequest.parse("http://x:0/", null, List.of(), null, null))
+                    .hasMessageContaining("not a TCP port");
         }
 
         @Test

@@ -14,6 +14,9 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsExchange;
 import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
+import io.portcullis.explain.EgressExplainer;
+import io.portcullis.explain.EgressRequest;
+import io.portcullis.explain.ExplanationReport;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.translator.TranslationReport;
@@ -26,9 +29,14 @@ import io.portcullis.xds.SidecarStatus;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -40,6 +48,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code /debug/sidecars} connected sidecars: identity, node id, versions sent, ACKed and NACKed per type</li>
  *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
+ *   <li>{@code /debug/explain?from=<namespace>/<serviceAccount>&target=<url or host:port>[&method=..][&header=name=value]...[&sni=..][&ip=..]}
+ *       whether that identity's sidecar allows the request, from the model it is served ({@code portcullis explain --server})</li>
  *   <li>{@code /debug/problems} every invalid input: resource, field, why; and every policy left out because
  *       Envoy rejected the config built from it</li>
  *   <li>{@code /healthz}</li>
@@ -96,13 +106,15 @@ public final class DebugEndpoint implements AutoCloseable {
         context("/debug/sidecars", exchange -> json(exchange, sidecars()));
         context("/debug/problems", exchange -> json(exchange, problems()));
         context("/debug/xds/", this::xds);
+        context("/debug/explain", this::explain);
         context(
                 "/",
                 exchange -> respond(
                         exchange,
                         404,
                         "text/plain",
-                        "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>\n"));
+                        "unknown path; try /debug/sidecars, /debug/problems, /debug/xds/<namespace>/<serviceAccount>,"
+                                + " /debug/explain?from=<namespace>/<serviceAccount>&target=<url or host:port>\n"));
     }
 
     /** Why an unauthenticated debug endpoint may not listen on {@code address}; shared with serve's option check. */
@@ -284,6 +296,66 @@ public final class DebugEndpoint implements AutoCloseable {
         root.setAll(TranslationReport.xds(current.resources()));
         root.set("model", TranslationReport.model(current.model()));
         json(exchange, root);
+    }
+
+    /**
+     * The verdict on one request, from the model the identity is served (or would be, if none of its sidecars
+     * has connected): the same evaluation as {@code portcullis explain} offline, on the control plane's
+     * snapshot, so quarantined policies and lock-downs count.
+     */
+    private void explain(HttpExchange exchange) throws IOException {
+        Map<String, List<String>> query = query(exchange.getRequestURI().getRawQuery());
+        ObjectNode answer;
+        try {
+            ServiceAccountRef identity = ServiceAccountRef.parse(single(query, "from", true));
+            EgressRequest request = EgressRequest.parse(
+                    single(query, "target", true),
+                    single(query, "method", false),
+                    query.getOrDefault("header", List.of()),
+                    single(query, "sni", false),
+                    single(query, "ip", false));
+            boolean connected = controlPlane.served(identity).isPresent();
+            answer = ExplanationReport.toJson(
+                    new EgressExplainer().explain(controlPlane.current(identity).model(), request));
+            // false: no sidecar of this identity has connected; the verdict is what one would get.
+            answer.put("served", connected);
+        } catch (IllegalArgumentException e) {
+            respond(exchange, 400, "text/plain", e.getMessage() + "\n");
+            return;
+        }
+        json(exchange, answer);
+    }
+
+    private static Map<String, List<String>> query(String rawQuery) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return out;
+        }
+        for (String pair : rawQuery.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
+        }
+        return out;
+    }
+
+    private static String single(Map<String, List<String>> query, String name, boolean required) {
+        List<String> values = query.getOrDefault(name, List.of());
+        if (values.size() > 1) {
+            throw new IllegalArgumentException("give " + name + " once");
+        }
+        if (values.isEmpty()) {
+            if (required) {
+                throw new IllegalArgumentException("missing " + name
+                        + "; /debug/explain?from=<namespace>/<serviceAccount>&target=<url or host:port>");
+            }
+            return null;
+        }
+        return values.get(0);
     }
 
     private static void json(HttpExchange exchange, JsonNode body) throws IOException {
