@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             CertCommand.class,
             IptablesCommand.class,
             TranslateCommand.class,
+            ExplainCommand.class,
             ApplyCommand.class,
             DeleteCommand.class,
             PatchCommand.class,

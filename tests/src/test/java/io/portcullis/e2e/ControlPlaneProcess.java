@@ -110,6 +110,11 @@ final class ControlPlaneProcess implements AutoCloseable {
         }
     }
 
+    /** The debug endpoint, as {@code portcullis explain --server} takes it. */
+    String debugUrl() {
+        return "http://127.0.0.1:" + debugPort;
+    }
+
     JsonNode sidecars() throws IOException {
         return JSON.readTree(get("/debug/sidecars"));
     }

@@ -38,6 +38,15 @@ abstract class GuideWalkthrough {
     static final String HTTPBIN_80 = "http://httpbin.org:80/get";
     static final String HTTPBIN_443 = "https://httpbin.org:443/get";
     static final String FLOMESH_443 = "https://flomesh.io:443";
+    static final String HTTPBIN_80_POLICY = "Egress curl/httpbin-80";
+    static final String HTTPBIN_443_POLICY = "Egress curl/httpbin-443";
+    static final String TCP_443_POLICY = "Egress curl/tcp-443";
+    static final String SSH_22_POLICY = "Egress curl/ssh-22";
+    /** What {@link #explainAgrees} expects as the policy of a request allowed by global passthrough. */
+    static final String PASSTHROUGH = null;
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+            new com.fasterxml.jackson.databind.ObjectMapper();
 
     Path workDir;
     NetworkLab lab;
@@ -117,7 +126,7 @@ abstract class GuideWalkthrough {
     void step2_httpEgressByHost() throws Exception {
         step("2. apply Egress httpbin-80 (http, port 80, host httpbin.org)");
         guide().apply(Manifests.HTTPBIN_80);
-        awaitOk(curlPod, HTTPBIN_80);
+        awaitOk(curlPod, HTTPBIN_80, HTTPBIN_80_POLICY);
         Pod.CurlResult echoed = curlPod.curl(HTTPBIN_80);
         assertThat(echoed.body())
                 .as("headers httpbin.org received")
@@ -150,15 +159,11 @@ abstract class GuideWalkthrough {
     @Test
     @Order(3)
     void step3_httpsEgressBySni() throws Exception {
-        assertThat(curlPod.curl(HTTPBIN_443).denied())
-                .as("https before the policy")
-                .isTrue();
+        assertDenied(curlPod, HTTPBIN_443, "https before the policy");
         step("3. apply Egress httpbin-443 (https, port 443, SNI httpbin.org)");
         guide().apply(Manifests.HTTPBIN_443);
-        awaitOk(curlPod, HTTPBIN_443);
-        assertThat(curlPod.curl(FLOMESH_443).denied())
-                .as("another SNI on 443 stays denied")
-                .isTrue();
+        awaitOk(curlPod, HTTPBIN_443, HTTPBIN_443_POLICY);
+        assertDenied(curlPod, FLOMESH_443, "another SNI on 443 stays denied");
         assertOtherPodBlocked();
         step("3. delete Egress httpbin-443");
         guide().delete("egress", "curl", "httpbin-443");
@@ -168,13 +173,11 @@ abstract class GuideWalkthrough {
     @Test
     @Order(4)
     void step4_tcpEgressByPort() throws Exception {
-        assertThat(curlPod.curl(FLOMESH_443).denied())
-                .as("flomesh.io before the policy")
-                .isTrue();
+        assertDenied(curlPod, FLOMESH_443, "flomesh.io before the policy");
         step("4. apply Egress tcp-443 (tcp, port 443, any host)");
         guide().apply(Manifests.TCP_443);
-        awaitOk(curlPod, FLOMESH_443);
-        assertThat(curlPod.curl(HTTPBIN_443).ok()).as("any host on 443").isTrue();
+        awaitOk(curlPod, FLOMESH_443, TCP_443_POLICY);
+        assertOk(curlPod, HTTPBIN_443, TCP_443_POLICY, "any host on 443");
         assertOtherPodBlocked();
         step("4. delete Egress tcp-443");
         guide().delete("egress", "curl", "tcp-443");
@@ -188,7 +191,7 @@ abstract class GuideWalkthrough {
         assertHttpDenied(curlPod, status);
         step("5. apply HTTPRouteGroup egress-http-route (/get) and Egress httpbin-80 with matches");
         guide().apply(Manifests.ROUTE_GROUP_AND_HTTPBIN_80_WITH_MATCHES);
-        awaitOk(curlPod, HTTPBIN_80);
+        awaitOk(curlPod, HTTPBIN_80, HTTPBIN_80_POLICY);
         Pod.CurlResult forbidden = curlPod.curl(status);
         say("   " + forbidden);
         assertThat(forbidden.status())
@@ -198,7 +201,7 @@ abstract class GuideWalkthrough {
         assertOtherPodBlocked();
         step("5. update HTTPRouteGroup egress-http-route: add /status.*");
         guide().apply(Manifests.ROUTE_GROUP_WITH_STATUS);
-        awaitOk(curlPod, status);
+        awaitOk(curlPod, status, HTTPBIN_80_POLICY);
         guide().delete("egress", "curl", "httpbin-80");
         guide().delete("httproutegroup", "curl", "egress-http-route");
         awaitDenied(curlPod, HTTPBIN_80);
@@ -210,6 +213,7 @@ abstract class GuideWalkthrough {
         Pod.Banner none = curlPod.banner(NetworkLab.SSH_IP, 22);
         say("   without a policy: banner '" + none.text() + "'");
         assertThat(none.isSsh()).as("no SSH banner without a policy").isFalse();
+        explainAgrees(curlPod, false, null, SSH_TARGET);
         step("6. apply Egress ssh-22 (tcp-server-first, port 22)");
         guide().apply(Manifests.SSH_SERVER_FIRST);
         Pod.Banner banner = within("SSH banner through the sidecar", () -> {
@@ -220,11 +224,14 @@ abstract class GuideWalkthrough {
         assertThat(banner.seconds())
                 .as("a server-first banner must not wait for protocol detection")
                 .isLessThan(1.0);
+        explainAgrees(curlPod, true, SSH_22_POLICY, SSH_TARGET);
         assertThat(otherPod.banner(NetworkLab.SSH_IP, 22).isSsh())
                 .as("other ServiceAccount gets no banner")
                 .isFalse();
+        explainAgrees(otherPod, false, null, SSH_TARGET);
         guide().delete("egress", "curl", "ssh-22");
         within("SSH blocked again", () -> curlPod.banner(NetworkLab.SSH_IP, 22).isSsh() ? null : true);
+        explainAgrees(curlPod, false, null, SSH_TARGET);
     }
 
     @Test
@@ -232,8 +239,8 @@ abstract class GuideWalkthrough {
     void step7_noHostOrSniSpoofing() throws Exception {
         step("7. apply httpbin-80 and httpbin-443, then dial the impostor's IP with Host/SNI httpbin.org");
         guide().apply(Manifests.HTTPBIN_80 + "---\n" + Manifests.HTTPBIN_443);
-        awaitOk(curlPod, HTTPBIN_80);
-        awaitOk(curlPod, HTTPBIN_443);
+        awaitOk(curlPod, HTTPBIN_80, HTTPBIN_80_POLICY);
+        awaitOk(curlPod, HTTPBIN_443, HTTPBIN_443_POLICY);
         String impostorBefore = lab.impostorLog();
         List<Pod.CurlResult> spoofs = List.of(
                 curlPod.curl("http://httpbin.org/get", "--resolve", "httpbin.org:80:" + NetworkLab.IMPOSTOR_IP),
@@ -249,10 +256,21 @@ abstract class GuideWalkthrough {
                     .isTrue();
             assertThat(spoof.body()).contains("\"headers\"");
         }
+        // The same three requests, as explain is told them: the dialled address does not decide, the name does.
+        explainAgrees(curlPod, true, HTTPBIN_80_POLICY, "http://httpbin.org/get", "--ip", NetworkLab.IMPOSTOR_IP);
+        explainAgrees(curlPod, true, HTTPBIN_443_POLICY, "https://httpbin.org/get", "--ip", NetworkLab.IMPOSTOR_IP);
+        explainAgrees(
+                curlPod,
+                true,
+                HTTPBIN_80_POLICY,
+                "http://" + NetworkLab.IMPOSTOR_IP + "/get",
+                "--header",
+                "Host=httpbin.org");
         Pod.CurlResult https =
                 curlPod.curl("https://" + NetworkLab.IMPOSTOR_IP + "/get", "-k", "-H", "Host: httpbin.org");
         say("   https to the impostor's IP without SNI: " + https);
         assertThat(https.denied()).as("TLS without an allowed SNI").isTrue();
+        explainAgrees(curlPod, false, null, "https://" + NetworkLab.IMPOSTOR_IP + "/get");
         assertThat(lab.impostorLog()).as("no connection may reach the impostor").isEqualTo(impostorBefore);
         assertOtherPodBlocked();
         guide().delete("egress", "curl", "httpbin-80");
@@ -266,21 +284,23 @@ abstract class GuideWalkthrough {
         step("8. kubectl patch meshconfig: enableEgress=true (global passthrough)");
         guide().patchMeshConfig(Manifests.ENABLE_PASSTHROUGH);
         for (Pod pod : List.of(curlPod, otherPod)) {
-            awaitOk(pod, HTTPBIN_80);
-            awaitOk(pod, HTTPBIN_443);
-            awaitOk(pod, FLOMESH_443);
+            awaitOk(pod, HTTPBIN_80, PASSTHROUGH);
+            awaitOk(pod, HTTPBIN_443, PASSTHROUGH);
+            awaitOk(pod, FLOMESH_443, PASSTHROUGH);
             assertThat(pod.banner(NetworkLab.SSH_IP, 22).isSsh())
                     .as(pod.identity() + " reaches sshd")
                     .isTrue();
+            explainAgrees(pod, true, PASSTHROUGH, SSH_TARGET);
         }
         step("8. kubectl patch meshconfig: enableEgress=false");
         guide().patchMeshConfig(Manifests.ENABLE_EGRESS_POLICY);
         for (Pod pod : List.of(curlPod, otherPod)) {
             awaitDenied(pod, HTTPBIN_80);
             assertHttpDenied(pod, HTTPBIN_80);
-            assertThat(pod.curl(HTTPBIN_443).denied()).isTrue();
-            assertThat(pod.curl(FLOMESH_443).denied()).isTrue();
+            assertDenied(pod, HTTPBIN_443, "https after passthrough is off");
+            assertDenied(pod, FLOMESH_443, "flomesh.io after passthrough is off");
             assertThat(pod.banner(NetworkLab.SSH_IP, 22).isSsh()).isFalse();
+            explainAgrees(pod, false, null, SSH_TARGET);
         }
     }
 
@@ -315,12 +335,8 @@ abstract class GuideWalkthrough {
         say("   " + problems.toString());
         assertThat(problems.toString()).contains("spec.ports[0].protocol").contains("spec.ipAddresses[0]");
         assertThat(controlPlane.logText()).contains("Egress curl/bad-protocol spec.ports[0].protocol");
-        assertThat(curlPod.curl(HTTPBIN_80).ok())
-                .as("the valid policy still works")
-                .isTrue();
-        assertThat(curlPod.curl(FLOMESH_443).denied())
-                .as("nothing of the invalid policy is enforced")
-                .isTrue();
+        assertOk(curlPod, HTTPBIN_80, HTTPBIN_80_POLICY, "the valid policy still works");
+        assertDenied(curlPod, FLOMESH_443, "nothing of the invalid policy is enforced");
         guide().delete("egress", "curl", "bad-protocol");
     }
 
@@ -331,12 +347,17 @@ abstract class GuideWalkthrough {
         return controlPlane.problems().get("source").toString();
     }
 
-    void awaitOk(Pod pod, String url) {
+    /**
+     * curl gets through once the change took effect, and {@code portcullis explain} agrees, naming
+     * {@code policy} ({@link #PASSTHROUGH}: none).
+     */
+    void awaitOk(Pod pod, String url, String policy) {
         Pod.CurlResult result = within(pod.identity() + " " + url + " -> 200", () -> {
             Pod.CurlResult r = pod.curl(url);
             return r.ok() ? r : null;
         });
         say("   " + pod.identity() + ": " + result);
+        explainAgrees(pod, true, policy, url);
     }
 
     void awaitDenied(Pod pod, String url) {
@@ -345,6 +366,50 @@ abstract class GuideWalkthrough {
             return r.denied() ? r : null;
         });
         say("   " + pod.identity() + ": " + result);
+        explainAgrees(pod, false, null, url);
+    }
+
+    void assertOk(Pod pod, String url, String policy, String what) {
+        Pod.CurlResult result = pod.curl(url);
+        assertThat(result.ok()).as(what + ": " + result).isTrue();
+        explainAgrees(pod, true, policy, url);
+    }
+
+    void assertDenied(Pod pod, String url, String what) {
+        Pod.CurlResult result = pod.curl(url);
+        assertThat(result.denied()).as(what + ": " + result).isTrue();
+        explainAgrees(pod, false, null, url);
+    }
+
+    /** The raw TCP target of the SSH steps, as {@code portcullis explain} takes it. */
+    static final String SSH_TARGET = NetworkLab.SSH_IP + ":22";
+
+    /**
+     * The real {@code portcullis explain --server}, asked the control plane's debug endpoint (the model the
+     * sidecars are served), agrees with what the traffic just showed: allowed or denied, and when allowed
+     * the policy it names is {@code policy} ({@link #PASSTHROUGH}: no policy at all).
+     */
+    void explainAgrees(Pod pod, boolean allowed, String policy, String target, String... options) {
+        ProcessRun run = cli.explain(controlPlane.debugUrl(), pod.identity(), target, options);
+        JsonNode json;
+        try {
+            json = JSON.readTree(run.stdout());
+        } catch (IOException e) {
+            throw new AssertionError("explain printed no JSON: " + run, e);
+        }
+        String verdict = json.path("verdict").asText();
+        List<String> policies = new ArrayList<>();
+        json.path("policies").forEach(p -> policies.add(p.asText()));
+        say("   explain " + pod.identity() + " " + target + (options.length == 0 ? "" : " " + String.join(" ", options))
+                + ": " + verdict + (policies.isEmpty() ? "" : " by " + policies)
+                + (json.hasNonNull("reason") ? " (" + json.get("reason").asText() + ")" : ""));
+        assertThat(verdict).as("explain agrees with the traffic: %s", run).isEqualTo(allowed ? "allowed" : "denied");
+        assertThat(run.exitCode()).as("explain's exit code: %s", run).isEqualTo(allowed ? 0 : 1);
+        if (allowed) {
+            assertThat(policies)
+                    .as("the policy explain names for %s", target)
+                    .isEqualTo(policy == null ? List.of() : List.of(policy));
+        }
     }
 
     /**
@@ -359,14 +424,13 @@ abstract class GuideWalkthrough {
         assertThat(lab.httpbinAccessLog())
                 .as("denied request reached httpbin.org")
                 .doesNotContain(probe);
+        explainAgrees(pod, false, null, url);
     }
 
     private void assertOtherPodBlocked() throws IOException {
         assertHttpDenied(otherPod, HTTPBIN_80);
-        Pod.CurlResult https = otherPod.curl(HTTPBIN_443);
-        assertThat(https.denied()).as(otherPod.identity() + " " + https).isTrue();
-        Pod.CurlResult flomesh = otherPod.curl(FLOMESH_443);
-        assertThat(flomesh.denied()).as(otherPod.identity() + " " + flomesh).isTrue();
+        assertDenied(otherPod, HTTPBIN_443, otherPod.identity() + " " + HTTPBIN_443);
+        assertDenied(otherPod, FLOMESH_443, otherPod.identity() + " " + FLOMESH_443);
     }
 
     void awaitSidecarsInSync() {

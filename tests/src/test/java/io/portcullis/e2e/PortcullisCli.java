@@ -30,6 +30,17 @@ record PortcullisCli(Path jar, Path configDir) implements GuideCommands {
         return configDir.toAbsolutePath().resolveSibling("ca");
     }
 
+    /**
+     * {@code portcullis explain --server URL --from IDENTITY TARGET -o json}: live, from the control plane's
+     * debug endpoint. Not {@link #run}: a denial exits 1, which is an answer here, not a failure.
+     */
+    ProcessRun explain(String server, String identity, String target, String... options) {
+        List<String> args = new ArrayList<>(List.of("explain", "--server", server, "--from", identity, "-o", "json"));
+        args.addAll(List.of(options));
+        args.add(target);
+        return ProcessRun.run(Duration.ofSeconds(60), null, command(args.toArray(String[]::new)));
+    }
+
     /** {@code kubectl apply -f -} against the directory store. */
     @Override
     public String apply(String manifests) {

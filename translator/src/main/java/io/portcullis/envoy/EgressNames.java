@@ -25,18 +25,18 @@ public final class EgressNames {
      * The route that lets any request to a host through; the access log's {@code rule=} shows it, so it
      * names every policy allowing the host: {@code allow Egress curl/a,Egress curl/b}.
      */
-    static String allowHostRoute(Collection<PolicyOrigin> origins) {
+    public static String allowHostRoute(Collection<PolicyOrigin> origins) {
         return "allow "
                 + String.join(",", origins.stream().map(PolicyOrigin::toString).toList());
     }
 
     /** The route of one HTTPRouteGroup match: {@code HTTPRouteGroup:curl/api#read}. */
-    static String matchRoute(HttpMatchOrigin origin) {
+    public static String matchRoute(HttpMatchOrigin origin) {
         return origin.toString();
     }
 
     /** The route of one method of an HTTPRouteGroup match: {@code HTTPRouteGroup:curl/api#read:GET}. */
-    static String matchRoute(HttpMatchOrigin origin, String method) {
+    public static String matchRoute(HttpMatchOrigin origin, String method) {
         return origin + ":" + method;
     }
 }

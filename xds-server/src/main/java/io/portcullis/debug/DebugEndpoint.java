@@ -16,6 +16,9 @@ import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.portcullis.decisions.EgressDecision;
 import io.portcullis.envoy.DecisionLog;
+import io.portcullis.explain.EgressExplainer;
+import io.portcullis.explain.EgressRequest;
+import io.portcullis.explain.ExplanationReport;
 import io.portcullis.identity.SpiffeId;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.metrics.ControlPlaneMetrics;
@@ -38,6 +41,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -55,6 +59,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code /debug/sidecars} connected sidecars: identity, pod, replica, versions sent, ACKed and NACKed per
  *       type, last seen, sync state ({@code ?staleAfter=PT30S} sets how long un-ACKed counts as pending)</li>
  *   <li>{@code /debug/xds/<namespace>/<serviceAccount>} the model and xDS resources served to an identity</li>
+ *   <li>{@code /debug/explain?from=<namespace>/<serviceAccount>&target=<url or host:port>[&method=..][&header=name=value]...[&sni=..][&ip=..]}
+ *       whether that identity's sidecar allows the request, from the model it is served ({@code portcullis explain --server})</li>
  *   <li>{@code /debug/problems} every invalid input: resource, field, why; and every policy left out because
  *       Envoy rejected the config built from it</li>
  *   <li>{@code /debug/decisions} the last egress decisions sidecars reported, newest first
@@ -140,6 +146,7 @@ public final class DebugEndpoint implements AutoCloseable {
         context("/debug/problems", exchange -> json(exchange, problems()));
         context("/debug/xds/", this::xds);
         context("/debug/decisions", this::decisions);
+        context("/debug/explain", this::explain);
         context("/metrics", this::metrics);
         context("/", this::operatorPage);
     }
@@ -292,7 +299,8 @@ public final class DebugEndpoint implements AutoCloseable {
                     404,
                     "text/plain",
                     "unknown path; try /, /debug/sidecars, /debug/problems, /debug/decisions,"
-                            + " /debug/xds/<namespace>/<serviceAccount>, /metrics\n");
+                            + " /debug/xds/<namespace>/<serviceAccount>, /metrics,"
+                            + " /debug/explain?from=<namespace>/<serviceAccount>&target=<url or host:port>\n");
             return;
         }
         List<OperatorPage.IdentityModel> identities = new ArrayList<>();
@@ -466,6 +474,66 @@ public final class DebugEndpoint implements AutoCloseable {
         root.setAll(TranslationReport.xds(current.resources()));
         root.set("model", TranslationReport.model(current.model()));
         json(exchange, root);
+    }
+
+    /**
+     * The verdict on one request, from the model the identity is served (or would be, if none of its sidecars
+     * has connected): the same evaluation as {@code portcullis explain} offline, on the control plane's
+     * snapshot, so quarantined policies and lock-downs count.
+     */
+    private void explain(HttpExchange exchange) throws IOException {
+        Map<String, List<String>> query = query(exchange.getRequestURI().getRawQuery());
+        ObjectNode answer;
+        try {
+            ServiceAccountRef identity = ServiceAccountRef.parse(single(query, "from", true));
+            EgressRequest request = EgressRequest.parse(
+                    single(query, "target", true),
+                    single(query, "method", false),
+                    query.getOrDefault("header", List.of()),
+                    single(query, "sni", false),
+                    single(query, "ip", false));
+            boolean connected = controlPlane.served(identity).isPresent();
+            answer = ExplanationReport.toJson(
+                    new EgressExplainer().explain(controlPlane.current(identity).model(), request));
+            // false: no sidecar of this identity has connected; the verdict is what one would get.
+            answer.put("served", connected);
+        } catch (IllegalArgumentException e) {
+            respond(exchange, 400, "text/plain", e.getMessage() + "\n");
+            return;
+        }
+        json(exchange, answer);
+    }
+
+    private static Map<String, List<String>> query(String rawQuery) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        if (rawQuery == null || rawQuery.isEmpty()) {
+            return out;
+        }
+        for (String pair : rawQuery.split("&", -1)) {
+            if (pair.isEmpty()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            String value = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            out.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
+        }
+        return out;
+    }
+
+    private static String single(Map<String, List<String>> query, String name, boolean required) {
+        List<String> values = query.getOrDefault(name, List.of());
+        if (values.size() > 1) {
+            throw new IllegalArgumentException("give " + name + " once");
+        }
+        if (values.isEmpty()) {
+            if (required) {
+                throw new IllegalArgumentException("missing " + name
+                        + "; /debug/explain?from=<namespace>/<serviceAccount>&target=<url or host:port>");
+            }
+            return null;
+        }
+        return values.get(0);
     }
 
     private static void json(HttpExchange exchange, JsonNode body) throws IOException {
