@@ -167,9 +167,9 @@ public final class PolicyAdmission implements AdmissionHandler {
             return Optional.empty();
         }
         return Optional.of(MODE_FIELD + ": " + value + " is neither \"" + EgressMode.AUDIT.value() + "\" nor \""
-                + EgressMode.ENFORCE.value() + "\"; write " + EgressMode.AUDIT.value()
-                + " to let through what this Egress's ports would refuse and log it as would_deny, or "
-                + EgressMode.ENFORCE.value() + " (the default: remove the annotation)");
+                + EgressMode.ENFORCE.value() + "\"; write \"" + EgressMode.AUDIT.value()
+                + "\" (let through what this Egress's ports would refuse, logged as would_deny) or \""
+                + EgressMode.ENFORCE.value() + "\", or remove the annotation (enforce)");
     }
 
     private static JsonNode modeAnnotation(ObjectNode object) {
