@@ -128,8 +128,13 @@ public record NamespaceEnrolment(KubernetesClient client) {
      */
     public String list(String meshName) {
         String selector = meshName.isEmpty() ? Enrolment.MONITORED_BY_LABEL : Enrolment.selector(meshName);
-        List<Namespace> namespaces = new ArrayList<>(
-                client.namespaces().withLabelSelector(selector).list().getItems());
+        List<Namespace> namespaces;
+        try {
+            namespaces = new ArrayList<>(
+                    client.namespaces().withLabelSelector(selector).list().getItems());
+        } catch (KubernetesClientException e) {
+            throw new IllegalArgumentException("Could not list namespaces: " + e.getMessage(), e);
+        }
         if (namespaces.isEmpty()) {
             return meshName.isEmpty() ? "No namespaces in any mesh\n" : "No namespaces in mesh [" + meshName + "]\n";
         }
