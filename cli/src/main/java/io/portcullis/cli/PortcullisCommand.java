@@ -29,8 +29,16 @@ public final class PortcullisCommand {
         System.exit(commandLine().execute(args));
     }
 
+    /**
+     * The name usage and error messages give the program; the kubectl plugin launcher sets it to {@code kubectl
+     * portcullis}, so that {@code kubectl portcullis --help} shows the command line the user typed.
+     */
+    static final String COMMAND_NAME_PROPERTY = "portcullis.commandName";
+
     /** The command line with its failure handling: a failed command prints one error line, no stack trace. */
     static CommandLine commandLine() {
-        return new CommandLine(new PortcullisCommand()).setExecutionExceptionHandler(new CommandFailure());
+        return new CommandLine(new PortcullisCommand())
+                .setCommandName(System.getProperty(COMMAND_NAME_PROPERTY, "portcullis"))
+                .setExecutionExceptionHandler(new CommandFailure());
     }
 }

@@ -41,7 +41,9 @@ import org.slf4j.LoggerFactory;
  * same {@link ResourceSnapshot} the directory source gives for the same objects.
  *
  * <p>Like FSM, it reads Egress and HTTPRouteGroup only in namespaces enrolled in the mesh (label
- * {@value #ENROLMENT_LABEL}={@value #ENROLMENT_VALUE}); one elsewhere is left out and reported.
+ * {@value #ENROLMENT_LABEL}={@value #ENROLMENT_VALUE}); one elsewhere is left out and reported. The
+ * enrolled Namespaces' annotation {@code portcullis.io/egress-mode} gives the snapshot's audited
+ * namespaces ({@link NamespaceEgressModes}), so annotating a namespace switches its sidecars live.
  *
  * <p>The rules it keeps:
  * <ul>
@@ -220,11 +222,14 @@ public final class KubernetesConfigSource implements ConfigSource {
 
     /** The update the stores hold now. Deterministic: the same objects give an equal update. */
     private SourceUpdate assemble() {
-        Set<String> enrolled = namespaces.getStore().list().stream()
+        List<Namespace> enrolledNamespaces = namespaces.getStore().list();
+        Set<String> enrolled = enrolledNamespaces.stream()
                 .map(n -> n.getMetadata().getName())
                 .collect(Collectors.toCollection(TreeSet::new));
         Set<String> present = new java.util.HashSet<>();
         TreeSet<String> problems = new TreeSet<>();
+        NamespaceEgressModes modes = NamespaceEgressModes.of(enrolledNamespaces);
+        problems.addAll(modes.problems());
         List<Egress> egressList = read(egresses, Egress.class, enrolled, present, problems);
         List<HTTPRouteGroup> groupList = read(routeGroups, HTTPRouteGroup.class, enrolled, present, problems);
         List<MeshConfig> meshes = read(meshConfigs, MeshConfig.class, null, present, problems);
@@ -235,7 +240,9 @@ public final class KubernetesConfigSource implements ConfigSource {
                     + " does not exist: the secure defaults apply (policies enforced, no passthrough);"
                     + " create it (deploy/ installs it) so that 'kubectl patch meshconfig' works");
         }
-        return new SourceUpdate(ResourceSnapshot.of(mesh, egressList, groupList), List.copyOf(problems));
+        return new SourceUpdate(
+                ResourceSnapshot.of(mesh, egressList, groupList).withAuditedNamespaces(modes.audited()),
+                List.copyOf(problems));
     }
 
     /**

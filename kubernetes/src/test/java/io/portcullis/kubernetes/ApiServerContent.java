@@ -37,7 +37,10 @@ final class ApiServerContent {
                 .build();
     }
 
-    /** The snapshot of the Egresses and HTTPRouteGroups of enrolled namespaces and the mesh's MeshConfig. */
+    /**
+     * The snapshot of the Egresses and HTTPRouteGroups of enrolled namespaces, the mesh's MeshConfig and the
+     * enrolled namespaces in audit mode.
+     */
     static ResourceSnapshot snapshot(KubernetesClient client, String meshNamespace) {
         Set<String> enrolled = enrolledNamespaces(client);
         ApiObjectReader reader = new ApiObjectReader();
@@ -60,7 +63,21 @@ final class ApiServerContent {
         MeshConfig meshConfig = mesh == null
                 ? null
                 : reader.read(mesh).resource().map(MeshConfig.class::cast).orElse(null);
-        return ResourceSnapshot.of(meshConfig, egresses, groups);
+        return ResourceSnapshot.of(meshConfig, egresses, groups).withAuditedNamespaces(auditedNamespaces(client));
+    }
+
+    /** The enrolled namespaces annotated {@code portcullis.io/egress-mode: audit}. */
+    static Set<String> auditedNamespaces(KubernetesClient client) {
+        return client
+                .namespaces()
+                .withLabel(KubernetesConfigSource.ENROLMENT_LABEL, KubernetesConfigSource.ENROLMENT_VALUE)
+                .list()
+                .getItems()
+                .stream()
+                .filter(n -> n.getMetadata().getAnnotations() != null
+                        && "audit".equals(n.getMetadata().getAnnotations().get("portcullis.io/egress-mode")))
+                .map(n -> n.getMetadata().getName())
+                .collect(Collectors.toCollection(TreeSet::new));
     }
 
     static Set<String> enrolledNamespaces(KubernetesClient client) {

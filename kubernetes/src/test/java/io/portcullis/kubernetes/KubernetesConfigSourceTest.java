@@ -214,6 +214,88 @@ class KubernetesConfigSourceTest {
     }
 
     @Test
+    void annotatingANamespaceAuditSwitchesItLiveAndEnforceOrRemovingTheAnnotationSwitchesItBack() throws Exception {
+        enrol("audited");
+        ApiServerContent.apply(admin, Egress.class, ApiServerContent.egress("audited", "kept", 7400));
+        Updates updates = new Updates();
+        try (KubernetesConfigSource source = new KubernetesConfigSource(admin, MESH)) {
+            source.start(updates);
+            SourceUpdate enforced = updates.last();
+            assertThat(enforced.snapshot().auditedNamespaces()).doesNotContain("audited");
+
+            annotate("audited", "audit");
+            SourceUpdate audited = updates.await(
+                    "namespace audited in audit mode",
+                    u -> u.snapshot().auditedNamespaces().contains("audited"));
+            assertThat(updates.all()).as("one annotation, one snapshot").hasSize(2);
+            assertThat(audited.snapshot())
+                    .as("only the audited namespaces changed")
+                    .isEqualTo(enforced.snapshot().withAuditedNamespaces(union(enforced, "audited")));
+            assertThat(audited.problems()).isEqualTo(enforced.problems());
+
+            annotate("audited", "enforce");
+            updates.await(
+                    "namespace audited enforced again (annotation overwritten with enforce)",
+                    u -> !u.snapshot().auditedNamespaces().contains("audited"));
+            assertThat(updates.last().snapshot()).isEqualTo(enforced.snapshot());
+
+            annotate("audited", "audit");
+            updates.await("audit again", u -> u.snapshot().auditedNamespaces().contains("audited"));
+            server.kubectl("annotate", "namespace", "audited", "portcullis.io/egress-mode-")
+                    .orThrow();
+            updates.await(
+                    "namespace audited enforced again (annotation removed)",
+                    u -> !u.snapshot().auditedNamespaces().contains("audited"));
+            assertThat(updates.last().snapshot()).isEqualTo(enforced.snapshot());
+        }
+    }
+
+    @Test
+    void anEgressModeThatIsNeitherAuditNorEnforceIsReportedNamingTheNamespaceAndTheFixAndStaysEnforced()
+            throws Exception {
+        enrol("typo");
+        annotate("typo", "audit");
+        server.kubectl("create", "namespace", "unenrolled-audit").orThrow();
+        annotate("unenrolled-audit", "audit");
+        Updates updates = new Updates();
+        try (KubernetesConfigSource source = new KubernetesConfigSource(admin, MESH)) {
+            source.start(updates);
+            assertThat(updates.last().snapshot().auditedNamespaces())
+                    .contains("typo")
+                    .as("a namespace outside the mesh has no sidecars: its mode is neither applied nor reported")
+                    .doesNotContain("unenrolled-audit");
+            assertThat(updates.last().problems()).noneSatisfy(p -> assertThat(p).contains("unenrolled-audit"));
+
+            annotate("typo", "Audit ");
+            SourceUpdate invalid = updates.await(
+                    "the invalid mode reported",
+                    u -> u.problems().stream().anyMatch(p -> p.startsWith("Namespace typo:")));
+            assertThat(invalid.snapshot().auditedNamespaces())
+                    .as("an invalid mode fails closed: enforced")
+                    .doesNotContain("typo");
+            assertThat(invalid.problems())
+                    .contains("Namespace typo: metadata.annotations[\"portcullis.io/egress-mode\"] is \"Audit \", which"
+                            + " is neither \"audit\" nor \"enforce\": its sidecars stay enforced; set it with"
+                            + " 'portcullis namespace audit typo' (or 'enforce'), or 'kubectl annotate namespace typo"
+                            + " portcullis.io/egress-mode=audit --overwrite'");
+
+            annotate("typo", "enforce");
+            SourceUpdate fixed = updates.await(
+                    "the problem gone once the mode is valid",
+                    u -> u.problems().stream().noneMatch(p -> p.startsWith("Namespace typo:")));
+            assertThat(fixed.snapshot().auditedNamespaces()).doesNotContain("typo");
+
+            enrol("unenrolled-audit");
+            updates.await(
+                    "the annotation of a namespace applies once it is enrolled",
+                    u -> u.snapshot().auditedNamespaces().contains("unenrolled-audit"));
+        } finally {
+            server.kubectl("annotate", "namespace", "typo", "unenrolled-audit", "portcullis.io/egress-mode-")
+                    .orThrow();
+        }
+    }
+
+    @Test
     void aWatchExpiredWhileBrokenRelistsAndPublishesExactlyTheApiServersContent() throws Exception {
         enrol("gone");
         ApiServerContent.apply(admin, Egress.class, ApiServerContent.egress("gone", "kept", 7100));
@@ -290,6 +372,18 @@ class KubernetesConfigSourceTest {
         }
         server.kubectl("label", "--overwrite", "namespace", namespace, "flomesh.io/monitored-by=fsm")
                 .orThrow();
+    }
+
+    private void annotate(String namespace, String mode) {
+        server.kubectl("annotate", "--overwrite", "namespace", namespace, "portcullis.io/egress-mode=" + mode)
+                .orThrow();
+    }
+
+    private static java.util.Set<String> union(SourceUpdate update, String namespace) {
+        java.util.Set<String> audited =
+                new java.util.TreeSet<>(update.snapshot().auditedNamespaces());
+        audited.add(namespace);
+        return audited;
     }
 
     private InetSocketAddress apiServerAddress() {

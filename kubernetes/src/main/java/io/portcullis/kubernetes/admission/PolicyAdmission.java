@@ -1,5 +1,6 @@
 package io.portcullis.kubernetes.admission;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.GroupVersionKind;
@@ -12,6 +13,7 @@ import io.fabric8.kubernetes.api.model.admission.v1.AdmissionResponseBuilder;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.portcullis.crds.Egress;
 import io.portcullis.crds.EgressMatch;
+import io.portcullis.crds.EgressMode;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.HTTPRouteGroupSpec;
 import io.portcullis.crds.HttpMatch;
@@ -53,9 +55,13 @@ import org.slf4j.LoggerFactory;
  * The snapshot holds a stand-in, always valid, for every group an Egress names, so those facts never
  * reach the verdict; the Egress's status condition reports them once both are stored.
  *
- * <p>Always allowed: DELETE and CONNECT; an UPDATE that leaves {@code spec} as stored (labels,
- * annotations, finalizers), so an object stored before the webhook existed can still be relabelled
- * or released; other kinds (a misconfigured rule must not block what Portcullis does not own).
+ * <p>Also refused: an Egress whose annotation {@code portcullis.io/egress-mode} is neither {@code audit}
+ * nor {@code enforce} ({@link EgressMode}).
+ *
+ * <p>Always allowed: DELETE and CONNECT; an UPDATE that leaves {@code spec} and the egress mode annotation
+ * as stored (labels, other annotations, finalizers), so an object stored before the webhook existed can
+ * still be relabelled or released; other kinds (a misconfigured rule must not block what Portcullis does
+ * not own).
  */
 public final class PolicyAdmission implements AdmissionHandler {
 
@@ -63,6 +69,8 @@ public final class PolicyAdmission implements AdmissionHandler {
     private static final ObjectMapper TREE = new ObjectMapper();
     /** The HTTP status the API server returns to kubectl with the refusal: a semantically invalid object. */
     static final int REFUSED_CODE = 422;
+    /** The field of the egress mode annotation, as refusals name it (a JSON path, like the other fields). */
+    static final String MODE_FIELD = "metadata.annotations[\"" + EgressMode.ANNOTATION + "\"]";
 
     private final EgressTranslator translator = new EgressTranslator();
     private final ManifestReader reader = new ManifestReader();
@@ -110,20 +118,62 @@ public final class PolicyAdmission implements AdmissionHandler {
                 if (!problem.resource().equals(key)) {
                     continue; // a stand-in's; never happens for a valid stand-in, but it is not this object's
                 }
+                if (problem.field().contains(EgressMode.ANNOTATION)) {
+                    continue; // the mode annotation is judged below, on its own rule for updates
+                }
                 String line = problem.field() + ": " + problem.message();
                 (problem.severity() == PolicyProblem.Severity.ERROR ? refusals : warnings).add(line);
             }
             warnings.addAll(portConflicts(validated, key));
         }
-        if (refusals.isEmpty()) {
+        Optional<String> invalidMode = egress ? invalidMode(object) : Optional.empty();
+        if (refusals.isEmpty() && invalidMode.isEmpty()) {
             return allowed(warnings);
         }
-        if (operation.equals("UPDATE") && specUnchanged(object, tree(request.getOldObject()))) {
-            List<String> kept = new ArrayList<>(warnings);
-            refusals.forEach(r -> kept.add("stored with errors, the control plane does not enforce it: " + r));
+        // An object stored before the webhook existed (or with older rules) may still be relabelled or
+        // released: what an UPDATE leaves as stored is a warning, what it changes must be valid.
+        ObjectNode old = operation.equals("UPDATE") ? tree(request.getOldObject()) : null;
+        List<String> kept = new ArrayList<>(warnings);
+        List<String> refusing = new ArrayList<>();
+        if (!refusals.isEmpty()) {
+            if (specUnchanged(object, old)) {
+                refusals.forEach(r -> kept.add("stored with errors, the control plane does not enforce it: " + r));
+            } else {
+                refusing.addAll(refusals);
+            }
+        }
+        invalidMode.ifPresent(problem -> {
+            if (old != null && Objects.equals(modeAnnotation(object), modeAnnotation(old))) {
+                kept.add("stored with an invalid egress mode, the control plane enforces it: " + problem);
+            } else {
+                refusing.add(problem);
+            }
+        });
+        if (refusing.isEmpty()) {
             return allowed(kept);
         }
-        return refused(resource.map(r -> ResourceKey.of(r).toString()).orElse(describe(request)), refusals);
+        return refused(resource.map(r -> ResourceKey.of(r).toString()).orElse(describe(request)), refusing);
+    }
+
+    /**
+     * The refusal of an Egress's annotation {@value EgressMode#ANNOTATION} when it names no mode. The control
+     * plane would enforce such an Egress (a typo must not open a hole) and report it; refusing it here tells
+     * the author at {@code kubectl apply} that the audit they asked for is not happening.
+     */
+    private static Optional<String> invalidMode(ObjectNode object) {
+        JsonNode value = modeAnnotation(object);
+        if (value.isMissingNode()
+                || (value.isTextual() && EgressMode.parse(value.asText()).isPresent())) {
+            return Optional.empty();
+        }
+        return Optional.of(MODE_FIELD + ": " + value + " is neither \"" + EgressMode.AUDIT.value() + "\" nor \""
+                + EgressMode.ENFORCE.value() + "\"; write \"" + EgressMode.AUDIT.value()
+                + "\" (let through what this Egress's ports would refuse, logged as would_deny) or \""
+                + EgressMode.ENFORCE.value() + "\", or remove the annotation (enforce)");
+    }
+
+    private static JsonNode modeAnnotation(ObjectNode object) {
+        return object.path("metadata").path("annotations").path(EgressMode.ANNOTATION);
     }
 
     /**

@@ -196,6 +196,71 @@ class PolicyAdmissionTest {
     }
 
     @Test
+    void anEgressWhoseModeIsNeitherAuditNorEnforceIsRefusedNamingTheAnnotationAndTheFix() {
+        AdmissionResponse response = admission.review(create(withMode(valid("web"), "adit")));
+
+        assertThat(response.getAllowed()).isFalse();
+        assertThat(response.getStatus().getMessage())
+                .isEqualTo("Egress curl/web is invalid: metadata.annotations[\"portcullis.io/egress-mode\"]: \"adit\""
+                        + " is neither \"audit\" nor \"enforce\"; write \"audit\" (let through what this Egress's"
+                        + " ports would refuse, logged as would_deny) or \"enforce\", or remove the annotation"
+                        + " (enforce)");
+    }
+
+    @Test
+    void anEgressAnnotatedAuditOrEnforceIsAllowedWithoutWarnings() {
+        for (String mode : java.util.List.of("audit", "enforce")) {
+            AdmissionResponse response = admission.review(create(withMode(valid("web"), mode)));
+
+            assertThat(response.getAllowed()).as(mode).isTrue();
+            assertThat(response.getWarnings()).as(mode).isNullOrEmpty();
+        }
+    }
+
+    @Test
+    void anUpdateThatOnlyAnnotatesAnInvalidModeIsRefusedThoughTheSpecIsUnchanged() {
+        AdmissionResponse response =
+                admission.review(request("UPDATE", "curl", withMode(valid("web"), "Audit"), valid("web")));
+
+        assertThat(response.getAllowed()).isFalse();
+        assertThat(response.getStatus().getMessage())
+                .startsWith("Egress curl/web is invalid: metadata.annotations[\"portcullis.io/egress-mode\"]:"
+                        + " \"Audit\" is neither");
+    }
+
+    @Test
+    void anUpdateThatKeepsAStoredInvalidModeIsAllowedWithTheProblemAsAWarning() {
+        Map<String, Object> stored = withMode(valid("web"), "adit");
+        Map<String, Object> labelled = withMode(valid("web"), "adit");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> metadata = (Map<String, Object>) labelled.get("metadata");
+        metadata.put("labels", Map.of("team", "payments"));
+
+        AdmissionResponse response = admission.review(request("UPDATE", "curl", labelled, stored));
+
+        assertThat(response.getAllowed()).isTrue();
+        assertThat(response.getWarnings())
+                .singleElement()
+                .asString()
+                .startsWith("stored with an invalid egress mode, the control plane enforces it:"
+                        + " metadata.annotations[\"portcullis.io/egress-mode\"]: \"adit\" is neither");
+    }
+
+    @Test
+    void anUpdateThatFixesTheModeOfAnEgressStoredWithAnInvalidSpecIsAllowed() {
+        Map<String, Object> stored = withMode(egress("bad", "  ports: [{number: 80, protocol: http}]\n"), "adit");
+        Map<String, Object> fixed = withMode(egress("bad", "  ports: [{number: 80, protocol: http}]\n"), "audit");
+
+        AdmissionResponse response = admission.review(request("UPDATE", "curl", fixed, stored));
+
+        assertThat(response.getAllowed()).isTrue();
+        assertThat(response.getWarnings())
+                .singleElement()
+                .asString()
+                .startsWith("stored with errors, the control plane does not enforce it: spec.hosts: empty");
+    }
+
+    @Test
     void aKindPortcullisDoesNotOwnIsAllowed() {
         AdmissionRequest request = request("CREATE", "curl", Map.of("apiVersion", "v1", "kind", "ConfigMap"), null);
         request.setKind(new GroupVersionKind("", "ConfigMap", "v1"));
@@ -234,6 +299,18 @@ class PolicyAdmissionTest {
                 spec:
                   %s
                 %s""".formatted(name, SOURCES, specFields));
+    }
+
+    private static Map<String, Object> valid(String name) {
+        return egress(name, "  hosts: [httpbin.org]\n  ports: [{number: 80, protocol: http}]\n");
+    }
+
+    /** The object with annotation portcullis.io/egress-mode set to {@code mode}. */
+    private static Map<String, Object> withMode(Map<String, Object> object, String mode) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> metadata = (Map<String, Object>) object.get("metadata");
+        metadata.put("annotations", Map.of("portcullis.io/egress-mode", mode));
+        return object;
     }
 
     static Map<String, Object> routeGroup(String name, String specFields) {

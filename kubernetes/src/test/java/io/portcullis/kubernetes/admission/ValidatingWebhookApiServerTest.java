@@ -212,6 +212,42 @@ class ValidatingWebhookApiServerTest {
     }
 
     @Test
+    @Order(6)
+    void anEgressModeThatIsNeitherAuditNorEnforceIsRefusedByKubectlApplyAndByKubectlAnnotate() {
+        KubectlResult result = apply(valid("typo")
+                .replace(
+                        "metadata: {name: typo, namespace: curl}",
+                        "metadata: {name: typo, namespace: curl, annotations: {portcullis.io/egress-mode: adit}}"));
+
+        assertThat(result.exitCode()).isNotZero();
+        assertThat(result.stderr())
+                .contains("admission webhook \"" + WEBHOOK + "\" denied the request: Egress curl/typo is invalid:"
+                        + " metadata.annotations[\"portcullis.io/egress-mode\"]: \"adit\" is neither \"audit\" nor"
+                        + " \"enforce\"; write \"audit\" (let through what this Egress's ports would refuse, logged"
+                        + " as would_deny) or \"enforce\", or remove the annotation (enforce)");
+        assertThat(api.kubectl("get", "egress", "typo", "-n", "curl").stderr()).contains("NotFound");
+
+        apply(valid("typo")).orThrow();
+        KubectlResult annotated =
+                api.kubectl("annotate", "egress", "typo", "-n", "curl", "portcullis.io/egress-mode=Audit");
+        assertThat(annotated.exitCode()).isNotZero();
+        assertThat(annotated.stderr()).contains("Egress curl/typo is invalid: metadata.annotations[");
+        assertThat(api.kubectl("annotate", "egress", "typo", "-n", "curl", "portcullis.io/egress-mode=audit")
+                        .orThrow())
+                .contains("egress.policy.flomesh.io/typo annotated");
+        assertThat(api.kubectl(
+                                "get",
+                                "egress",
+                                "typo",
+                                "-n",
+                                "curl",
+                                "-o",
+                                "jsonpath={.metadata.annotations.portcullis\\.io/egress-mode}")
+                        .orThrow())
+                .isEqualTo("audit");
+    }
+
+    @Test
     @Order(7)
     void withTheWebhookDownFailurePolicyFailRefusesTheApply() {
         webhooks.close();

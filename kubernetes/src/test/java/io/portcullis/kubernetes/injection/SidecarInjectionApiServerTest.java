@@ -153,9 +153,9 @@ class SidecarInjectionApiServerTest {
         assertThat(enrolment.add(List.of("later"), "fsm", true))
                 .containsExactly("Namespace [later] successfully added to mesh [fsm]");
         assertThat(enrolment.list("fsm")).isEqualTo("""
-                        NAMESPACE   MESH   SIDECAR-INJECTION
-                        curl        fsm    enabled
-                        later       fsm    disabled
+                        NAMESPACE   MESH   SIDECAR-INJECTION   EGRESS-MODE
+                        curl        fsm    enabled             enforce
+                        later       fsm    disabled            enforce
                         """);
         assertThat(create("later", "later-1", "default", Map.of()).getSpec().getContainers())
                 .as("injection disabled on the namespace")
