@@ -110,11 +110,6 @@ final class ControlPlaneProcess implements AutoCloseable {
         }
     }
 
-    /** The debug endpoint, as {@code portcullis explain --server} takes it. */
-    String debugUrl() {
-        return "http://127.0.0.1:" + debugPort;
-    }
-
     JsonNode sidecars() throws IOException {
         return JSON.readTree(get("/debug/sidecars"));
     }
@@ -132,7 +127,7 @@ final class ControlPlaneProcess implements AutoCloseable {
         return JSON.readTree(get("/debug/xds/" + identity));
     }
 
-    /** The debug endpoint's base URL, as {@code portcullis proxy-status --server} and a browser take it. */
+    /** The debug endpoint's base URL, as {@code portcullis explain --server}, {@code proxy-status --server} and a browser take it. */
     String debugUrl() {
         return "http://127.0.0.1:" + debugPort;
     }
