@@ -11,6 +11,7 @@ import io.portcullis.crds.Egress;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.KnownKind;
 import io.portcullis.crds.MeshConfig;
+import io.portcullis.crds.NamespaceEgressModes;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.source.ConfigSource;

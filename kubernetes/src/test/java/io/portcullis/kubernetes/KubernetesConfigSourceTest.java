@@ -275,9 +275,10 @@ class KubernetesConfigSourceTest {
                     .doesNotContain("typo");
             assertThat(invalid.problems())
                     .contains("Namespace typo: metadata.annotations[\"portcullis.io/egress-mode\"] is \"Audit \", which"
-                            + " is neither \"audit\" nor \"enforce\": its sidecars stay enforced; set it with"
-                            + " 'portcullis namespace audit typo' (or 'enforce'), or 'kubectl annotate namespace typo"
-                            + " portcullis.io/egress-mode=audit --overwrite'");
+                            + " is neither \"audit\" nor \"enforce\": its sidecars stay enforced; set it to \"audit\""
+                            + " to let refused egress through as would_deny, or \"enforce\" ('portcullis namespace"
+                            + " audit|enforce typo' on Kubernetes, or the annotation in the Namespace manifest of the"
+                            + " config directory)");
 
             annotate("typo", "enforce");
             SourceUpdate fixed = updates.await(
