@@ -48,6 +48,9 @@ public final class ControlPlaneMetrics {
     public static final String EGRESS_DECISIONS = "portcullis.egress.decisions";
     public static final String DECISION_LOG_PROBLEMS = "portcullis.decision.log.problems";
 
+    /** The xDS types the control plane serves (short names, the {@code type} label). */
+    public static final List<String> XDS_TYPES = List.of("Listener", "Cluster", "RouteConfiguration");
+
     /** Distinct identities, and distinct policies, the decision counter keeps apart; more are dropped. */
     public static final int MAX_DECISION_LABEL_VALUES = 5000;
 
@@ -128,6 +131,9 @@ public final class ControlPlaneMetrics {
             }
             policyProblems.put(cause, bySeverity);
         }
+        // NACKs from 0: Prometheus's increase() cannot see a series that appears already at 1, so an alert on
+        // the first NACK needs the series before it.
+        XDS_TYPES.forEach(type -> nackCounter(type));
         Gauge.builder(CONFIG_SOURCE_PROBLEMS, sourceProblems, AtomicLong::get)
                 .description("Current problems reading the config source (files or objects that did not read cleanly)")
                 .register(registry);
@@ -218,11 +224,14 @@ public final class ControlPlaneMetrics {
 
     /** A sidecar rejected (NACKed) a response of {@code type}. */
     public void nacked(String type) {
-        Counter.builder(XDS_NACKS)
+        nackCounter(type).increment();
+    }
+
+    private Counter nackCounter(String type) {
+        return Counter.builder(XDS_NACKS)
                 .description("xDS responses rejected (NACKed) by a sidecar, by type")
                 .tag("type", type)
-                .register(registry)
-                .increment();
+                .register(registry);
     }
 
     /** The problems now current; replaces the previous counts. */
