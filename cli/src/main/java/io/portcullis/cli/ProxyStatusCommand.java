@@ -254,7 +254,7 @@ final class ProxyStatusCommand implements Callable<Integer> {
                 row[4 + i] =
                         t.isMissingNode() ? "-" : shortVersion(t.path("sent")) + "/" + shortVersion(t.path("acked"));
             }
-            row[7] = s.path("lastSeen").asText("-");
+            row[7] = toSeconds(s.path("lastSeen").asText("-"));
             row[8] = row[3].equals("SYNCED") ? "" : s.path("syncDetail").asText();
             rows.add(row);
         }
@@ -281,6 +281,16 @@ final class ProxyStatusCommand implements Callable<Integer> {
         }
         String text = version.asText();
         return text.length() > 8 ? text.substring(0, 8) : text;
+    }
+
+    private static String toSeconds(String instant) {
+        try {
+            return java.time.Instant.parse(instant)
+                    .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+                    .toString();
+        } catch (java.time.format.DateTimeParseException e) {
+            return instant;
+        }
     }
 
     private static String firstLine(String body) {

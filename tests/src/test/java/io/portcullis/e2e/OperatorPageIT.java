@@ -121,7 +121,7 @@ class OperatorPageIT {
         assertThat(page.select("#problems").text()).contains("No problem");
 
         Path png = Files.createDirectories(Path.of("target")).resolve("operator-page.png");
-        chromium.screenshot(controlPlane.debugUrl() + "/", png, 1000);
+        chromium.screenshot(controlPlane.debugUrl() + "/", png, 560);
         System.out.println("[operator-page] screenshot: " + png.toAbsolutePath());
     }
 

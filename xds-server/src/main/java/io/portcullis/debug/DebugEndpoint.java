@@ -53,7 +53,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Read-only HTTP endpoint for operators, JSON throughout:
+ * Read-only HTTP endpoint for operators: JSON, and the operator page for browsers:
  * <ul>
  *   <li>{@code /} the operator page: the same data as below, as one HTML page for people ({@link OperatorPage})</li>
  *   <li>{@code /debug/sidecars} connected sidecars: identity, pod, replica, versions sent, ACKed and NACKed per

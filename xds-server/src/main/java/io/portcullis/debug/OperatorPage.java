@@ -41,6 +41,7 @@ final class OperatorPage {
             .deny{color:#c62828;font-weight:bold}.would_deny{color:#8d6e00;font-weight:bold}
             .ERROR{color:#c62828;font-weight:bold}.WARNING{color:#8d6e00;font-weight:bold}
             .none{color:#5b6570;font-style:italic}
+            .nowrap,.pod,.replica,.last-seen{white-space:nowrap}
             """;
 
     /**
@@ -113,7 +114,7 @@ final class OperatorPage {
                     .raw("</span></td>");
             for (String type : List.of("Listener", "Cluster", "RouteConfiguration")) {
                 JsonNode t = sidecar.path("types").path(type);
-                html.raw("<td class=\"mono\">");
+                html.raw("<td class=\"mono nowrap\">");
                 if (t.isMissingNode()) {
                     html.raw("&ndash;");
                 } else {
@@ -124,7 +125,7 @@ final class OperatorPage {
                 html.raw("</td>");
             }
             html.raw("<td class=\"last-seen\">")
-                    .text(sidecar.path("lastSeen").asText())
+                    .text(toSeconds(sidecar.path("lastSeen").asText()))
                     .raw("</td><td class=\"detail\">")
                     .text(sidecar.path("syncDetail").asText())
                     .raw("</td></tr>\n");
@@ -309,11 +310,20 @@ final class OperatorPage {
         return String.join(", ", parts);
     }
 
+    /** Versions are content digests: eight characters tell them apart, as in {@code proxy-status}. */
     private static String shortVersion(String version) {
         if (version == null) {
             return "none";
         }
-        return version.length() > 12 ? version.substring(0, 12) : version;
+        return version.length() > 8 ? version.substring(0, 8) : version;
+    }
+
+    private static String toSeconds(String instant) {
+        try {
+            return Instant.parse(instant).truncatedTo(ChronoUnit.SECONDS).toString();
+        } catch (java.time.format.DateTimeParseException e) {
+            return instant;
+        }
     }
 
     /** A page being written: {@link #text} escapes, {@link #raw} is for the page's own markup only. */
