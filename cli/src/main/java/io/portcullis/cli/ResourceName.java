@@ -6,7 +6,7 @@ import picocli.CommandLine.Parameters;
 /** {@code KIND NAME [-n NAMESPACE]}, as kubectl's delete and patch take them. */
 final class ResourceName {
 
-    @Parameters(index = "0", description = "egress, httproutegroup or meshconfig")
+    @Parameters(index = "0", description = "egress, httproutegroup, meshconfig or namespace")
     String kind;
 
     @Parameters(index = "1")

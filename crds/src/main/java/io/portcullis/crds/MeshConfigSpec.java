@@ -63,6 +63,24 @@ public record MeshConfigSpec(
         boolean passthrough = (traffic == null || traffic.enableEgress() == null)
                 ? EgressSettings.DEFAULTS.passthrough()
                 : traffic.enableEgress();
-        return new EgressSettings(enforced, passthrough);
+        return new EgressSettings(enforced, passthrough, allowedLogPercent());
+    }
+
+    /**
+     * {@code spec.observability.egressDecisionLog.allowedSamplePercent}: kept among the fields we do not
+     * model (FSM's {@code observability} has other fields, all preserved). A whole number from 0 to 100;
+     * anything else (absent, not a number, out of range) logs refusals only, the default: sampling decides
+     * how much is written, never what is allowed.
+     */
+    private int allowedLogPercent() {
+        if (otherFields.get("observability") instanceof Map<?, ?> observability
+                && observability.get("egressDecisionLog") instanceof Map<?, ?> log
+                && log.get("allowedSamplePercent") instanceof Number percent
+                && percent.doubleValue() == Math.rint(percent.doubleValue())
+                && percent.intValue() >= 0
+                && percent.intValue() <= 100) {
+            return percent.intValue();
+        }
+        return 0;
     }
 }

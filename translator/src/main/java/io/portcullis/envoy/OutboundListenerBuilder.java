@@ -42,9 +42,6 @@ import java.util.TreeMap;
  */
 final class OutboundListenerBuilder {
 
-    /** Allowed traffic is not logged (refusals always are); the counter counts everything. */
-    private static final AccessLogs.DecisionSampling SAMPLING = AccessLogs.DecisionSampling.REFUSALS_ONLY;
-
     private OutboundListenerBuilder() {}
 
     static Listener build(SidecarEgressModel model) {
@@ -67,13 +64,16 @@ final class OutboundListenerBuilder {
             case SidecarEgressModel.DenyAll denyAll ->
                 listener.setDefaultFilterChain(refuse(
                                 "deny",
+                                AccessLogs.DecisionSampling.REFUSALS_ONLY,
                                 denyAll.identity(),
                                 denyAll.audit(),
                                 "egress policy enforcement and egress passthrough are both off in MeshConfig"))
                         .build();
             case SidecarEgressModel.PolicyEnforced policy -> {
-                addPortChains(listener, policy);
-                yield listener.setDefaultFilterChain(refuse("deny", policy.identity(), policy.audit(), NO_POLICY))
+                AccessLogs.DecisionSampling sampling = new AccessLogs.DecisionSampling(policy.allowedLogPercent());
+                addPortChains(listener, policy, sampling);
+                yield listener.setDefaultFilterChain(
+                                refuse("deny", sampling, policy.identity(), policy.audit(), NO_POLICY))
                         .build();
             }
         };
@@ -81,7 +81,8 @@ final class OutboundListenerBuilder {
 
     static final String NO_POLICY = "no Egress policy allows this destination for this ServiceAccount";
 
-    private static void addPortChains(Listener.Builder listener, SidecarEgressModel.PolicyEnforced policy) {
+    private static void addPortChains(
+            Listener.Builder listener, SidecarEgressModel.PolicyEnforced policy, AccessLogs.DecisionSampling sampling) {
         List<Integer> tlsPorts = policy.ports().stream()
                 .filter(p -> p.tls().isPresent())
                 .map(PortPlan::port)
@@ -90,22 +91,25 @@ final class OutboundListenerBuilder {
             listener.addListenerFilters(tlsInspector(tlsPorts));
         }
         for (PortPlan plan : policy.ports()) {
-            plan.tcp().ifPresent(tcp -> tcpChains(policy.identity(), plan, tcp).forEach(listener::addFilterChains));
+            plan.tcp()
+                    .ifPresent(tcp ->
+                            tcpChains(policy.identity(), plan, tcp, sampling).forEach(listener::addFilterChains));
             plan.tls()
-                    .ifPresent(tls ->
-                            tlsChains(policy.identity(), plan.port(), tls).forEach(listener::addFilterChains));
+                    .ifPresent(tls -> tlsChains(policy.identity(), plan.port(), tls, sampling)
+                            .forEach(listener::addFilterChains));
             if (!plan.httpHosts().isEmpty()) {
-                listener.addFilterChains(httpChain(policy.identity(), plan));
+                listener.addFilterChains(httpChain(policy.identity(), plan, sampling));
             } else if (plan.audit()
                     && !policy.audit()
                     && !plan.tcp().map(TcpAccess::anyAddress).orElse(false)) {
                 // An Egress in audit: what its port's chains do not take is let through on that port
                 // only, as the default chain would refuse it. (In an audited namespace the default
                 // chain does this for every port; with TCP to any address nothing is left over.)
-                listener.addFilterChains(refuse("audit_" + plan.port(), policy.identity(), true, NO_POLICY).toBuilder()
-                        .setFilterChainMatch(
-                                FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
-                        .build());
+                listener.addFilterChains(
+                        refuse("audit_" + plan.port(), sampling, policy.identity(), true, NO_POLICY).toBuilder()
+                                .setFilterChainMatch(
+                                        FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
+                                .build());
             }
         }
     }
@@ -114,7 +118,12 @@ final class OutboundListenerBuilder {
      * The chain of what no policy allows: closed, or in audit mode forwarded to the address dialled. Either
      * way logged and counted ({@code deny} or {@code would_deny}) with the same reason.
      */
-    private static FilterChain refuse(String name, ServiceAccountRef identity, boolean audit, String reason) {
+    private static FilterChain refuse(
+            String name,
+            AccessLogs.DecisionSampling sampling,
+            ServiceAccountRef identity,
+            boolean audit,
+            String reason) {
         AccessLogs.Decision decision = new AccessLogs.Decision(
                 DecisionLog.TCP, audit ? DecisionLog.WOULD_DENY : DecisionLog.DENY, null, null, reason);
         TcpProxy.Builder proxy = audit
@@ -124,7 +133,7 @@ final class OutboundListenerBuilder {
                 : TcpProxy.newBuilder().setStatPrefix("egress_denied").setCluster(EgressNames.DENY_CLUSTER);
         return FilterChain.newBuilder()
                 .setName(name)
-                .addFilters(tcpProxyFilter(proxy.addAllAccessLog(AccessLogs.tcp(identity, decision, SAMPLING))))
+                .addFilters(tcpProxyFilter(proxy.addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
                 .build();
     }
 
@@ -157,12 +166,14 @@ final class OutboundListenerBuilder {
      * One chain per deciding policy, so each chain's log names the policy that allowed the connection;
      * Envoy takes the chain with the most specific range containing the address dialled.
      */
-    private static List<FilterChain> tcpChains(ServiceAccountRef identity, PortPlan plan, TcpAccess tcp) {
+    private static List<FilterChain> tcpChains(
+            ServiceAccountRef identity, PortPlan plan, TcpAccess tcp, AccessLogs.DecisionSampling sampling) {
         String prefix = "egress_tcp_" + plan.port();
         if (tcp.anyAddress()) {
             return List.of(tcpChain(
                     prefix,
                     identity,
+                    sampling,
                     FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())),
                     new AccessLogs.Decision(
                             DecisionLog.TCP,
@@ -185,6 +196,7 @@ final class OutboundListenerBuilder {
             chains.add(tcpChain(
                     name,
                     identity,
+                    sampling,
                     match,
                     new AccessLogs.Decision(
                             DecisionLog.TCP,
@@ -202,7 +214,11 @@ final class OutboundListenerBuilder {
     }
 
     private static FilterChain tcpChain(
-            String name, ServiceAccountRef identity, FilterChainMatch.Builder match, AccessLogs.Decision decision) {
+            String name,
+            ServiceAccountRef identity,
+            AccessLogs.DecisionSampling sampling,
+            FilterChainMatch.Builder match,
+            AccessLogs.Decision decision) {
         return FilterChain.newBuilder()
                 .setName(name)
                 .setFilterChainMatch(match)
@@ -210,7 +226,7 @@ final class OutboundListenerBuilder {
                         .setStatPrefix(
                                 "egress_tcp_" + match.getDestinationPort().getValue())
                         .setCluster(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
-                        .addAllAccessLog(AccessLogs.tcp(identity, decision, SAMPLING))))
+                        .addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
                 .build();
     }
 
@@ -231,7 +247,8 @@ final class OutboundListenerBuilder {
      * HTTPS is proxied as a TCP stream (TLS is not terminated) to the SNI's name as DNS resolves it. One
      * chain per deciding policy, so each chain's log names the policy that allowed the server name.
      */
-    private static List<FilterChain> tlsChains(ServiceAccountRef identity, int port, TlsAccess tls) {
+    private static List<FilterChain> tlsChains(
+            ServiceAccountRef identity, int port, TlsAccess tls, AccessLogs.DecisionSampling sampling) {
         var sniForwardProxy =
                 io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
@@ -263,13 +280,14 @@ final class OutboundListenerBuilder {
                     .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
                             .setStatPrefix(prefix)
                             .setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)
-                            .addAllAccessLog(AccessLogs.tcp(identity, decision, SAMPLING))))
+                            .addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
                     .build());
         }
         return chains;
     }
 
-    private static FilterChain httpChain(ServiceAccountRef identity, PortPlan plan) {
+    private static FilterChain httpChain(
+            ServiceAccountRef identity, PortPlan plan, AccessLogs.DecisionSampling sampling) {
         var forwardProxy =
                 io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
@@ -297,7 +315,7 @@ final class OutboundListenerBuilder {
                         .setTypedConfig(EnvoyTypes.pack(Router.newBuilder()
                                 .setSuppressEnvoyHeaders(true)
                                 .build())))
-                .addAllAccessLog(AccessLogs.http(identity, SAMPLING))
+                .addAllAccessLog(AccessLogs.http(identity, sampling))
                 .build();
         return FilterChain.newBuilder()
                 .setName(prefix)

@@ -43,7 +43,8 @@ public final class SidecarModelBuilder {
         List<PortPlan> plans = byPort.values().stream()
                 .map(acc -> acc.toPlan(identity, conflicts, namespaceAudited))
                 .toList();
-        return new SidecarEgressModel.PolicyEnforced(identity, plans, conflicts, namespaceAudited);
+        return new SidecarEgressModel.PolicyEnforced(
+                identity, plans, conflicts, namespaceAudited, mesh.allowedLogPercent());
     }
 
     /** Collects one port's contributions before they are merged. */

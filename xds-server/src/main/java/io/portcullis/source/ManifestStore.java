@@ -217,9 +217,11 @@ public final class ManifestStore {
     }
 
     private static String displayName(HasMetadata resource) {
-        String group =
-                resource.getApiVersion().substring(0, resource.getApiVersion().indexOf('/'));
-        return resource.getKind().toLowerCase(Locale.ROOT) + "." + group + "/"
-                + resource.getMetadata().getName();
+        String apiVersion = resource.getApiVersion();
+        String kind = resource.getKind().toLowerCase(Locale.ROOT);
+        // kubectl's form: egress.policy.flomesh.io/name, or namespace/name for the core group (apiVersion v1).
+        String qualified =
+                apiVersion.contains("/") ? kind + "." + apiVersion.substring(0, apiVersion.indexOf('/')) : kind;
+        return qualified + "/" + resource.getMetadata().getName();
     }
 }

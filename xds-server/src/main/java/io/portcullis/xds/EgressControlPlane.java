@@ -111,6 +111,14 @@ public final class EgressControlPlane {
         Set<ServiceAccountRef> touched = next.mesh().equals(policies.mesh())
                 ? touchedIdentities(policies, next)
                 : new HashSet<>(served.keySet());
+        // A namespace switched between audit and enforce changes every identity in it, whatever its policies.
+        Set<String> switched = new HashSet<>(policies.auditedNamespaces());
+        switched.addAll(next.auditedNamespaces());
+        switched.removeIf(namespace -> policies.auditedNamespaces().contains(namespace)
+                == next.auditedNamespaces().contains(namespace));
+        served.keySet().stream()
+                .filter(identity -> switched.contains(identity.namespace()))
+                .forEach(touched::add);
         policies = next;
         snapshot = update.snapshot();
         sourceProblems = update.problems();
@@ -390,7 +398,8 @@ public final class EgressControlPlane {
         List<EgressRule> rules = policies.rulesFor(identity).stream()
                 .filter(rule -> input.rules().containsKey(rule.origin().resource()))
                 .toList();
-        return translator.model(new ValidatedPolicies(input.mesh(), rules, List.of()), identity);
+        return translator.model(
+                new ValidatedPolicies(input.mesh(), rules, List.of(), policies.auditedNamespaces()), identity);
     }
 
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */

@@ -55,6 +55,45 @@ class ManifestStoreTest {
     }
 
     @Test
+    void aNamespaceManifestAnnotatedAuditPutsItsNamespaceInAuditUntilDeleted() throws Exception {
+        String audit = """
+                apiVersion: v1
+                kind: Namespace
+                metadata:
+                  name: curl
+                  annotations:
+                    portcullis.io/egress-mode: audit
+                """;
+        assertThat(store().apply(audit, "test", "ignored-for-a-namespace")).containsExactly("namespace/curl created");
+        assertThat(dir.resolve("namespace.curl.yaml")).exists();
+        assertThat(read().snapshot().auditedNamespaces()).containsExactly("curl");
+
+        store().apply(audit.replace("egress-mode: audit", "egress-mode: enforce"), "test", null);
+        assertThat(read().snapshot().auditedNamespaces()).isEmpty();
+
+        store().apply(audit, "test", null);
+        assertThat(store().delete("ns", "curl", "curl")).isEqualTo("ns \"curl\" deleted");
+        assertThat(read().snapshot().auditedNamespaces()).isEmpty();
+    }
+
+    @Test
+    void aNamespaceWithAnInvalidEgressModeIsReportedAndStaysEnforced() throws Exception {
+        store().apply("""
+                apiVersion: v1
+                kind: Namespace
+                metadata:
+                  name: curl
+                  annotations:
+                    portcullis.io/egress-mode: Audit
+                """, "test", null);
+        SourceUpdate update = read();
+        assertThat(update.snapshot().auditedNamespaces()).isEmpty();
+        assertThat(String.join("\n", update.problems()))
+                .contains("Namespace curl metadata.annotations[\"portcullis.io/egress-mode\"]")
+                .contains("stays enforced");
+    }
+
+    @Test
     void deleteRemovesAndReportsNotFound() throws Exception {
         store().apply(EGRESS, "test", null);
         assertThat(store().delete("egress", "curl", "httpbin-80")).isEqualTo("egress \"httpbin-80\" deleted");
