@@ -54,8 +54,11 @@ public final class ControlPlaneMetrics {
     /** Distinct identities, and distinct policies, the decision counter keeps apart; more are dropped. */
     public static final int MAX_DECISION_LABEL_VALUES = 5000;
 
-    /** The policy label of a decision no policy made (the default chain, deny-all, passthrough). */
-    public static final String NO_POLICY = "none";
+    /**
+     * The policy label of a decision no policy made (the default chain, deny-all, passthrough): empty, as the
+     * sidecars' own counter has it, so one PromQL selector ({@code policy=""}) works on both.
+     */
+    public static final String NO_POLICY = "";
 
     /** Prometheus text format 0.0.4, what a scrape gets unless it asks for OpenMetrics. */
     public static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";

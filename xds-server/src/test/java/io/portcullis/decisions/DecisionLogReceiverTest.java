@@ -119,7 +119,7 @@ class DecisionLogReceiverTest {
 
         String metrics = get("/metrics").body();
         assertThat(metrics)
-                .contains("portcullis_egress_decisions_total{decision=\"deny\",identity=\"curl/curl\",policy=\"none\","
+                .contains("portcullis_egress_decisions_total{decision=\"deny\",identity=\"curl/curl\",policy=\"\","
                         + "protocol=\"tcp\"} 1")
                 .contains("portcullis_egress_decisions_total{decision=\"allow\",identity=\"curl/curl\","
                         + "policy=\"curl/httpbin-80\",protocol=\"http\"} 1");
