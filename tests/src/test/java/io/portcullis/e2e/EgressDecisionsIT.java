@@ -118,8 +118,10 @@ class EgressDecisionsIT {
 
     @Test
     @Order(2)
-    void aRouteMissIsRefusedLoggedAsJsonAndCountedAgainstTheHostsPolicy() {
+    void aRouteMissIsRefusedLoggedAsJsonAndCountedAgainstTheHostsPolicyOnTheSidecarAndTheControlPlane()
+            throws IOException {
         double before = counter("deny", POLICY, "http");
+        double controlPlaneBefore = controlPlaneCounter("deny", POLICY, "http");
         String path = "/anything/" + UUID.randomUUID();
         assertThat(curlPod.curl("http://httpbin.org" + path).status()).isEqualTo(403);
 
@@ -133,13 +135,16 @@ class EgressDecisionsIT {
         assertThat(text(line, "policy")).isEqualTo(POLICY);
         assertThat(text(line, "reason")).contains("matches no HTTPRouteGroup match");
         assertThat(line.get("response_code").asInt()).isEqualTo(403);
+        awaitControlPlaneCounterAbove("deny", POLICY, "http", controlPlaneBefore);
         awaitCounterAbove("deny", POLICY, "http", before);
     }
 
     @Test
     @Order(3)
-    void aConnectionNoPolicyAllowsIsClosedLoggedAndCountedWithNoPolicy() {
+    void aConnectionNoPolicyAllowsIsClosedLoggedAndCountedWithNoPolicyOnTheSidecarAndTheControlPlane()
+            throws IOException {
         double before = counter("deny", "", "tcp");
+        double controlPlaneBefore = controlPlaneCounter("deny", "", "tcp");
         assertThat(curlPod.curl("https://flomesh.io:443").denied()).isTrue();
 
         // No policy names port 443, so no TLS inspection there: the line has the address, no SNI.
@@ -150,6 +155,7 @@ class EgressDecisionsIT {
         assertThat(line.get("policy").isNull()).as(line.toString()).isTrue();
         assertThat(text(line, "reason")).contains("no Egress policy allows this destination");
         awaitCounterAbove("deny", "", "tcp", before);
+        awaitControlPlaneCounterAbove("deny", "", "tcp", controlPlaneBefore);
     }
 
     @Test
@@ -157,6 +163,7 @@ class EgressDecisionsIT {
     void aNamespaceInAuditModeLetsARefusedRequestThroughAsWouldDeny() throws IOException {
         workspace.cli().apply(NAMESPACE_AUDIT);
         double before = counter("would_deny", POLICY, "http");
+        double controlPlaneBefore = controlPlaneCounter("would_deny", POLICY, "http");
         String probe = "/anything/" + UUID.randomUUID();
         // The real httpbin answers: audit routes the request to the address dialled.
         awaitStatus("http://httpbin.org" + probe, 200);
@@ -168,6 +175,7 @@ class EgressDecisionsIT {
         assertThat(text(line, "reason")).contains("matches no HTTPRouteGroup match");
         assertThat(line.get("response_code").asInt()).isEqualTo(200);
         awaitCounterAbove("would_deny", POLICY, "http", before);
+        awaitControlPlaneCounterAbove("would_deny", POLICY, "http", controlPlaneBefore);
     }
 
     @Test
@@ -289,5 +297,45 @@ class EgressDecisionsIT {
             }
         }
         return 0;
+    }
+
+    private static final Pattern CONTROL_PLANE_SAMPLE =
+            Pattern.compile("^portcullis_egress_decisions_total\\{(.*)} (\\S+)$");
+
+    /**
+     * The control plane's count of decisions curl/curl's sidecar reported over its access log stream, from a
+     * Prometheus scrape of {@code /metrics}; 0 while absent.
+     */
+    private double controlPlaneCounter(String decision, String policy, String protocol) throws IOException {
+        for (String line : controlPlane.get("/metrics").lines().toList()) {
+            Matcher sample = CONTROL_PLANE_SAMPLE.matcher(line);
+            if (sample.matches()
+                    && labels(sample.group(1))
+                            .equals(Map.of(
+                                    "identity", "curl/curl",
+                                    "policy", policy,
+                                    "decision", decision,
+                                    "protocol", protocol))) {
+                return Double.parseDouble(sample.group(2));
+            }
+        }
+        return 0;
+    }
+
+    private void awaitControlPlaneCounterAbove(String decision, String policy, String protocol, double before) {
+        await("control plane's portcullis_egress_decisions_total decision=" + decision + " policy=" + policy + " above "
+                        + before)
+                .atMost(DEADLINE)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> controlPlaneCounter(decision, policy, protocol) > before);
+    }
+
+    private static Map<String, String> labels(String text) {
+        Map<String, String> labels = new LinkedHashMap<>();
+        Matcher label = LABEL.matcher(text);
+        while (label.find()) {
+            labels.put(label.group(1), label.group(2));
+        }
+        return labels;
     }
 }
