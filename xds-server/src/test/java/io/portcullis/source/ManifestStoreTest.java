@@ -89,7 +89,7 @@ class ManifestStoreTest {
         SourceUpdate update = read();
         assertThat(update.snapshot().auditedNamespaces()).isEmpty();
         assertThat(String.join("\n", update.problems()))
-                .contains("Namespace curl metadata.annotations[\"portcullis.io/egress-mode\"]")
+                .contains("Namespace curl: metadata.annotations[\"portcullis.io/egress-mode\"]")
                 .contains("stays enforced");
     }
 
