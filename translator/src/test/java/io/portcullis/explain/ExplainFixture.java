@@ -88,6 +88,10 @@ record ExplainFixture(SidecarEgressModel model, SidecarResources resources) {
                 chain = denied.chain();
                 route = denied.route();
             }
+            case Explanation.WouldDeny wouldDeny -> {
+                chain = wouldDeny.chain();
+                route = wouldDeny.route();
+            }
             case Explanation.AddressNeeded needed -> {
                 return;
             }
