@@ -39,8 +39,10 @@ import picocli.CommandLine.Spec;
                     + " offline from a config directory, or live from a control plane (--server).",
             "TARGET: http://host[:port]/path?query (plain HTTP: Host, method, path, headers count),"
                     + " https://host[:port]/ (TLS: the SNI counts) or host:port (raw TCP: the address counts).",
-            "Exit codes: 0 allowed, 1 denied, 2 usage error or undecided (a TCP target named by host on a port"
-                    + " whose policies list IP ranges: give --ip), or the config/server could not be read."
+            "Exit codes: 0 allowed, or would-deny (audit mode: the sidecar lets it through and logs would_deny;"
+                    + " the verdict line says WOULD-DENY), 1 denied, 2 usage error or undecided (a TCP target named"
+                    + " by host on a port whose policies list IP ranges: give --ip), or the config/server could not"
+                    + " be read."
         })
 final class ExplainCommand implements Callable<Integer> {
 

@@ -27,8 +27,8 @@ import picocli.CommandLine;
 
 /**
  * {@code portcullis explain} as an operator runs it: the verdict line, the details, the JSON, and the
- * exit codes (0 allowed, 1 denied, 2 usage error or undecided), offline from a directory and live from a
- * control plane's debug endpoint, which must answer alike.
+ * exit codes (0 allowed or would-deny, 1 denied, 2 usage error or undecided), offline from a directory and live
+ * from a control plane's debug endpoint, which must answer alike.
  */
 class ExplainCommandTest {
 
@@ -89,6 +89,26 @@ class ExplainCommandTest {
     }
 
     @Test
+    void inAnAuditedNamespaceWhatWouldBeDeniedSaysWouldDenyAndExitsZeroAsTheTrafficPasses() throws Exception {
+        Files.writeString(config.resolve("namespace.yaml"), """
+                apiVersion: v1
+                kind: Namespace
+                metadata: {name: curl, annotations: {portcullis.io/egress-mode: audit}}
+                """);
+        Run run = explain("--from", "curl/curl", "--config-dir", config.toString(), "http://httpbin.org:8080/get");
+        assertThat(run.exitCode()).as(run.stderr()).isZero();
+        assertThat(run.stdout())
+                .startsWith("WOULD-DENY: curl/curl -> http httpbin.org:8080")
+                .contains("allowed by audit mode, would be denied: no Egress policy of curl/curl allows port 8080")
+                .contains("envoy: filter chain deny")
+                .contains("closest: http host httpbin.org on port 80 (Egress curl/httpbin-80)");
+        Run json = explain(
+                "--from", "curl/curl", "--config-dir", config.toString(), "-o", "json", "http://httpbin.org:8080/get");
+        assertThat(json.exitCode()).isZero();
+        assertThat(JSON.readTree(json.stdout()).get("verdict").asText()).isEqualTo("would-deny");
+    }
+
+    @Test
     void jsonOutputCarriesTheVerdictForMachines() throws Exception {
         Run run = explain("--from", "curl/curl", "--config-dir", config.toString(), "-o", "json", "10.1.2.3:5432");
         assertThat(run.exitCode()).isZero();
@@ -96,6 +116,9 @@ class ExplainCommandTest {
         assertThat(json.get("verdict").asText()).isEqualTo("allowed");
         assertThat(json.get("policies").get(0).asText()).isEqualTo("Egress curl/postgres");
         assertThat(json.get("chain").asText()).isEqualTo("egress_tcp_5432");
+        assertThat(json.get("decidingPolicy").asText())
+                .as("as the decision log's policy field")
+                .isEqualTo("curl/postgres");
     }
 
     @Test

@@ -1,8 +1,12 @@
 package io.portcullis.envoy;
 
+import io.portcullis.ir.TcpAccess;
+import io.portcullis.ir.TlsAccess;
 import io.portcullis.validation.HttpMatchOrigin;
 import io.portcullis.validation.PolicyOrigin;
 import java.util.Collection;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /** Names of the Envoy resources Portcullis generates; operators see them in config dumps and stats. */
 public final class EgressNames {
@@ -15,7 +19,58 @@ public final class EgressNames {
     public static final String DENY_CLUSTER = "egress_deny";
     public static final String DNS_CACHE = "egress_dns_cache";
 
+    /** The outbound listener's default chain when policies decide: what no chain takes is refused there. */
+    public static final String DENY_CHAIN = "deny";
+
+    /** The outbound listener's default chain in passthrough mode. */
+    public static final String PASSTHROUGH_CHAIN = "passthrough";
+
     private EgressNames() {}
+
+    /**
+     * The chain of raw TCP on {@code port} that names {@code decider} in its decision log. There is one chain
+     * per deciding policy ({@link TcpAccess#decidedBy()}, or the policy allowing any address), so each chain's
+     * log line names its policy: {@code egress_tcp_<port>} when one policy decides the port's TCP,
+     * {@code egress_tcp_<port>_<i>} for the i-th of several, in {@link PolicyOrigin} order.
+     */
+    public static String tcpChain(int port, TcpAccess tcp, PolicyOrigin decider) {
+        SortedSet<PolicyOrigin> deciders = tcp.anyAddress()
+                ? new TreeSet<>(java.util.Set.of(tcp.anyAddressPolicy()))
+                : new TreeSet<>(tcp.decidedBy().values());
+        return splitChain("egress_tcp_" + port, deciders, decider);
+    }
+
+    /** The chain of TLS on {@code port} deciding for {@code decider}: as {@link #tcpChain}, {@code egress_tls_<port>[_<i>]}. */
+    public static String tlsChain(int port, TlsAccess tls, PolicyOrigin decider) {
+        return splitChain("egress_tls_" + port, new TreeSet<>(tls.decidedBy().values()), decider);
+    }
+
+    /** The one chain of a port with HTTP hosts: it takes every connection on the port the TCP/TLS chains leave. */
+    public static String httpChain(int port) {
+        return "egress_http_" + port;
+    }
+
+    /**
+     * The chain of an Egress in audit on {@code port} (namespace enforced): what the port's other chains do
+     * not take is let through and logged {@code would_deny}.
+     */
+    public static String auditChain(int port) {
+        return "audit_" + port;
+    }
+
+    /** How a policy is named in the decision log's {@code policy} field and the counters' label: {@code namespace/name}. */
+    public static String policyName(PolicyOrigin origin) {
+        return origin.namespace() + "/" + origin.name();
+    }
+
+    private static String splitChain(String prefix, SortedSet<PolicyOrigin> deciders, PolicyOrigin decider) {
+        if (!deciders.contains(decider)) {
+            throw new IllegalArgumentException(decider + " decides no chain " + prefix + "; deciders: " + deciders);
+        }
+        return deciders.size() == 1
+                ? prefix
+                : prefix + "_" + deciders.headSet(decider).size();
+    }
 
     public static String httpRouteConfig(int port) {
         return "egress_http_" + port;

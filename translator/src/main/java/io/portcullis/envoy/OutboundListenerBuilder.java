@@ -58,12 +58,14 @@ final class OutboundListenerBuilder {
                         .setTypedConfig(EnvoyTypes.pack(OriginalDst.getDefaultInstance())));
         return switch (model) {
             case SidecarEgressModel.Passthrough passthrough ->
-                listener.setDefaultFilterChain(
-                                tcpChain("passthrough", EgressNames.ORIGINAL_DESTINATION_CLUSTER, "egress_passthrough"))
+                listener.setDefaultFilterChain(tcpChain(
+                                EgressNames.PASSTHROUGH_CHAIN,
+                                EgressNames.ORIGINAL_DESTINATION_CLUSTER,
+                                "egress_passthrough"))
                         .build();
             case SidecarEgressModel.DenyAll denyAll ->
                 listener.setDefaultFilterChain(refuse(
-                                "deny",
+                                EgressNames.DENY_CHAIN,
                                 AccessLogs.DecisionSampling.REFUSALS_ONLY,
                                 denyAll.identity(),
                                 denyAll.audit(),
@@ -73,7 +75,7 @@ final class OutboundListenerBuilder {
                 AccessLogs.DecisionSampling sampling = new AccessLogs.DecisionSampling(policy.allowedLogPercent());
                 addPortChains(listener, policy, sampling);
                 yield listener.setDefaultFilterChain(
-                                refuse("deny", sampling, policy.identity(), policy.audit(), NO_POLICY))
+                                refuse(EgressNames.DENY_CHAIN, sampling, policy.identity(), policy.audit(), NO_POLICY))
                         .build();
             }
         };
@@ -106,7 +108,8 @@ final class OutboundListenerBuilder {
                 // only, as the default chain would refuse it. (In an audited namespace the default
                 // chain does this for every port; with TCP to any address nothing is left over.)
                 listener.addFilterChains(
-                        refuse("audit_" + plan.port(), sampling, policy.identity(), true, NO_POLICY).toBuilder()
+                        refuse(EgressNames.auditChain(plan.port()), sampling, policy.identity(), true, NO_POLICY)
+                                .toBuilder()
                                 .setFilterChainMatch(
                                         FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
                                 .build());
@@ -168,10 +171,9 @@ final class OutboundListenerBuilder {
      */
     private static List<FilterChain> tcpChains(
             ServiceAccountRef identity, PortPlan plan, TcpAccess tcp, AccessLogs.DecisionSampling sampling) {
-        String prefix = "egress_tcp_" + plan.port();
         if (tcp.anyAddress()) {
             return List.of(tcpChain(
-                    prefix,
+                    EgressNames.tcpChain(plan.port(), tcp, tcp.anyAddressPolicy()),
                     identity,
                     sampling,
                     FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())),
@@ -187,14 +189,12 @@ final class OutboundListenerBuilder {
                 .forEach((range, policy) ->
                         byPolicy.computeIfAbsent(policy, p -> new ArrayList<>()).add(range));
         List<FilterChain> chains = new ArrayList<>();
-        int index = 0;
         for (Map.Entry<PolicyOrigin, List<Cidr>> group : byPolicy.entrySet()) {
             FilterChainMatch.Builder match =
                     FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port()));
             group.getValue().forEach(range -> match.addPrefixRanges(cidr(range)));
-            String name = byPolicy.size() == 1 ? prefix : prefix + "_" + index++;
             chains.add(tcpChain(
-                    name,
+                    EgressNames.tcpChain(plan.port(), tcp, group.getKey()),
                     identity,
                     sampling,
                     match,
@@ -232,7 +232,7 @@ final class OutboundListenerBuilder {
 
     /** How a policy is named in the decision log and the counter's {@code policy} label: {@code namespace/name}. */
     static String policyName(PolicyOrigin origin) {
-        return origin.namespace() + "/" + origin.name();
+        return EgressNames.policyName(origin);
     }
 
     private static FilterChain tcpChain(String name, String cluster, String statPrefix) {
@@ -254,13 +254,12 @@ final class OutboundListenerBuilder {
                         .setDnsCacheConfig(EgressClusters.dnsCache())
                         .setPortValue(port)
                         .build();
-        String prefix = "egress_tls_" + port;
+        String statPrefix = "egress_tls_" + port;
         Map<PolicyOrigin, List<String>> byPolicy = new TreeMap<>();
         tls.decidedBy()
                 .forEach((name, policy) ->
                         byPolicy.computeIfAbsent(policy, p -> new ArrayList<>()).add(name));
         List<FilterChain> chains = new ArrayList<>();
-        int index = 0;
         for (Map.Entry<PolicyOrigin, List<String>> group : byPolicy.entrySet()) {
             AccessLogs.Decision decision = new AccessLogs.Decision(
                     DecisionLog.TLS,
@@ -269,7 +268,7 @@ final class OutboundListenerBuilder {
                     null,
                     "tls server name " + String.join(", ", group.getValue()) + " on port " + port);
             chains.add(FilterChain.newBuilder()
-                    .setName(byPolicy.size() == 1 ? prefix : prefix + "_" + index++)
+                    .setName(EgressNames.tlsChain(port, tls, group.getKey()))
                     .setFilterChainMatch(FilterChainMatch.newBuilder()
                             .setDestinationPort(UInt32Value.of(port))
                             .setTransportProtocol("tls")
@@ -278,7 +277,7 @@ final class OutboundListenerBuilder {
                             .setName("envoy.filters.network.sni_dynamic_forward_proxy")
                             .setTypedConfig(EnvoyTypes.pack(sniForwardProxy)))
                     .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
-                            .setStatPrefix(prefix)
+                            .setStatPrefix(statPrefix)
                             .setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)
                             .addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
                     .build());
@@ -292,7 +291,7 @@ final class OutboundListenerBuilder {
                 io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
                         .build();
-        String prefix = "egress_http_" + plan.port();
+        String prefix = EgressNames.httpChain(plan.port());
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix(prefix)
                 .setRds(Rds.newBuilder()

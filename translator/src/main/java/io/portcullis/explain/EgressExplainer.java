@@ -38,8 +38,6 @@ import java.util.TreeMap;
  */
 public final class EgressExplainer {
 
-    static final String DENY_CHAIN = "deny";
-    static final String PASSTHROUGH_CHAIN = "passthrough";
     static final String DENY_HOST_ROUTE = "deny_host_not_allowed";
     static final String DENY_NO_ROUTE_MATCH = "deny_no_route_match";
 
@@ -53,6 +51,7 @@ public final class EgressExplainer {
                     "none (refused by ip6tables)",
                     Optional.empty(),
                     Optional.empty(),
+                    Optional.empty(),
                     List.of());
         }
         return switch (model) {
@@ -61,37 +60,29 @@ public final class EgressExplainer {
                         identity,
                         request,
                         List.of(),
-                        PASSTHROUGH_CHAIN,
+                        Optional.empty(),
+                        EgressNames.PASSTHROUGH_CHAIN,
                         Optional.empty(),
                         "MeshConfig spec.traffic.enableEgress is true: every outside destination is reachable"
                                 + " (global passthrough, no policy needed)",
                         List.of());
-            case SidecarEgressModel.DenyAll denyAll ->
-                new Denied(
+            case SidecarEgressModel.DenyAll denyAll -> {
+                Denied denial = new Denied(
                         identity,
                         request,
                         "nothing outside the mesh is reachable for " + identity
                                 + ": MeshConfig has spec.featureFlags.enableEgressPolicy and spec.traffic.enableEgress"
                                 + " both off, or the control plane locked the identity down after its sidecars rejected"
                                 + " a config (see /debug/problems)",
-                        DENY_CHAIN,
+                        EgressNames.DENY_CHAIN,
+                        Optional.empty(),
                         Optional.empty(),
                         Optional.empty(),
                         List.of());
+                yield denyAll.audit() ? denial.inAudit(EgressNames.DENY_CHAIN) : denial;
+            }
             case SidecarEgressModel.PolicyEnforced enforced -> new Evaluation(enforced, request).run();
         };
-    }
-
-    static String tcpChain(int port) {
-        return "egress_tcp_" + port;
-    }
-
-    static String tlsChain(int port) {
-        return "egress_tls_" + port;
-    }
-
-    static String httpChain(int port) {
-        return "egress_http_" + port;
     }
 
     /** One request against one policy-enforced model; collects notes on the way. */
@@ -110,12 +101,11 @@ public final class EgressExplainer {
             Optional<PortPlan> found =
                     model.ports().stream().filter(p -> p.port() == port).findFirst();
             if (found.isEmpty()) {
-                return denied(
+                return unmatched(
+                        Optional.empty(),
                         model.ports().isEmpty()
                                 ? "no Egress policy names " + model.identity() + " as a source"
-                                : "no Egress policy of " + model.identity() + " allows port " + port,
-                        DENY_CHAIN,
-                        Optional.empty());
+                                : "no Egress policy of " + model.identity() + " allows port " + port);
             }
             PortPlan plan = found.get();
             if (plan.serverFirst()) {
@@ -126,9 +116,11 @@ public final class EgressExplainer {
             // (TLS, HTTP, TCP to any address) count as 0.0.0.0/0, so a TCP range wins inside it.
             Optional<TcpAccess> tcp = plan.tcp();
             if (tcp.isPresent() && tcp.get().anyAddress()) {
+                PolicyOrigin decider = tcp.get().anyAddressPolicy();
                 return allowed(
                         tcp.get().origins(),
-                        tcpChain(port),
+                        decider,
+                        EgressNames.tcpChain(port, tcp.get(), decider),
                         Optional.empty(),
                         "port " + port + " allows TCP to any address");
             }
@@ -138,9 +130,12 @@ public final class EgressExplainer {
                     Optional<Cidr> range =
                             mostSpecific(ranges, request.address().get());
                     if (range.isPresent()) {
+                        // Envoy takes the chain holding the most specific range: the one of its deciding policy.
+                        PolicyOrigin decider = tcp.get().decidedBy().get(range.get());
                         return allowed(
                                 tcp.get().origins(),
-                                tcpChain(port),
+                                decider,
+                                EgressNames.tcpChain(port, tcp.get(), decider),
                                 Optional.empty(),
                                 "destination " + request.address().get().getHostAddress() + " is in " + range.get()
                                         + ", an IP range of the TCP policies on port " + port);
@@ -154,19 +149,19 @@ public final class EgressExplainer {
                                     + " (--ip ADDRESS, or ADDRESS:" + port + ")",
                             notes);
                 } else {
-                    notes.add(request.host() + " is not resolved: if it resolves into " + ranges + " in the pod, the"
-                            + " TCP chain " + tcpChain(port) + " ("
+                    notes.add(request.host() + " is not resolved: if it resolves into " + ranges + " in the pod, a"
+                            + " TCP chain of port " + port + " ("
                             + names(tcp.get().origins()) + ") takes the"
                             + " connection and allows it; this verdict assumes an address outside them (--ip decides)");
                 }
             }
             boolean hasHttpChain = !plan.httpHosts().isEmpty();
             if (plan.tls().isEmpty() && !hasHttpChain) {
-                return denied(
+                return unmatched(
+                        Optional.of(plan),
                         "destination " + addressText() + " is not in the IP ranges "
-                                + tcp.map(TcpAccess::ranges).orElse(List.of()) + " of the TCP policies on port " + port,
-                        DENY_CHAIN,
-                        Optional.empty());
+                                + tcp.map(TcpAccess::ranges).orElse(List.of()) + " of the TCP policies on port "
+                                + port);
             }
             // Step 2: the SNI, read only on ports with a TLS chain (the TLS inspector is off elsewhere).
             Optional<String> sni =
@@ -174,15 +169,21 @@ public final class EgressExplainer {
             if (sni.isPresent()) {
                 Optional<String> name = ServerNames.match(plan.tls().get().serverNames(), sni.get());
                 if (name.isPresent()) {
+                    PolicyOrigin decider = plan.tls().get().decidedBy().get(name.get());
                     return allowed(
                             plan.tls().get().origins(),
-                            tlsChain(port),
+                            decider,
+                            EgressNames.tlsChain(port, plan.tls().get(), decider),
                             Optional.empty(),
                             "SNI " + sni.get() + " matches server name " + name.get() + " on port " + port);
                 }
             }
             // Step 3: the chain without server names, the HTTP one, takes everything else on the port.
             if (hasHttpChain) {
+                if (!(request instanceof EgressRequest.Http) && (plan.audit() || model.audit())) {
+                    notes.add("audit mode does not let it through: the port's HTTP chain takes it and can forward"
+                            + " only HTTP requests");
+                }
                 return switch (request) {
                     case EgressRequest.Http http -> route(plan, http);
                     case EgressRequest.Tls tls ->
@@ -190,13 +191,15 @@ public final class EgressExplainer {
                                 "the TLS connection's " + sniText(tls) + " matches no https policy on port " + port
                                         + ", so the port's HTTP chain takes it; that chain speaks plain HTTP and closes"
                                         + " the connection",
-                                httpChain(port),
+                                EgressNames.httpChain(port),
+                                Optional.empty(),
                                 Optional.empty());
                     case EgressRequest.Tcp raw ->
                         denied(
                                 "raw TCP on port " + port + " goes to the port's HTTP chain (its policies are http):"
                                         + " only HTTP requests to allowed hosts pass",
-                                httpChain(port),
+                                EgressNames.httpChain(port),
+                                Optional.empty(),
                                 Optional.empty());
                 };
             }
@@ -213,21 +216,22 @@ public final class EgressExplainer {
                 case EgressRequest.Tcp raw ->
                     "port " + port + " allows TLS only, by SNI " + serverNames + "; raw TCP has no SNI";
             };
-            return denied(reason, DENY_CHAIN, Optional.empty());
+            return unmatched(Optional.of(plan), reason);
         }
 
         private Explanation route(PortPlan plan, EgressRequest.Http http) {
             int port = plan.port();
             Optional<VirtualHosts.Selected> selected = VirtualHosts.select(plan, http.authority());
             if (selected.isEmpty()) {
-                return denied(
+                return routeRefusal(
+                        plan,
                         "Host " + http.authority() + " is not an allowed host on port " + port + " (allowed: "
                                 + plan.httpHosts().stream()
                                         .flatMap(h -> VirtualHosts.domains(h, port).stream())
                                         .toList()
-                                + "); the sidecar answers 403",
-                        httpChain(port),
-                        Optional.of(DENY_HOST_ROUTE));
+                                + ")",
+                        DENY_HOST_ROUTE,
+                        Optional.empty());
             }
             HttpHostAccess host = selected.get().host();
             String hostMatch =
@@ -235,7 +239,8 @@ public final class EgressExplainer {
             if (host.anyRequest()) {
                 return allowed(
                         host.origins(),
-                        httpChain(port),
+                        host.decidedBy(),
+                        EgressNames.httpChain(port),
                         Optional.of(EgressNames.allowHostRoute(host.origins())),
                         hostMatch + "; any request to it is allowed");
             }
@@ -247,24 +252,54 @@ public final class EgressExplainer {
                             : EgressNames.matchRoute(match.origin(), http.method());
                     return allowed(
                             host.origins(),
-                            httpChain(port),
+                            host.matchPolicies().get(match),
+                            EgressNames.httpChain(port),
                             Optional.of(route),
                             hostMatch + "; " + describe(match) + " matches " + http.method() + " " + path);
                 }
             }
-            return denied(
+            // The host's deciding policy decides what none of its matches accepts (the log's policy field).
+            return routeRefusal(
+                    plan,
                     http.method() + " " + path + " matches no HTTPRouteGroup match allowed for " + host.host()
-                            + " on port " + port + "; the sidecar answers 403",
-                    httpChain(port),
-                    Optional.of(DENY_NO_ROUTE_MATCH));
+                            + " on port " + port,
+                    DENY_NO_ROUTE_MATCH,
+                    Optional.of(host.decidedBy()));
         }
 
-        private Explanation allowed(Set<PolicyOrigin> origins, String chain, Optional<String> route, String match) {
-            return new Allowed(model.identity(), request, List.copyOf(origins), chain, route, match, notes);
+        private Explanation allowed(
+                Set<PolicyOrigin> origins, PolicyOrigin decider, String chain, Optional<String> route, String match) {
+            return new Allowed(
+                    model.identity(), request, List.copyOf(origins), Optional.of(decider), chain, route, match, notes);
         }
 
-        private Explanation denied(String reason, String chain, Optional<String> route) {
-            return new Denied(model.identity(), request, reason, chain, route, closest(), notes);
+        private Denied denied(String reason, String chain, Optional<String> route, Optional<PolicyOrigin> decider) {
+            return new Denied(model.identity(), request, reason, chain, route, decider, closest(), notes);
+        }
+
+        /**
+         * What no chain of the port takes lands on the listener's default chain {@code deny}. In audit it is let
+         * through: by that same chain when the namespace is in audit, else by the port's {@code audit_<port>}
+         * chain when an Egress in audit names the port ({@code plan}).
+         */
+        private Explanation unmatched(Optional<PortPlan> plan, String reason) {
+            Denied denial = denied(reason, EgressNames.DENY_CHAIN, Optional.empty(), Optional.empty());
+            if (model.audit()) {
+                return denial.inAudit(EgressNames.DENY_CHAIN);
+            }
+            if (plan.isPresent() && plan.get().audit()) {
+                return denial.inAudit(EgressNames.auditChain(plan.get().port()));
+            }
+            return denial;
+        }
+
+        /** A deny route of the port's HTTP chain: 403, or in audit forwarded to the address dialled. */
+        private Explanation routeRefusal(PortPlan plan, String reason, String route, Optional<PolicyOrigin> decider) {
+            String chain = EgressNames.httpChain(plan.port());
+            if (plan.audit()) {
+                return denied(reason, chain, Optional.of(route), decider).inAudit(chain);
+            }
+            return denied(reason + "; the sidecar answers 403", chain, Optional.of(route), decider);
         }
 
         private String addressText() {

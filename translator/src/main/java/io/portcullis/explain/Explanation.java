@@ -22,15 +22,18 @@ public sealed interface Explanation {
     /**
      * The sidecar forwards it.
      *
-     * @param policies the policies the deciding grant names, as the config dump does; empty in passthrough mode
-     * @param chain    the Envoy filter chain that takes the connection
-     * @param route    the HTTP route that forwards the request; empty for TCP and TLS
-     * @param match    in words, what matched: the port, address range, SNI, Host, route match
+     * @param policies   the policies the deciding grant names, as the config dump does; empty in passthrough mode
+     * @param decidingPolicy the one policy the sidecar's decision log names for it (its {@code policy} field):
+     *                   the grant's first policy, as the model's {@code decidedBy}; empty in passthrough mode
+     * @param chain      the Envoy filter chain that takes the connection
+     * @param route      the HTTP route that forwards the request; empty for TCP and TLS
+     * @param match      in words, what matched: the port, address range, SNI, Host, route match
      */
     record Allowed(
             ServiceAccountRef identity,
             EgressRequest request,
             List<PolicyOrigin> policies,
+            Optional<PolicyOrigin> decidingPolicy,
             String chain,
             Optional<String> route,
             String match,
@@ -39,6 +42,7 @@ public sealed interface Explanation {
         public Allowed {
             Objects.requireNonNull(identity, "identity");
             Objects.requireNonNull(match, "match");
+            Objects.requireNonNull(decidingPolicy, "decidingPolicy");
             policies = List.copyOf(policies);
             notes = List.copyOf(notes);
         }
@@ -49,6 +53,8 @@ public sealed interface Explanation {
      *
      * @param chain   the filter chain that refuses it ({@code deny}: the listener's default chain)
      * @param route   the deny route of an HTTP port, when the refusal is a 403
+     * @param decidingPolicy the policy the decision log names for the refusal: for a request no route match of
+     *                an allowed host accepts, the host's deciding policy; empty when no policy decided it
      * @param closest the grant of the model that comes nearest, and what differs; empty when there is none
      */
     record Denied(
@@ -57,12 +63,46 @@ public sealed interface Explanation {
             String reason,
             String chain,
             Optional<String> route,
+            Optional<PolicyOrigin> decidingPolicy,
             Optional<Closest> closest,
             List<String> notes)
             implements Explanation {
         public Denied {
             Objects.requireNonNull(identity, "identity");
             Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(decidingPolicy, "decidingPolicy");
+            notes = List.copyOf(notes);
+        }
+
+        /** The same refusal in audit mode: let through and logged {@code would_deny}. */
+        WouldDeny inAudit(String auditChain) {
+            return new WouldDeny(identity, request, reason, auditChain, route, decidingPolicy, closest, notes);
+        }
+    }
+
+    /**
+     * Audit mode ({@code portcullis.io/egress-mode: audit} on the namespace, or on an Egress naming the port):
+     * enforced, the sidecar would refuse it; in audit it forwards it to the address dialled and logs
+     * {@code would_deny}, with the reason and policy the refusal would have. Traffic passes.
+     *
+     * @param chain the chain that lets it through: the default chain {@code deny} (namespace in audit), the
+     *              port's {@code audit_<port>} chain (an Egress in audit), or the port's HTTP chain
+     * @param route the HTTP deny route that forwards instead of answering 403
+     */
+    record WouldDeny(
+            ServiceAccountRef identity,
+            EgressRequest request,
+            String reason,
+            String chain,
+            Optional<String> route,
+            Optional<PolicyOrigin> decidingPolicy,
+            Optional<Closest> closest,
+            List<String> notes)
+            implements Explanation {
+        public WouldDeny {
+            Objects.requireNonNull(identity, "identity");
+            Objects.requireNonNull(reason, "reason");
+            Objects.requireNonNull(decidingPolicy, "decidingPolicy");
             notes = List.copyOf(notes);
         }
     }

@@ -226,6 +226,32 @@ class EgressExplainerTest {
         }
 
         @Test
+        void eachDecidingPolicyHasItsOwnChainAndExplainNamesTheOneEnvoyTakes() {
+            ExplainFixture two = ExplainFixture.of(POLICIES + """
+                            ---
+                            kind: Egress
+                            apiVersion: policy.flomesh.io/v1alpha1
+                            metadata: {name: replica, namespace: curl}
+                            spec:
+                              sources: [{kind: ServiceAccount, name: curl, namespace: curl}]
+                              ipAddresses: [10.3.0.0/16]
+                              ports: [{number: 5432, protocol: tcp}]
+                            """, "curl/curl");
+            Allowed primary = (Allowed) two.explain("10.1.2.3:5432");
+            assertThat(primary.chain()).isEqualTo("egress_tcp_5432_0");
+            assertThat(primary.decidingPolicy()).map(Object::toString).contains("Egress curl/postgres");
+            Allowed replica = (Allowed) two.explain("10.3.1.1:5432");
+            assertThat(replica.chain()).isEqualTo("egress_tcp_5432_1");
+            assertThat(replica.decidingPolicy()).map(Object::toString).contains("Egress curl/replica");
+            assertThat(replica.policies())
+                    .as("every policy granting TCP on the port")
+                    .extracting(Object::toString)
+                    .containsExactly("Egress curl/postgres", "Egress curl/replica");
+            assertThat(ExplanationReport.toText(ExplanationReport.toJson(replica)))
+                    .contains("decided by: curl/replica (the decision log's policy)");
+        }
+
+        @Test
         void rangeBoundaries() {
             assertPolicy(allowed("10.1.0.0:5432"), "Egress curl/postgres");
             assertPolicy(allowed("10.1.255.255:5432"), "Egress curl/postgres");
@@ -275,10 +301,119 @@ class EgressExplainerTest {
         }
     }
 
+    /**
+     * Audit mode lets through what enforcement refuses and logs {@code would_deny}: each audited case beside
+     * its enforced twin, with the same reason, closest grant and deciding policy, and the chain that really
+     * forwards it.
+     */
+    @Nested
+    class AuditMode {
+
+        private static String auditing(String egress) {
+            String metadata = "metadata: {name: " + egress + ", namespace: curl}";
+            assertThat(POLICIES).contains(metadata);
+            return POLICIES.replace(
+                    metadata,
+                    "metadata: {name: " + egress
+                            + ", namespace: curl, annotations: {portcullis.io/egress-mode: audit}}");
+        }
+
+        private static Explanation.WouldDeny wouldDeny(ExplainFixture fixture, String target, String... options) {
+            Explanation explanation = fixture.explain(target, options);
+            assertThat(explanation).as(target).isInstanceOf(Explanation.WouldDeny.class);
+            return (Explanation.WouldDeny) explanation;
+        }
+
+        private static void assertSameRefusal(Explanation.WouldDeny audited, Denied enforced) {
+            assertThat(audited.reason()).isEqualTo(enforced.reason());
+            assertThat(audited.closest()).isEqualTo(enforced.closest());
+            assertThat(audited.decidingPolicy()).isEqualTo(enforced.decidingPolicy());
+            assertThat(audited.route()).isEqualTo(enforced.route());
+        }
+
+        @Test
+        void aPortNoPolicyNamesIsDeniedByTheDefaultChain() {
+            Denied enforced = denied("203.0.113.9:9001");
+            assertThat(enforced.chain()).isEqualTo("deny");
+            assertThat(ExplanationReport.exitCode(ExplanationReport.toJson(enforced)))
+                    .isEqualTo(1);
+        }
+
+        @Test
+        void inAnAuditedNamespaceThatPortWouldBeDeniedAndTheDefaultChainForwardsIt() {
+            ExplainFixture audited = ExplainFixture.of(POLICIES, "curl/curl", java.util.Set.of("curl"));
+            Explanation.WouldDeny wouldDeny = wouldDeny(audited, "203.0.113.9:9001");
+            assertSameRefusal(wouldDeny, denied("203.0.113.9:9001"));
+            assertThat(wouldDeny.chain()).isEqualTo("deny");
+            var json = ExplanationReport.toJson(wouldDeny);
+            assertThat(json.get("verdict").asText()).isEqualTo("would-deny");
+            assertThat(ExplanationReport.exitCode(json))
+                    .as("the traffic passes")
+                    .isZero();
+            assertThat(ExplanationReport.toText(json))
+                    .startsWith("WOULD-DENY: curl/curl -> tcp 203.0.113.9:9001")
+                    .contains("allowed by audit mode, would be denied: no Egress policy of curl/curl allows port 9001");
+        }
+
+        @Test
+        void inAnAuditedNamespaceWithBothSwitchesOffEverythingWouldBeDenied() {
+            ExplainFixture off = ExplainFixture.of(
+                    MeshModes.MESH.formatted(false, false) + POLICIES, "curl/curl", java.util.Set.of("curl"));
+            assertThat(wouldDeny(off, "http://httpbin.org/get").chain()).isEqualTo("deny");
+        }
+
+        @Test
+        void anAddressOutsideTheRangesIsDeniedWhenTheEgressIsEnforced() {
+            Denied enforced = denied("10.2.0.0:5432");
+            assertThat(enforced.chain()).isEqualTo("deny");
+            assertThat(enforced.decidingPolicy()).isEmpty();
+        }
+
+        @Test
+        void anAddressOutsideTheRangesOfAnAuditedEgressWouldBeDeniedAndItsPortsAuditChainForwardsIt() {
+            ExplainFixture audited = ExplainFixture.of(auditing("postgres"), "curl/curl");
+            Explanation.WouldDeny wouldDeny = wouldDeny(audited, "10.2.0.0:5432");
+            assertSameRefusal(wouldDeny, denied("10.2.0.0:5432"));
+            assertThat(wouldDeny.chain()).isEqualTo("audit_5432");
+            assertThat(aspects(denied("10.2.0.0:5432"))).containsExactly(Aspect.ADDRESS);
+            // The audit is the Egress's, on its port only: another port is still refused.
+            assertThat(audited.explain("10.2.0.0:5433")).isInstanceOf(Denied.class);
+            assertThat(audited.explain("10.1.2.3:5432")).isInstanceOf(Allowed.class);
+        }
+
+        @Test
+        void aRequestNoRouteMatchAcceptsIsDeniedWith403NamingTheHostsPolicy() {
+            Denied enforced = denied("http://api.example.com:8080/admin");
+            assertThat(enforced.route()).contains("deny_no_route_match");
+            assertThat(enforced.decidingPolicy()).map(Object::toString).contains("Egress curl/api-8080");
+            assertThat(enforced.reason()).endsWith("the sidecar answers 403");
+            assertThat(ExplanationReport.toJson(enforced).get("decidingPolicy").asText())
+                    .as("as the decision log's policy field")
+                    .isEqualTo("curl/api-8080");
+        }
+
+        @Test
+        void aRequestNoRouteMatchOfAnAuditedEgressAcceptsWouldBeDeniedAndItsDenyRouteForwardsIt() {
+            ExplainFixture audited = ExplainFixture.of(auditing("api-8080"), "curl/curl");
+            Explanation.WouldDeny wouldDeny = wouldDeny(audited, "http://api.example.com:8080/admin");
+            Denied enforced = denied("http://api.example.com:8080/admin");
+            assertThat(wouldDeny.chain()).isEqualTo("egress_http_8080").isEqualTo(enforced.chain());
+            assertThat(wouldDeny.route()).contains("deny_no_route_match");
+            assertThat(wouldDeny.decidingPolicy()).isEqualTo(enforced.decidingPolicy());
+            assertThat(wouldDeny.closest()).isEqualTo(enforced.closest());
+            assertThat(enforced.reason()).startsWith(wouldDeny.reason());
+            assertThat(wouldDeny.reason()).doesNotContain("403");
+            // The HTTP chain can forward only HTTP: raw TCP there is refused, audit or not.
+            Explanation raw = audited.explain("198.18.0.80:8080");
+            assertThat(raw).isInstanceOf(Denied.class);
+            assertThat(raw.notes()).anyMatch(n -> n.contains("audit mode does not let it through"));
+        }
+    }
+
     @Nested
     class MeshModes {
 
-        private static final String MESH = """
+        static final String MESH = """
                 apiVersion: config.flomesh.io/v1alpha3
                 kind: MeshConfig
                 metadata: {name: fsm-mesh-config, namespace: fsm-system}

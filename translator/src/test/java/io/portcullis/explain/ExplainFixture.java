@@ -29,14 +29,20 @@ import java.util.Optional;
 record ExplainFixture(SidecarEgressModel model, SidecarResources resources) {
 
     static ExplainFixture of(String manifests, String identity) {
+        return of(manifests, identity, java.util.Set.of());
+    }
+
+    /** With {@code auditedNamespaces} annotated {@code portcullis.io/egress-mode: audit}. */
+    static ExplainFixture of(String manifests, String identity, java.util.Set<String> auditedNamespaces) {
         ManifestSet set = new ManifestReader().read(manifests, "test");
         assertThat(set.problems()).as("test manifests").isEmpty();
         set.resources().forEach(r -> Namespaces.fillIn(r, MeshConfig.DEFAULT_NAMESPACE));
         List<MeshConfig> mesh = set.resourcesOf(MeshConfig.class);
         ResourceSnapshot snapshot = ResourceSnapshot.of(
-                mesh.isEmpty() ? null : mesh.get(0),
-                set.resourcesOf(Egress.class),
-                set.resourcesOf(HTTPRouteGroup.class));
+                        mesh.isEmpty() ? null : mesh.get(0),
+                        set.resourcesOf(Egress.class),
+                        set.resourcesOf(HTTPRouteGroup.class))
+                .withAuditedNamespaces(auditedNamespaces);
         EgressTranslator translator = new EgressTranslator();
         var policies = translator.validate(snapshot);
         assertThat(policies.problems()).as("test manifests are valid").isEmpty();
@@ -87,6 +93,10 @@ record ExplainFixture(SidecarEgressModel model, SidecarResources resources) {
             case Explanation.Denied denied -> {
                 chain = denied.chain();
                 route = denied.route();
+            }
+            case Explanation.WouldDeny wouldDeny -> {
+                chain = wouldDeny.chain();
+                route = wouldDeny.route();
             }
             case Explanation.AddressNeeded needed -> {
                 return;
