@@ -90,7 +90,7 @@ class ManifestStoreTest {
         assertThat(update.snapshot().auditedNamespaces()).isEmpty();
         assertThat(String.join("\n", update.problems()))
                 .contains("Namespace curl: metadata.annotations[\"portcullis.io/egress-mode\"]")
-                .contains("stays enforced");
+                .contains("its sidecars stay enforced");
     }
 
     @Test
