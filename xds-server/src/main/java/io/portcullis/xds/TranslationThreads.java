@@ -59,11 +59,28 @@ final class TranslationThreads {
         firstConfigs.execute(task);
     }
 
-    /** Runs every task on the builders and returns when all are done (from the coordinator only). */
+    /**
+     * Runs every task on the builders and returns when all are done (from the coordinator only), even when one
+     * fails: a build still running after its config change returned could publish after the next one.
+     */
     void buildAll(Collection<Runnable> tasks) {
         List<Future<?>> running = new ArrayList<>(tasks.size());
         tasks.forEach(task -> running.add(builders.submit(task)));
-        running.forEach(TranslationThreads::await);
+        RuntimeException failure = null;
+        for (Future<?> build : running) {
+            try {
+                await(build);
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /**

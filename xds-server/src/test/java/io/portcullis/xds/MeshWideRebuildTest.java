@@ -24,6 +24,11 @@ class MeshWideRebuildTest {
         String policies = ConcurrentServingTest.policies(IDENTITIES, PER_IDENTITY);
 
         long first = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(0))));
+        // A sidecar of each identity connects (all are prepared already, so this builds nothing).
+        for (int i = 0; i < IDENTITIES; i++) {
+            controlPlane.ensureServed(ConcurrentServingTest.identity(i));
+        }
+        controlPlane.awaitIdle();
         Map<ServiceAccountRef, String> before = versions(controlPlane);
         long meshChange = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(1))));
         Map<ServiceAccountRef, String> after = versions(controlPlane);
@@ -58,7 +63,9 @@ class MeshWideRebuildTest {
         Map<ServiceAccountRef, String> versions = new HashMap<>();
         for (int i = 0; i < IDENTITIES; i++) {
             ServiceAccountRef identity = ConcurrentServingTest.identity(i);
-            versions.put(identity, controlPlane.current(identity).resources().version());
+            versions.put(
+                    identity,
+                    controlPlane.served(identity).orElseThrow().resources().version());
         }
         return versions;
     }
