@@ -15,6 +15,8 @@ import io.portcullis.validation.EgressRule;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +25,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
@@ -35,6 +39,15 @@ import org.slf4j.LoggerFactory;
  * sidecars of an identity share it. On a config change only the identities whose accepted policies
  * changed are recomputed; a snapshot is replaced only when its content (and so its version) changes.
  * When a sidecar rejects its identity's config, the identity fails closed (see {@link FailClosed}).
+ *
+ * <p>Threads: every translation runs on {@link TranslationThreads}, never on a gRPC thread. A config change
+ * builds, before any sidecar asks, the snapshot of every identity a policy names (so a connect storm is
+ * answered from the cache), in parallel over a small pool. What gRPC threads call ({@link #ensureServed},
+ * {@link #accepted}, {@link #rejected}, {@link #served}, the watcher's check for rejected versions) reads state
+ * published atomically ({@link #enforced}, the {@link #built} map, the cache) or takes an identity's
+ * acceptance monitor, which is held only for bookkeeping, never during a translation; at most it hands work to
+ * the translation threads. A sidecar whose identity has no snapshot yet keeps its watch open: SimpleCache
+ * answers it when the snapshot is set.
  */
 public final class EgressControlPlane {
 
@@ -45,29 +58,78 @@ public final class EgressControlPlane {
 
     private final SimpleCache<ServiceAccountRef> cache = new SimpleCache<>(SidecarIdentity::of);
     private final EgressTranslator translator = new EgressTranslator();
-    private final Map<ServiceAccountRef, Served> served = new TreeMap<>();
-    /** Every HTTP route table name ever served to an identity; see SidecarResources#withRetiredRoutes. */
-    private final Map<ServiceAccountRef, Set<String>> routeNamesServed = new TreeMap<>();
-
-    private final Map<ServiceAccountRef, IdentityAcceptance> acceptance = new TreeMap<>();
+    private final TranslationThreads threads = new TranslationThreads(TranslationThreads.defaultBuilderThreads());
+    /**
+     * The snapshot each identity's sidecars get, prepared or asked for; written by translation threads just
+     * before the cache, read by anyone.
+     */
+    private final Map<ServiceAccountRef, Served> built = new ConcurrentHashMap<>();
+    /**
+     * Identities some sidecar connected for: what {@link #served} and {@link #allServed} report (a prepared
+     * snapshot nobody asked for is not "served", e.g. for /debug/xds and the operator page).
+     */
+    private final Set<ServiceAccountRef> asked = ConcurrentHashMap.newKeySet();
+    /** Every identity whose snapshot was built or is being built for the first time. */
+    private final Map<ServiceAccountRef, IdentityState> identities = new ConcurrentHashMap<>();
+    /** Identities whose first build is queued on the first-config thread (so a burst of sidecars queues one). */
+    private final Set<ServiceAccountRef> firstBuildsQueued = ConcurrentHashMap.newKeySet();
     /**
      * How often each identity's model was recomputed. Only tests read it: an unchanged recomputation
      * keeps the served snapshot object, so recomputing every identity on each change is otherwise
      * invisible from outside (just slow with many identities).
      */
-    private final Map<ServiceAccountRef, Integer> recomputations = new TreeMap<>();
+    private final Map<ServiceAccountRef, Integer> recomputations = new ConcurrentHashMap<>();
 
     private final List<Consumer<PolicyEvaluation>> evaluationListeners = new CopyOnWriteArrayList<>();
 
     private final ControlPlaneMetrics metrics;
     private final RecentDecisions decisions;
 
-    private ResourceSnapshot snapshot = ResourceSnapshot.EMPTY;
-    private ValidatedPolicies policies;
-    private List<String> sourceProblems = List.of();
+    /** The config being enforced, swapped whole by the coordinator so readers see one consistent state. */
+    private volatile Enforced enforced;
 
     /** What an identity's sidecars are currently served. */
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
+
+    /**
+     * One config as loaded: the snapshot, its validation, the accepted rules of each identity (indexed once per
+     * change, so building an identity does not scan every rule) and the problems reading the source.
+     */
+    private record Enforced(
+            ResourceSnapshot snapshot,
+            ValidatedPolicies policies,
+            Map<ServiceAccountRef, List<EgressRule>> rulesByIdentity,
+            List<String> sourceProblems) {
+
+        static Enforced of(ResourceSnapshot snapshot, ValidatedPolicies policies, List<String> sourceProblems) {
+            Map<ServiceAccountRef, List<EgressRule>> index = new HashMap<>();
+            for (EgressRule rule : policies.rules()) {
+                // Validation order, as ValidatedPolicies.rulesFor gives it: an unchanged input gives an unchanged
+                // model.
+                rule.sources()
+                        .forEach(source -> index.computeIfAbsent(source, s -> new ArrayList<>())
+                                .add(rule));
+            }
+            index.replaceAll((identity, rules) -> List.copyOf(rules));
+            return new Enforced(snapshot, policies, Map.copyOf(index), List.copyOf(sourceProblems));
+        }
+
+        List<EgressRule> rulesFor(ServiceAccountRef identity) {
+            return rulesByIdentity.getOrDefault(identity, List.of());
+        }
+    }
+
+    /**
+     * One identity's serving state. {@code build} is held while its snapshot is translated (by one translation
+     * thread at a time); {@code acceptance} is guarded by its own monitor, held only for bookkeeping, so gRPC
+     * threads that record an ACK or NACK never wait for a translation. Lock order: build, then acceptance.
+     */
+    private static final class IdentityState {
+        final ReentrantLock build = new ReentrantLock();
+        final IdentityAcceptance acceptance = new IdentityAcceptance();
+        /** Every HTTP route table name ever served to the identity (guarded by build); see SidecarResources#withRetiredRoutes. */
+        final Set<String> routeNamesServed = new TreeSet<>();
+    }
 
     /** With metrics of its own (nobody scrapes them) and the default decision buffer: for tests and tools. */
     public EgressControlPlane() {
@@ -82,7 +144,7 @@ public final class EgressControlPlane {
     public EgressControlPlane(ControlPlaneMetrics metrics, RecentDecisions decisions) {
         this.metrics = metrics;
         this.decisions = decisions;
-        policies = translator.validate(ResourceSnapshot.EMPTY);
+        enforced = Enforced.of(ResourceSnapshot.EMPTY, translator.validate(ResourceSnapshot.EMPTY), List.of());
         updateProblemMetrics();
     }
 
@@ -104,196 +166,325 @@ public final class EgressControlPlane {
         return new NackAwareConfigWatcher(cache, this::holdsRejected);
     }
 
-    public synchronized void apply(SourceUpdate update) {
+    /**
+     * Enforces a new config: on the translation threads, and returns once every identity it changes (and every
+     * identity a policy names) has its snapshot in the cache. Config sources call it from their own thread;
+     * never call it from a gRPC thread.
+     */
+    public void apply(SourceUpdate update) {
+        threads.coordinateAndWait(() -> load(update));
+    }
+
+    /** Waits until every translation handed over before this call (first configs, answers to NACKs) is done. */
+    public void awaitIdle() {
+        threads.awaitIdle();
+    }
+
+    private void load(SourceUpdate update) {
+        Enforced before = enforced;
+        ValidatedPolicies previous = before.policies();
         ValidatedPolicies next = translator.validate(update.snapshot());
-        logChanges(sourceProblems, update.problems(), Function.identity());
-        logChanges(policies.problems(), next.problems(), PolicyProblem::toString);
-        Set<ServiceAccountRef> touched = next.mesh().equals(policies.mesh())
-                ? touchedIdentities(policies, next)
-                : new HashSet<>(served.keySet());
+        logChanges(before.sourceProblems(), update.problems(), Function.identity());
+        logChanges(previous.problems(), next.problems(), PolicyProblem::toString);
+        Enforced now = Enforced.of(update.snapshot(), next, update.problems());
+        // Published before the identities to build are chosen: a first build that starts later reads this config,
+        // and one that started earlier registered its identity, so it is chosen below (see firstBuild).
+        enforced = now;
+        Set<ServiceAccountRef> touched = next.mesh().equals(previous.mesh())
+                ? touchedIdentities(before, now)
+                : new HashSet<>(identities.keySet());
         // A namespace switched between audit and enforce changes every identity in it, whatever its policies.
-        Set<String> switched = new HashSet<>(policies.auditedNamespaces());
+        Set<String> switched = new HashSet<>(previous.auditedNamespaces());
         switched.addAll(next.auditedNamespaces());
-        switched.removeIf(namespace -> policies.auditedNamespaces().contains(namespace)
+        switched.removeIf(namespace -> previous.auditedNamespaces().contains(namespace)
                 == next.auditedNamespaces().contains(namespace));
-        served.keySet().stream()
+        identities.keySet().stream()
                 .filter(identity -> switched.contains(identity.namespace()))
                 .forEach(touched::add);
-        policies = next;
-        snapshot = update.snapshot();
-        sourceProblems = update.problems();
-        touched.stream().filter(served::containsKey).sorted().forEach(this::refresh);
+        touched.retainAll(identities.keySet());
+        // Prepared snapshots: every identity a policy names is built now, before its first sidecar asks.
+        now.rulesByIdentity().keySet().stream()
+                .filter(identity -> !identities.containsKey(identity))
+                .forEach(touched::add);
+        List<Runnable> builds = new ArrayList<>();
+        touched.stream().sorted().forEach(identity -> builds.add(() -> refresh(identity, now)));
+        threads.buildAll(builds);
         updateProblemMetrics();
         announceEvaluation();
     }
 
     /** What is enforced now: the last snapshot, its validation, and what Envoy rejected since. */
-    public synchronized PolicyEvaluation evaluation() {
-        return new PolicyEvaluation(snapshot, policies, quarantined());
+    public PolicyEvaluation evaluation() {
+        Enforced now = enforced;
+        return new PolicyEvaluation(now.snapshot(), now.policies(), quarantined());
     }
 
     /**
      * Calls {@code listener} with the current {@link #evaluation()} now, and again after every config change
-     * and every rejection by a sidecar. It is called with the control plane's lock held, in order, so it sees
-     * each evaluation exactly as it was enforced; it must hand the evaluation off and return, never block
-     * (xDS answers wait on the same lock).
+     * and every rejection by a sidecar. It is called on the translation coordinator, in order, so it sees each
+     * evaluation exactly as it was enforced; it must hand the evaluation off and return, never block (config
+     * changes and answers to NACKs wait behind it).
      */
-    public synchronized void onEvaluation(Consumer<PolicyEvaluation> listener) {
-        evaluationListeners.add(listener);
-        listener.accept(evaluation());
-    }
-
-    /** Builds the snapshot of an identity whose first sidecar just connected. */
-    public synchronized void ensureServed(ServiceAccountRef identity) {
-        if (!served.containsKey(identity)) {
-            refresh(identity);
-            updateProblemMetrics(); // its merge conflicts are problems from now on
-        }
-    }
-
-    public synchronized Optional<Served> served(ServiceAccountRef identity) {
-        return Optional.ofNullable(served.get(identity));
+    public void onEvaluation(Consumer<PolicyEvaluation> listener) {
+        threads.coordinateAndWait(() -> {
+            evaluationListeners.add(listener);
+            listener.accept(evaluation());
+        });
     }
 
     /**
-     * What an identity's sidecars get: the snapshot in the cache once one of them has connected,
-     * otherwise what it would get, computed on the spot and not cached.
+     * A sidecar of {@code identity} connected. If the identity has no snapshot yet (no policy names it, or no
+     * config was loaded), its first one is built on the first-config thread; this returns at once, and the
+     * sidecar's watch stays open until the snapshot is in the cache. Tests: {@link #awaitIdle()} after it.
      */
-    public synchronized Served current(ServiceAccountRef identity) {
-        Served existing = served.get(identity);
+    public void ensureServed(ServiceAccountRef identity) {
+        asked.add(identity);
+        if (!built.containsKey(identity) && firstBuildsQueued.add(identity)) {
+            threads.firstConfig(() -> {
+                try {
+                    firstBuild(identity);
+                } catch (RuntimeException e) {
+                    LOG.error("building the first config of {} failed", identity, e);
+                } finally {
+                    firstBuildsQueued.remove(identity);
+                }
+            });
+        }
+    }
+
+    private void firstBuild(ServiceAccountRef identity) {
+        // Registered before the config is read: a config change published after this point finds the identity in
+        // `identities` and rebuilds it (waiting for the build lock); one published before is the one read here.
+        IdentityState state = identities.computeIfAbsent(identity, id -> new IdentityState());
+        state.build.lock();
+        try {
+            if (!built.containsKey(identity)) {
+                refresh(identity, enforced);
+            }
+        } finally {
+            state.build.unlock();
+        }
+        updateProblemMetrics(); // its merge conflicts are problems from now on
+    }
+
+    /** The snapshot of an identity some sidecar connected for, once it is in the cache. */
+    public Optional<Served> served(ServiceAccountRef identity) {
+        return asked.contains(identity) ? Optional.ofNullable(built.get(identity)) : Optional.empty();
+    }
+
+    /**
+     * What an identity's sidecars get: the snapshot in the cache once it was built, otherwise what it would
+     * get, computed on the spot (on the caller's thread) and not cached.
+     */
+    public Served current(ServiceAccountRef identity) {
+        Served existing = built.get(identity);
         if (existing != null) {
             return existing;
         }
-        SidecarEgressModel model = translator.model(policies, identity);
+        SidecarEgressModel model = translator.model(enforced.policies(), identity);
         return new Served(model, translator.resources(model));
     }
 
-    public synchronized Map<ServiceAccountRef, Served> allServed() {
-        return Map.copyOf(served);
+    /** {@link #served} of every identity some sidecar connected for. */
+    public Map<ServiceAccountRef, Served> allServed() {
+        Map<ServiceAccountRef, Served> all = new TreeMap<>();
+        asked.forEach(identity -> {
+            Served snapshot = built.get(identity);
+            if (snapshot != null) {
+                all.put(identity, snapshot);
+            }
+        });
+        return Collections.unmodifiableMap(all);
     }
 
     /** Problems with the input and the accepted policies, plus merge conflicts of the served identities. */
-    public synchronized List<PolicyProblem> policyProblems() {
-        List<PolicyProblem> all = new ArrayList<>(policies.problems());
-        served.values()
-                .forEach(s -> conflicts(s.model()).stream()
-                        .filter(c -> !all.contains(c))
-                        .forEach(all::add));
+    public List<PolicyProblem> policyProblems() {
+        List<PolicyProblem> all = new ArrayList<>(enforced.policies().problems());
+        Set<PolicyProblem> seen = new HashSet<>(all);
+        allServed()
+                .values()
+                .forEach(s -> conflicts(s.model()).stream().filter(seen::add).forEach(all::add));
         return all;
     }
 
-    public synchronized List<String> sourceProblems() {
-        return sourceProblems;
+    public List<String> sourceProblems() {
+        return enforced.sourceProblems();
     }
 
-    /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. */
-    public synchronized void accepted(ServiceAccountRef identity, String version) {
-        IdentityAcceptance record = acceptance.get(identity);
-        if (record != null) {
-            record.accepted(version);
+    /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. Bookkeeping only. */
+    public void accepted(ServiceAccountRef identity, String version) {
+        IdentityState state = identities.get(identity);
+        if (state != null) {
+            synchronized (state.acceptance) {
+                state.acceptance.accepted(version);
+            }
         }
     }
 
     /**
-     * A sidecar of {@code identity} rejected (NACKed) {@code version} of {@code typeUrl}: decide with
-     * {@link FailClosed} what the identity is served instead, and serve it before this returns, so the
-     * answer to the NACK is already the narrower config.
+     * A sidecar of {@code identity} rejected (NACKed) {@code version} of {@code typeUrl}. On the caller's (gRPC)
+     * thread this only records the rejection, so the watch the NACK opens is not answered with the same version
+     * (see {@link NackAwareConfigWatcher}); what the identity is served instead is decided with {@link FailClosed}
+     * and built on the translation coordinator, and the open watch gets that narrower config when it is set.
+     * Tests: {@link #awaitIdle()} after it.
      *
      * @param version the version rejected; null when the NACK is for an older response than the last one sent
      */
-    public synchronized void rejected(
+    public void rejected(
             ServiceAccountRef identity, String nodeId, String typeUrl, String version, String envoyMessage) {
         String type = SidecarStatus.shortType(typeUrl);
-        IdentityAcceptance record = acceptance.get(identity);
-        Served current = served.get(identity);
+        IdentityState state = identities.get(identity);
+        Served current = built.get(identity);
         String currentVersion = current == null ? null : current.resources().version();
-        if (record == null || version == null || !version.equals(currentVersion)) {
-            if (record != null && version != null) {
-                record.rejected(version);
+        if (state != null && version != null) {
+            synchronized (state.acceptance) {
+                state.acceptance.rejected(version);
             }
-            LOG.error(
-                    "sidecar {} of {} REJECTED {} version {}, which it is no longer served ({} is), nothing "
-                            + "quarantined: {}",
-                    nodeId,
-                    identity,
-                    type,
-                    version == null ? "(older response)" : version,
-                    currentVersion,
-                    envoyMessage);
+        }
+        if (state == null || version == null || !version.equals(currentVersion)) {
+            logNotServed(identity, nodeId, type, version, currentVersion, envoyMessage);
             return;
         }
-        record.rejected(version);
-        ServedInput input = record.input(version);
-        switch (FailClosed.decide(input, record.lastAccepted())) {
-            case FailClosed.QuarantinePolicies quarantine -> {
-                quarantine
-                        .blamed()
-                        .forEach((policy, rule) -> record.quarantine(
-                                new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
-                String without = resources(identity, model(identity, record.inputToServe()))
-                        .version();
-                boolean rejectedToo = record.rejectedSinceInputChanged(without);
-                if (rejectedToo) {
-                    // The blamed policies added nothing to the config: without them it is the one rejected.
-                    record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+        threads.coordinate(() -> {
+            try {
+                failClosed(identity, state, nodeId, type, version, envoyMessage);
+            } catch (RuntimeException e) {
+                LOG.error("failing {} closed after its sidecar {} rejected {} failed", identity, nodeId, version, e);
+            }
+        });
+    }
+
+    private static void logNotServed(
+            ServiceAccountRef identity,
+            String nodeId,
+            String type,
+            String version,
+            String currentVersion,
+            String envoyMessage) {
+        LOG.error(
+                "sidecar {} of {} REJECTED {} version {}, which it is no longer served ({} is), nothing "
+                        + "quarantined: {}",
+                nodeId,
+                identity,
+                type,
+                version == null ? "(older response)" : version,
+                currentVersion,
+                envoyMessage);
+    }
+
+    /** On the coordinator: what the identity is served after {@code version} was rejected. */
+    private void failClosed(
+            ServiceAccountRef identity,
+            IdentityState state,
+            String nodeId,
+            String type,
+            String version,
+            String envoyMessage) {
+        Enforced now = enforced;
+        state.build.lock();
+        try {
+            Served current = built.get(identity);
+            String currentVersion = current == null ? null : current.resources().version();
+            if (!version.equals(currentVersion)) {
+                // A config change replaced the rejected version before this ran; the new one is judged on its own.
+                logNotServed(identity, nodeId, type, version, currentVersion, envoyMessage);
+                return;
+            }
+            IdentityAcceptance record = state.acceptance;
+            FailClosed decision;
+            synchronized (record) {
+                decision = FailClosed.decide(record.input(version), record.lastAccepted());
+            }
+            switch (decision) {
+                case FailClosed.QuarantinePolicies quarantine -> {
+                    ServedInput without;
+                    synchronized (record) {
+                        quarantine
+                                .blamed()
+                                .forEach((policy, rule) -> record.quarantine(
+                                        new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
+                        without = record.inputToServe();
+                    }
+                    String withoutVersion =
+                            resources(state, model(identity, without, now)).version();
+                    boolean rejectedToo;
+                    synchronized (record) {
+                        rejectedToo = record.rejectedSinceInputChanged(withoutVersion);
+                        if (rejectedToo) {
+                            // The blamed policies added nothing to the config: without them it is the one rejected.
+                            record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                        }
+                    }
+                    LOG.error(
+                            "sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
+                                    + "changed): {}{}; Envoy: {}",
+                            nodeId,
+                            identity,
+                            type,
+                            version,
+                            identity,
+                            new TreeSet<>(quarantine.blamed().keySet()),
+                            rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
+                            envoyMessage);
                 }
-                LOG.error(
-                        "sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
-                                + "changed): {}{}; Envoy: {}",
-                        nodeId,
-                        identity,
-                        type,
-                        version,
-                        identity,
-                        new TreeSet<>(quarantine.blamed().keySet()),
-                        rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
-                        envoyMessage);
+                case FailClosed.DenyAll denyAll -> {
+                    synchronized (record) {
+                        record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                    }
+                    LOG.error(
+                            "sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted "
+                                    + "version, so {} is served deny-all until its policies or MeshConfig change; "
+                                    + "Envoy: {}",
+                            nodeId,
+                            identity,
+                            type,
+                            version,
+                            identity,
+                            envoyMessage);
+                }
+                case FailClosed.StopSending stop ->
+                    LOG.error(
+                            "sidecar {} of {} REJECTED {} version {}, which is deny-all; "
+                                    + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
+                            nodeId,
+                            identity,
+                            type,
+                            version,
+                            identity,
+                            envoyMessage);
             }
-            case FailClosed.DenyAll denyAll -> {
-                record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
-                LOG.error(
-                        "sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted version, "
-                                + "so {} is served deny-all until its policies or MeshConfig change; Envoy: {}",
-                        nodeId,
-                        identity,
-                        type,
-                        version,
-                        identity,
-                        envoyMessage);
-            }
-            case FailClosed.StopSending stop ->
-                LOG.error(
-                        "sidecar {} of {} REJECTED {} version {}, which is deny-all; "
-                                + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
-                        nodeId,
-                        identity,
-                        type,
-                        version,
-                        identity,
-                        envoyMessage);
+            serve(identity, state, now);
+        } finally {
+            state.build.unlock();
         }
-        serve(identity, record);
         updateProblemMetrics();
         announceEvaluation();
     }
 
     /** Policies left out of some identity's config because its Envoy rejected them. */
-    public synchronized List<Quarantine> quarantined() {
-        return acceptance.values().stream()
-                .flatMap(a -> a.quarantined().stream())
-                .toList();
+    public List<Quarantine> quarantined() {
+        List<Quarantine> all = new ArrayList<>();
+        new TreeMap<>(identities).values().forEach(state -> {
+            synchronized (state.acceptance) {
+                all.addAll(state.acceptance.quarantined());
+            }
+        });
+        return all;
     }
 
     /** Identities served deny-all because their Envoy rejected a config nothing could be blamed for. */
-    public synchronized List<Lockdown> lockdowns() {
-        return acceptance.values().stream()
-                .map(IdentityAcceptance::lockdown)
-                .filter(Objects::nonNull)
-                .toList();
+    public List<Lockdown> lockdowns() {
+        List<Lockdown> all = new ArrayList<>();
+        new TreeMap<>(identities).values().forEach(state -> {
+            synchronized (state.acceptance) {
+                all.add(state.acceptance.lockdown());
+            }
+        });
+        return all.stream().filter(Objects::nonNull).toList();
     }
 
     /** How many times {@code identity}'s served config was recomputed (for tests; see the field). */
-    synchronized int recomputations(ServiceAccountRef identity) {
+    int recomputations(ServiceAccountRef identity) {
         return recomputations.getOrDefault(identity, 0);
     }
 
@@ -305,43 +496,77 @@ public final class EgressControlPlane {
         evaluationListeners.forEach(listener -> listener.accept(evaluation));
     }
 
-    private synchronized boolean holdsRejected(ServiceAccountRef identity, String version) {
-        IdentityAcceptance record = acceptance.get(identity);
-        return record != null && record.rejectedSinceInputChanged(version);
-    }
-
-    private void refresh(ServiceAccountRef identity) {
-        recomputations.merge(identity, 1, Integer::sum);
-        IdentityAcceptance record = acceptance.computeIfAbsent(identity, id -> new IdentityAcceptance());
-        Map<ResourceKey, EgressRule> rules = new TreeMap<>();
-        policies.rulesFor(identity).forEach(rule -> rules.put(rule.origin().resource(), rule));
-        for (Quarantine lifted : record.newInput(new ServedInput(policies.mesh(), rules, false))) {
-            LOG.info("{} changed: no longer quarantined for {}, trying it again", lifted.policy(), identity);
+    /** Called by gRPC threads (the watcher): bookkeeping only. */
+    private boolean holdsRejected(ServiceAccountRef identity, String version) {
+        IdentityState state = identities.get(identity);
+        if (state == null) {
+            return false;
         }
-        serve(identity, record);
+        synchronized (state.acceptance) {
+            return state.acceptance.rejectedSinceInputChanged(version);
+        }
     }
 
-    private void updateProblemMetrics() {
+    /** On a translation thread: rebuilds an identity from {@code now}. */
+    private void refresh(ServiceAccountRef identity, Enforced now) {
+        IdentityState state = identities.computeIfAbsent(identity, id -> new IdentityState());
+        state.build.lock();
+        try {
+            recomputations.merge(identity, 1, Integer::sum);
+            Map<ResourceKey, EgressRule> rules = new TreeMap<>();
+            now.rulesFor(identity).forEach(rule -> rules.put(rule.origin().resource(), rule));
+            List<Quarantine> lifted;
+            synchronized (state.acceptance) {
+                lifted =
+                        state.acceptance.newInput(new ServedInput(now.policies().mesh(), rules, false));
+            }
+            for (Quarantine quarantine : lifted) {
+                LOG.info("{} changed: no longer quarantined for {}, trying it again", quarantine.policy(), identity);
+            }
+            serve(identity, state, now);
+        } finally {
+            state.build.unlock();
+        }
+    }
+
+    /** Problem counts are replaced whole; the lock keeps two translation threads from interleaving them. */
+    private synchronized void updateProblemMetrics() {
         metrics.problems(
                 policyProblems(),
-                sourceProblems.size(),
+                enforced.sourceProblems().size(),
                 quarantined().size(),
                 lockdowns().size());
     }
 
-    private void serve(ServiceAccountRef identity, IdentityAcceptance record) {
+    /** With the identity's build lock held: translates what it is to be served and puts it in the cache. */
+    private void serve(ServiceAccountRef identity, IdentityState state, Enforced now) {
         long start = metrics.monotonicNanos();
-        ServedInput input = record.inputToServe();
-        SidecarEgressModel model = model(identity, input);
-        Served current = served.get(identity);
+        IdentityAcceptance record = state.acceptance;
+        ServedInput input;
+        List<String> quarantinedNow;
+        synchronized (record) {
+            input = record.inputToServe();
+            quarantinedNow = record.quarantined().stream()
+                    .map(q -> q.policy().toString())
+                    .toList();
+        }
+        SidecarEgressModel model = model(identity, input, now);
+        Served current = built.get(identity);
         if (current != null && current.model().equals(model)) {
-            record.served(current.resources().version(), input);
+            synchronized (record) {
+                record.served(current.resources().version(), input);
+            }
             metrics.snapshotBuilt(false, start);
             return;
         }
-        SidecarResources resources = resources(identity, model);
-        resources.routes().forEach(route -> routeNamesServed.get(identity).add(route.getName()));
-        record.served(resources.version(), input);
+        SidecarResources resources = resources(state, model);
+        resources.routes().forEach(route -> state.routeNamesServed.add(route.getName()));
+        synchronized (record) {
+            record.served(resources.version(), input);
+        }
+        // Published before the cache: a sidecar may NACK the new version as soon as setSnapshot sends it, and
+        // rejected() must then know it as the version served.
+        built.put(identity, new Served(model, resources));
         cache.setSnapshot(
                 identity,
                 Snapshot.create(
@@ -351,7 +576,6 @@ public final class EgressControlPlane {
                         resources.routes(),
                         List.of(),
                         resources.version()));
-        served.put(identity, new Served(model, resources));
         metrics.snapshotBuilt(true, start);
         conflicts(model).forEach(conflict -> LOG.warn("{}", conflict));
         String shape = switch (model) {
@@ -367,12 +591,7 @@ public final class EgressControlPlane {
                 shape,
                 input.denyAll()
                         ? ", locked down after a rejection"
-                        : record.quarantined().isEmpty()
-                                ? ""
-                                : ", without quarantined "
-                                        + record.quarantined().stream()
-                                                .map(q -> q.policy().toString())
-                                                .toList());
+                        : quarantinedNow.isEmpty() ? "" : ", without quarantined " + quarantinedNow);
     }
 
     private static List<PolicyProblem> conflicts(SidecarEgressModel model) {
@@ -385,29 +604,30 @@ public final class EgressControlPlane {
     }
 
     /** The resources of a model, with tombstones for the route tables it no longer has (see SidecarResources). */
-    private SidecarResources resources(ServiceAccountRef identity, SidecarEgressModel model) {
-        Set<String> routeNames = routeNamesServed.computeIfAbsent(identity, id -> new TreeSet<>());
-        return translator.resources(model).withRetiredRoutes(routeNames);
+    private SidecarResources resources(IdentityState state, SidecarEgressModel model) {
+        return translator.resources(model).withRetiredRoutes(state.routeNamesServed);
     }
 
     /** The model of an input: only its policies (in validation order, so an unchanged input gives an unchanged model). */
-    private SidecarEgressModel model(ServiceAccountRef identity, ServedInput input) {
+    private SidecarEgressModel model(ServiceAccountRef identity, ServedInput input, Enforced now) {
         if (input.denyAll()) {
             return new SidecarEgressModel.DenyAll(identity);
         }
-        List<EgressRule> rules = policies.rulesFor(identity).stream()
+        List<EgressRule> rules = now.rulesFor(identity).stream()
                 .filter(rule -> input.rules().containsKey(rule.origin().resource()))
                 .toList();
         return translator.model(
-                new ValidatedPolicies(input.mesh(), rules, List.of(), policies.auditedNamespaces()), identity);
+                new ValidatedPolicies(
+                        input.mesh(), rules, List.of(), now.policies().auditedNamespaces()),
+                identity);
     }
 
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */
-    private static Set<ServiceAccountRef> touchedIdentities(ValidatedPolicies before, ValidatedPolicies after) {
-        Map<ResourceKey, EgressRule> old =
-                before.rules().stream().collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
-        Map<ResourceKey, EgressRule> now =
-                after.rules().stream().collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
+    private static Set<ServiceAccountRef> touchedIdentities(Enforced before, Enforced after) {
+        Map<ResourceKey, EgressRule> old = before.policies().rules().stream()
+                .collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
+        Map<ResourceKey, EgressRule> now = after.policies().rules().stream()
+                .collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
         Set<ServiceAccountRef> touched = new HashSet<>();
         Set<ResourceKey> keys = new HashSet<>(old.keySet());
         keys.addAll(now.keySet());

@@ -14,7 +14,7 @@ import java.util.TreeMap;
 /**
  * For one identity: what each version served to it was built from, which versions its sidecars accepted
  * and rejected, which of its policies are quarantined and whether it is locked down to deny-all. Not
- * thread-safe: {@link EgressControlPlane} guards it with its own lock.
+ * thread-safe: {@link EgressControlPlane} holds this object's monitor around every call (never while translating).
  */
 final class IdentityAcceptance {
 

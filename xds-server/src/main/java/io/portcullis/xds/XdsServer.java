@@ -10,7 +10,11 @@ import io.portcullis.identity.XdsServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,12 +24,18 @@ import org.slf4j.LoggerFactory;
  * connection. Over mutual TLS, a sidecar's identity is the SPIFFE ID of its client certificate (see
  * SidecarIdentity), for both services; the plaintext form trusts node ids and is for in-process tests and
  * the loopback-only development flag.
+ *
+ * <p>Calls run on a fixed pool ({@link #callThreads()}), not gRPC's default of one thread per busy call: a
+ * sidecar's stream costs its buffers, not a parked thread. Nothing that runs there may wait long (a pool this
+ * small would stall every sidecar): the stream callbacks only read published state and hand translations to the
+ * control plane's translation threads (see EgressControlPlane).
  */
 public final class XdsServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(XdsServer.class);
 
     private final Server server;
+    private final ExecutorService calls;
 
     /** Plaintext: trusts the node id sidecars send. */
     public XdsServer(InetSocketAddress address, EgressControlPlane controlPlane, SidecarRegistry registry) {
@@ -48,8 +58,9 @@ public final class XdsServer implements AutoCloseable {
             EgressControlPlane controlPlane,
             SidecarRegistry registry) {
         V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.configWatcher());
-        this.server = builder.addService(
-                        ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
+        this.calls = Executors.newFixedThreadPool(callThreads(), callThreadFactory());
+        this.server = builder.executor(calls)
+                .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
                 .addService(ServerInterceptors.intercept(
                         new DecisionLogReceiver(controlPlane.decisions(), controlPlane.metrics(), Clock.systemUTC()),
                         peers))
@@ -69,8 +80,23 @@ public final class XdsServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /** How many threads run gRPC calls: one per core, at least four (callbacks are short and never block). */
+    public static int callThreads() {
+        return Math.max(4, Runtime.getRuntime().availableProcessors());
+    }
+
     @Override
     public void close() {
         server.shutdownNow();
+        calls.shutdownNow();
+    }
+
+    private static ThreadFactory callThreadFactory() {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, "portcullis-xds-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 }

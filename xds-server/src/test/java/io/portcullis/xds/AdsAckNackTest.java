@@ -265,6 +265,7 @@ class AdsAckNackTest {
     void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentOnlyWhatItLacks() throws Exception {
         var curl = new io.portcullis.input.ServiceAccountRef("curl", "curl");
         controlPlane.ensureServed(curl);
+        controlPlane.awaitIdle(); // no policy names curl/curl: its first config is built on the first-config thread
         String served = controlPlane.served(curl).orElseThrow().resources().version();
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)

@@ -46,6 +46,7 @@ class FailClosedOnNackTest {
         String v2 = version();
         assertThat(hosts()).as("narrowed, before the NACK").containsEntry("httpbin.org", false);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(version()).isNotIn(v1, v2);
         assertThat(hosts())
@@ -69,6 +70,7 @@ class FailClosedOnNackTest {
                 egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?");
         apply(narrowed);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         apply(narrowed + egress("example-80", "example.com", null));
         assertThat(hosts()).as("an unrelated change keeps the quarantine").containsOnlyKeys("example.com");
@@ -86,6 +88,7 @@ class FailClosedOnNackTest {
         apply(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
         controlPlane.ensureServed(CURL);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(hosts()).isEmpty();
         assertThat(controlPlane.quarantined())
@@ -100,6 +103,7 @@ class FailClosedOnNackTest {
         assertThat(model()).isInstanceOf(SidecarEgressModel.Passthrough.class);
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(model())
                 .as("nothing to blame: deny-all, not passthrough or the old policies")
@@ -118,11 +122,14 @@ class FailClosedOnNackTest {
         apply(egress("httpbin-80", "httpbin.org", null));
         controlPlane.ensureServed(CURL);
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
         assertThat(model()).isInstanceOf(SidecarEgressModel.DenyAll.class);
         String denyAll = version();
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, denyAll, ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(version()).isEqualTo(denyAll);
         assertThat(model()).isInstanceOf(SidecarEgressModel.DenyAll.class);
@@ -136,6 +143,7 @@ class FailClosedOnNackTest {
         controlPlane.accepted(CURL, v2); // curl-2, a newer bootstrap, takes it
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(hosts())
                 .as("blamed against what was accepted before v2, not v2 itself")
@@ -150,6 +158,7 @@ class FailClosedOnNackTest {
         String v2 = version();
 
         controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v1, ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(version()).isEqualTo(v2);
         assertThat(controlPlane.quarantined()).isEmpty();

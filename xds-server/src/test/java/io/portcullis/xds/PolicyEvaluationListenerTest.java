@@ -51,6 +51,7 @@ class PolicyEvaluationListenerTest {
 
         controlPlane.rejected(
                 CURL, "sidecar~curl~curl~curl-1", Resources.V3.ROUTE_TYPE_URL, version, "regex too big for Envoy");
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(seen).hasSize(2);
         assertThat(seen.get(0).quarantined()).isEmpty();
