@@ -26,6 +26,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -186,11 +187,15 @@ public final class EgressControlPlane {
         return sourceProblems;
     }
 
-    /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. */
-    public synchronized void accepted(ServiceAccountRef identity, String version) {
+    /**
+     * A sidecar of {@code identity} accepted (ACKed) a version of some type, or named the versions it runs:
+     * the newest config version of the identity it now holds every type of (see {@link SidecarStatus#holds})
+     * counts as accepted, the baseline {@link FailClosed} blames a later rejection against.
+     */
+    public synchronized void accepted(ServiceAccountRef identity, Predicate<SidecarResources.Versions> holds) {
         IdentityAcceptance record = acceptance.get(identity);
         if (record != null) {
-            record.accepted(version);
+            record.acceptedWhere(holds);
         }
     }
 
@@ -199,17 +204,24 @@ public final class EgressControlPlane {
      * {@link FailClosed} what the identity is served instead, and serve it before this returns, so the
      * answer to the NACK is already the narrower config.
      *
-     * @param version the version rejected; null when the NACK is for an older response than the last one sent
+     * <p>Envoy rejects a version of one type, and that type version belongs to the config version served
+     * now when it is that config's version of the type: then the current config is the one rejected (for
+     * an RDS-only change, the route tables of the new config), and what it was built from is what
+     * {@link FailClosed} blames.
+     *
+     * @param version the version of {@code typeUrl} rejected; null when the NACK is for an older response than
+     *     the last one sent
      */
     public synchronized void rejected(
             ServiceAccountRef identity, String nodeId, String typeUrl, String version, String envoyMessage) {
         String type = SidecarStatus.shortType(typeUrl);
         IdentityAcceptance record = acceptance.get(identity);
         Served current = served.get(identity);
-        String currentVersion = current == null ? null : current.resources().version();
+        String currentVersion =
+                current == null ? null : current.resources().versions().of(type).orElse(null);
         if (record == null || version == null || !version.equals(currentVersion)) {
             if (record != null && version != null) {
-                record.rejected(version);
+                record.rejected(type, version);
             }
             LOG.error(
                     "sidecar {} of {} REJECTED {} version {}, which it is no longer served ({} is), nothing "
@@ -222,53 +234,62 @@ public final class EgressControlPlane {
                     envoyMessage);
             return;
         }
-        record.rejected(version);
-        ServedInput input = record.input(version);
+        record.rejected(type, version);
+        // From here on, "version" in what people read is the identity's config version; the type version
+        // Envoy rejected is on /debug/sidecars.
+        String configVersion = current.resources().version();
+        ServedInput input = record.input(configVersion);
         switch (FailClosed.decide(input, record.lastAccepted())) {
             case FailClosed.QuarantinePolicies quarantine -> {
                 quarantine
                         .blamed()
                         .forEach((policy, rule) -> record.quarantine(
-                                new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
-                String without = resources(identity, model(identity, record.inputToServe()))
-                        .version();
+                                new Quarantine(identity, policy, rule, configVersion, type, nodeId, envoyMessage)));
+                SidecarResources.Versions without = resources(identity, model(identity, record.inputToServe()))
+                        .versions();
+                // A type version already rejected would not be sent again (NackAwareConfigWatcher), so the
+                // sidecar would keep what it had, maybe wider: the blamed policies were not the cause.
                 boolean rejectedToo = record.rejectedSinceInputChanged(without);
                 if (rejectedToo) {
                     // The blamed policies added nothing to the config: without them it is the one rejected.
-                    record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                    record.lockDown(new Lockdown(identity, configVersion, type, nodeId, envoyMessage));
                 }
                 LOG.error(
                         "sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
-                                + "changed): {}{}; Envoy: {}",
+                                + "changed; config {} rejected): {}{}; Envoy: {}",
                         nodeId,
                         identity,
                         type,
                         version,
                         identity,
+                        configVersion,
                         new TreeSet<>(quarantine.blamed().keySet()),
                         rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
                         envoyMessage);
             }
             case FailClosed.DenyAll denyAll -> {
-                record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                record.lockDown(new Lockdown(identity, configVersion, type, nodeId, envoyMessage));
                 LOG.error(
-                        "sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted version, "
-                                + "so {} is served deny-all until its policies or MeshConfig change; Envoy: {}",
+                        "sidecar {} of {} REJECTED {} version {} (config {}); no policy changed since the last "
+                                + "accepted version, so {} is served deny-all until its policies or MeshConfig change; "
+                                + "Envoy: {}",
                         nodeId,
                         identity,
                         type,
                         version,
+                        configVersion,
                         identity,
                         envoyMessage);
             }
             case FailClosed.StopSending stop ->
                 LOG.error(
-                        "sidecar {} of {} REJECTED {} version {}, which is deny-all; "
+                        "sidecar {} of {} REJECTED {} version {} (config {}), which is deny-all; "
                                 + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
                         nodeId,
                         identity,
                         type,
                         version,
+                        configVersion,
                         identity,
                         envoyMessage);
         }
@@ -305,9 +326,9 @@ public final class EgressControlPlane {
         evaluationListeners.forEach(listener -> listener.accept(evaluation));
     }
 
-    private synchronized boolean holdsRejected(ServiceAccountRef identity, String version) {
+    private synchronized boolean holdsRejected(ServiceAccountRef identity, String type, String version) {
         IdentityAcceptance record = acceptance.get(identity);
-        return record != null && record.rejectedSinceInputChanged(version);
+        return record != null && record.rejectedSinceInputChanged(type, version);
     }
 
     private void refresh(ServiceAccountRef identity) {
@@ -335,22 +356,29 @@ public final class EgressControlPlane {
         SidecarEgressModel model = model(identity, input);
         Served current = served.get(identity);
         if (current != null && current.model().equals(model)) {
-            record.served(current.resources().version(), input);
+            record.served(current.resources().versions(), input);
             metrics.snapshotBuilt(false, start);
             return;
         }
         SidecarResources resources = resources(identity, model);
         resources.routes().forEach(route -> routeNamesServed.get(identity).add(route.getName()));
-        record.served(resources.version(), input);
+        record.served(resources.versions(), input);
+        // Each type with its own version: SimpleCache answers a sidecar's open watch of a type only when that
+        // type's version differs from the one it ACKed, so a change re-sends only the types it changed.
+        SidecarResources.Versions versions = resources.versions();
         cache.setSnapshot(
                 identity,
                 Snapshot.create(
                         resources.clusters(),
+                        versions.clusters(),
                         List.of(),
+                        versions.config(), // no endpoints or secrets over ADS: Portcullis' sidecars never ask
                         resources.listeners(),
+                        versions.listeners(),
                         resources.routes(),
+                        versions.routes(),
                         List.of(),
-                        resources.version()));
+                        versions.config()));
         served.put(identity, new Served(model, resources));
         metrics.snapshotBuilt(true, start);
         conflicts(model).forEach(conflict -> LOG.warn("{}", conflict));
