@@ -7,16 +7,68 @@ import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The xDS resources of one identity's sidecars. The version is a digest of the content, so the same
- * policies always give the same version and an unchanged identity is never re-pushed.
+ * The xDS resources of one identity's sidecars, with their versions (see {@link Versions}). Versions are
+ * digests of the content, so the same policies always give the same versions and an unchanged identity, or
+ * an unchanged type of it, is never re-pushed.
  */
 public record SidecarResources(
-        String version, List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
+        Versions versions, List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
+
+    /**
+     * What each version of one identity's resources means. The xDS server sends each type with its own
+     * version, so a change re-sends only the types whose content changed: a new path regex in an
+     * HTTPRouteGroup is one RDS response, not CDS, LDS and RDS to every sidecar of the identity.
+     *
+     * @param config    the identity's config version: a digest of the live listeners, clusters and route
+     *     tables (not the tombstones, see {@link #withRetiredRoutes}), so it depends on the policies alone and
+     *     control planes on the same config agree on it. It names the config for people ({@code proxy-status},
+     *     logs, {@code portcullis translate}) and for the control plane's bookkeeping of what was accepted and
+     *     rejected. Envoy never sees it
+     * @param clusters  the CDS version: a digest of the clusters alone (the fixed clusters: it rarely changes)
+     * @param listeners the LDS version: a digest of the listeners alone
+     * @param routes    the RDS version: a digest of every route table sent, tombstones included. Unlike the
+     *     config version it must cover the tombstones: the RDS version is what decides whether a route table
+     *     is sent, and a tombstone that is not sent leaves the retired, wider route table in Envoy
+     * @param listenersUseRoutes whether the listeners name a route table: only then does a sidecar ask for
+     *     RDS, so only then must it hold {@code routes} to run this config (a table only retired is asked for
+     *     just while a draining filter chain still uses it)
+     */
+    public record Versions(
+            String config, String clusters, String listeners, String routes, boolean listenersUseRoutes) {
+
+        public static final String CLUSTER = Cluster.getDescriptor().getName();
+        public static final String LISTENER = Listener.getDescriptor().getName();
+        public static final String ROUTE_CONFIGURATION =
+                RouteConfiguration.getDescriptor().getName();
+
+        /** The version of an xDS type, named as Envoy's message (Cluster, Listener, RouteConfiguration). */
+        public Optional<String> of(String type) {
+            if (type.equals(CLUSTER)) {
+                return Optional.of(clusters);
+            }
+            if (type.equals(LISTENER)) {
+                return Optional.of(listeners);
+            }
+            if (type.equals(ROUTE_CONFIGURATION)) {
+                return Optional.of(routes);
+            }
+            return Optional.empty();
+        }
+
+        /** The types a sidecar must hold at these versions to run this config. */
+        public List<String> requiredTypes() {
+            return listenersUseRoutes ? List.of(LISTENER, CLUSTER, ROUTE_CONFIGURATION) : List.of(LISTENER, CLUSTER);
+        }
+    }
 
     public SidecarResources {
         listeners = List.copyOf(listeners);
@@ -26,13 +78,18 @@ public record SidecarResources(
 
     public static SidecarResources of(
             List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
+        String config = digest(
+                Stream.of(listeners, clusters, routes).flatMap(List::stream).toList());
         return new SidecarResources(
-                digest(Stream.of(listeners, clusters, routes)
-                        .flatMap(List::stream)
-                        .toList()),
+                new Versions(config, digest(clusters), digest(listeners), digest(routes), !routes.isEmpty()),
                 listeners,
                 clusters,
                 routes);
+    }
+
+    /** The identity's config version: see {@link Versions#config}. */
+    public String version() {
+        return versions.config();
     }
 
     /**
@@ -42,15 +99,17 @@ public record SidecarResources(
      * gone: without this, open keep-alive connections (and a chain re-added during the drain) would
      * keep the old, wider routes. With it, what Envoy holds under a retired name refuses everything.
      *
-     * <p>The version stays that of the live resources: which names are retired depends on what this
-     * process served before (a control plane started later, or restarted, has none to retire), and
-     * the version must depend on the config alone, so that control planes on the same config serve
-     * the same version and a sidecar moving between them is not re-sent what it already runs. The
-     * tombstones still reach Envoy: they only ever change together with the live resources.
+     * <p>The config version stays that of the live resources: which names are retired depends on what this
+     * process served before (a control plane started later, or restarted, has none to retire), and the
+     * config version must depend on the config alone, so that control planes on the same config name it
+     * the same. The RDS version covers the tombstones, because it is what gets them sent: a change of the
+     * tombstones alone must re-send RDS. Today the tombstones only change when the live route names do, but
+     * the RDS version does not rely on it. The price: control planes with different histories serve the same
+     * config with different RDS versions, so a sidecar moving between them is re-sent its route tables (and
+     * loses no tombstone it holds: RDS responses only add or replace the tables they name).
      */
-    public SidecarResources withRetiredRoutes(java.util.Collection<String> retiredRouteNames) {
-        java.util.Set<String> current =
-                routes.stream().map(RouteConfiguration::getName).collect(java.util.stream.Collectors.toSet());
+    public SidecarResources withRetiredRoutes(Collection<String> retiredRouteNames) {
+        Set<String> current = routes.stream().map(RouteConfiguration::getName).collect(Collectors.toSet());
         List<RouteConfiguration> tombstones = retiredRouteNames.stream()
                 .sorted()
                 .distinct()
@@ -60,11 +119,18 @@ public record SidecarResources(
         if (tombstones.isEmpty()) {
             return this;
         }
+        List<RouteConfiguration> withTombstones =
+                Stream.concat(routes.stream(), tombstones.stream()).toList();
         return new SidecarResources(
-                version,
+                new Versions(
+                        versions.config(),
+                        versions.clusters(),
+                        versions.listeners(),
+                        digest(withTombstones),
+                        versions.listenersUseRoutes()),
                 listeners,
                 clusters,
-                Stream.concat(routes.stream(), tombstones.stream()).toList());
+                withTombstones);
     }
 
     private static String digest(List<? extends Message> resources) {

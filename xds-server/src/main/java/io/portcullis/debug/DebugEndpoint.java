@@ -16,6 +16,7 @@ import com.sun.net.httpserver.HttpsParameters;
 import com.sun.net.httpserver.HttpsServer;
 import io.portcullis.decisions.EgressDecision;
 import io.portcullis.envoy.DecisionLog;
+import io.portcullis.envoy.SidecarResources;
 import io.portcullis.explain.EgressExplainer;
 import io.portcullis.explain.EgressRequest;
 import io.portcullis.explain.ExplanationReport;
@@ -255,15 +256,27 @@ public final class DebugEndpoint implements AutoCloseable {
             node.put("stream", sidecar.streamId());
             node.put("connectedAt", sidecar.connectedAt().toString());
             node.put("lastSeen", sidecar.lastSeen().toString());
-            String served = controlPlane
+            SidecarResources.Versions served = controlPlane
                     .served(sidecar.identity())
-                    .map(s -> s.resources().version())
+                    .map(s -> s.resources().versions())
                     .orElse(null);
-            node.put("servedVersion", served);
-            node.put("ackedVersion", sidecar.ackedListenerVersion());
-            // Up to date: it runs the identity's current listeners and clusters, and rejected none of the
-            // current version (SidecarSync says why route tables are left out).
+            // The identity's config version, as proxy-status and logs name it; each xDS type has its own
+            // version (servedTypeVersions, types.<type>), and only a type whose version changed is re-sent.
+            node.put("servedVersion", served == null ? null : served.config());
+            // Up to date: it runs each type of the identity's current config and rejected none of them.
             SidecarSync sync = SidecarSync.assess(sidecar, served, now, staleAfter);
+            // The config version it runs: the served one once it holds every type of it; else unknown here
+            // (its per-type versions are below).
+            node.put("ackedVersion", served != null && sidecar.holds(served) ? served.config() : null);
+            ObjectNode servedTypes = node.putObject("servedTypeVersions");
+            if (served != null) {
+                for (String type : List.of(
+                        SidecarResources.Versions.LISTENER,
+                        SidecarResources.Versions.CLUSTER,
+                        SidecarResources.Versions.ROUTE_CONFIGURATION)) {
+                    servedTypes.put(type, served.of(type).orElseThrow());
+                }
+            }
             node.put("upToDate", sync.upToDate());
             node.put("syncState", sync.state().name());
             node.put("syncDetail", sync.detail());
@@ -272,6 +285,7 @@ public final class DebugEndpoint implements AutoCloseable {
             ObjectNode types = node.putObject("types");
             sidecar.types().forEach((type, status) -> {
                 ObjectNode t = types.putObject(type);
+                t.put("served", served == null ? null : served.of(type).orElse(null));
                 t.put("sent", status.sentVersion());
                 t.put("acked", status.ackedVersion());
                 if (status.pendingSince() != null) {
@@ -472,6 +486,12 @@ public final class DebugEndpoint implements AutoCloseable {
         root.put("served", connected);
         // The same rendering as 'portcullis translate': version, listeners, routes, clusters.
         root.setAll(TranslationReport.xds(current.resources()));
+        // The version each type is sent with (SidecarResources.Versions): "version" above is the config's.
+        SidecarResources.Versions versions = current.resources().versions();
+        root.putObject("typeVersions")
+                .put(SidecarResources.Versions.LISTENER, versions.listeners())
+                .put(SidecarResources.Versions.CLUSTER, versions.clusters())
+                .put(SidecarResources.Versions.ROUTE_CONFIGURATION, versions.routes());
         root.set("model", TranslationReport.model(current.model()));
         json(exchange, root);
     }

@@ -121,6 +121,13 @@ final class OperatorPage {
                     html.text(shortVersion(t.path("sent").asText(null)))
                             .raw(" / ")
                             .text(shortVersion(t.path("acked").asText(null)));
+                    // Each type has its own version; say so when the identity is now served another one.
+                    String served = t.path("served").asText(null);
+                    if (served != null && !served.equals(t.path("sent").asText(null))) {
+                        html.raw(" <span class=\"served\">(served ")
+                                .text(shortVersion(served))
+                                .raw(")</span>");
+                    }
                 }
                 html.raw("</td>");
             }

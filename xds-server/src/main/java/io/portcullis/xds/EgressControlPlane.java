@@ -30,6 +30,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -311,12 +312,16 @@ public final class EgressControlPlane {
         return enforced.sourceProblems();
     }
 
-    /** A sidecar of {@code identity} accepted (ACKed) {@code version} of some type. Bookkeeping only. */
-    public void accepted(ServiceAccountRef identity, String version) {
+    /**
+     * A sidecar of {@code identity} accepted (ACKed) a version of some type, or named the versions it runs:
+     * the newest config version of the identity it now holds every type of (see {@link SidecarStatus#holds})
+     * counts as accepted, the baseline {@link FailClosed} blames a later rejection against. Bookkeeping only.
+     */
+    public void accepted(ServiceAccountRef identity, Predicate<SidecarResources.Versions> holds) {
         IdentityState state = identities.get(identity);
         if (state != null) {
             synchronized (state.acceptance) {
-                state.acceptance.accepted(version);
+                state.acceptance.acceptedWhere(holds);
             }
         }
     }
@@ -328,17 +333,24 @@ public final class EgressControlPlane {
      * and built on the translation coordinator, and the open watch gets that narrower config when it is set.
      * Tests: {@link #awaitIdle()} after it.
      *
-     * @param version the version rejected; null when the NACK is for an older response than the last one sent
+     * <p>Envoy rejects a version of one type, and that type version belongs to the config version served
+     * now when it is that config's version of the type: then the current config is the one rejected (for
+     * an RDS-only change, the route tables of the new config), and what it was built from is what
+     * {@link FailClosed} blames.
+     *
+     * @param version the version of {@code typeUrl} rejected; null when the NACK is for an older response than
+     *     the last one sent
      */
     public void rejected(
             ServiceAccountRef identity, String nodeId, String typeUrl, String version, String envoyMessage) {
         String type = SidecarStatus.shortType(typeUrl);
         IdentityState state = identities.get(identity);
         Served current = built.get(identity);
-        String currentVersion = current == null ? null : current.resources().version();
+        String currentVersion =
+                current == null ? null : current.resources().versions().of(type).orElse(null);
         if (state != null && version != null) {
             synchronized (state.acceptance) {
-                state.acceptance.rejected(version);
+                state.acceptance.rejected(type, version);
             }
         }
         if (state == null || version == null || !version.equals(currentVersion)) {
@@ -384,16 +396,21 @@ public final class EgressControlPlane {
         state.build.lock();
         try {
             Served current = built.get(identity);
-            String currentVersion = current == null ? null : current.resources().version();
+            String currentVersion = current == null
+                    ? null
+                    : current.resources().versions().of(type).orElse(null);
             if (!version.equals(currentVersion)) {
                 // A config change replaced the rejected version before this ran; the new one is judged on its own.
                 logNotServed(identity, nodeId, type, version, currentVersion, envoyMessage);
                 return;
             }
+            // From here on, "version" in what people read is the identity's config version; the type version
+            // Envoy rejected is on /debug/sidecars.
+            String configVersion = current.resources().version();
             IdentityAcceptance record = state.acceptance;
             FailClosed decision;
             synchronized (record) {
-                decision = FailClosed.decide(record.input(version), record.lastAccepted());
+                decision = FailClosed.decide(record.input(configVersion), record.lastAccepted());
             }
             switch (decision) {
                 case FailClosed.QuarantinePolicies quarantine -> {
@@ -401,55 +418,60 @@ public final class EgressControlPlane {
                     synchronized (record) {
                         quarantine
                                 .blamed()
-                                .forEach((policy, rule) -> record.quarantine(
-                                        new Quarantine(identity, policy, rule, version, type, nodeId, envoyMessage)));
+                                .forEach((policy, rule) -> record.quarantine(new Quarantine(
+                                        identity, policy, rule, configVersion, type, nodeId, envoyMessage)));
                         without = record.inputToServe();
                     }
-                    String withoutVersion =
-                            resources(state, model(identity, without, now)).version();
+                    SidecarResources.Versions withoutVersions =
+                            resources(state, model(identity, without, now)).versions();
                     boolean rejectedToo;
                     synchronized (record) {
-                        rejectedToo = record.rejectedSinceInputChanged(withoutVersion);
+                        // A type version already rejected would not be sent again (NackAwareConfigWatcher), so the
+                        // sidecar would keep what it had, maybe wider: the blamed policies were not the cause.
+                        rejectedToo = record.rejectedSinceInputChanged(withoutVersions);
                         if (rejectedToo) {
                             // The blamed policies added nothing to the config: without them it is the one rejected.
-                            record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                            record.lockDown(new Lockdown(identity, configVersion, type, nodeId, envoyMessage));
                         }
                     }
                     LOG.error(
                             "sidecar {} of {} REJECTED {} version {}; quarantined for {} (left out of its config until "
-                                    + "changed): {}{}; Envoy: {}",
+                                    + "changed; config {} rejected): {}{}; Envoy: {}",
                             nodeId,
                             identity,
                             type,
                             version,
                             identity,
+                            configVersion,
                             new TreeSet<>(quarantine.blamed().keySet()),
                             rejectedToo ? ", and served deny-all since the config without them was rejected too" : "",
                             envoyMessage);
                 }
                 case FailClosed.DenyAll denyAll -> {
                     synchronized (record) {
-                        record.lockDown(new Lockdown(identity, version, type, nodeId, envoyMessage));
+                        record.lockDown(new Lockdown(identity, configVersion, type, nodeId, envoyMessage));
                     }
                     LOG.error(
-                            "sidecar {} of {} REJECTED {} version {}; no policy changed since the last accepted "
-                                    + "version, so {} is served deny-all until its policies or MeshConfig change; "
-                                    + "Envoy: {}",
+                            "sidecar {} of {} REJECTED {} version {} (config {}); no policy changed since the last "
+                                    + "accepted version, so {} is served deny-all until its policies or MeshConfig "
+                                    + "change; Envoy: {}",
                             nodeId,
                             identity,
                             type,
                             version,
+                            configVersion,
                             identity,
                             envoyMessage);
                 }
                 case FailClosed.StopSending stop ->
                     LOG.error(
-                            "sidecar {} of {} REJECTED {} version {}, which is deny-all; "
+                            "sidecar {} of {} REJECTED {} version {} (config {}), which is deny-all; "
                                     + "nothing more is sent to it until {}'s policies or MeshConfig change; Envoy: {}",
                             nodeId,
                             identity,
                             type,
                             version,
+                            configVersion,
                             identity,
                             envoyMessage);
             }
@@ -497,13 +519,13 @@ public final class EgressControlPlane {
     }
 
     /** Called by gRPC threads (the watcher): bookkeeping only. */
-    private boolean holdsRejected(ServiceAccountRef identity, String version) {
+    private boolean holdsRejected(ServiceAccountRef identity, String type, String version) {
         IdentityState state = identities.get(identity);
         if (state == null) {
             return false;
         }
         synchronized (state.acceptance) {
-            return state.acceptance.rejectedSinceInputChanged(version);
+            return state.acceptance.rejectedSinceInputChanged(type, version);
         }
     }
 
@@ -554,7 +576,7 @@ public final class EgressControlPlane {
         Served current = built.get(identity);
         if (current != null && current.model().equals(model)) {
             synchronized (record) {
-                record.served(current.resources().version(), input);
+                record.served(current.resources().versions(), input);
             }
             metrics.snapshotBuilt(false, start);
             return;
@@ -562,20 +584,27 @@ public final class EgressControlPlane {
         SidecarResources resources = resources(state, model);
         resources.routes().forEach(route -> state.routeNamesServed.add(route.getName()));
         synchronized (record) {
-            record.served(resources.version(), input);
+            record.served(resources.versions(), input);
         }
         // Published before the cache: a sidecar may NACK the new version as soon as setSnapshot sends it, and
         // rejected() must then know it as the version served.
         built.put(identity, new Served(model, resources));
+        // Each type with its own version: SimpleCache answers a sidecar's open watch of a type only when that
+        // type's version differs from the one it ACKed, so a change re-sends only the types it changed.
+        SidecarResources.Versions versions = resources.versions();
         cache.setSnapshot(
                 identity,
                 Snapshot.create(
                         resources.clusters(),
+                        versions.clusters(),
                         List.of(),
+                        versions.config(), // no endpoints or secrets over ADS: Portcullis' sidecars never ask
                         resources.listeners(),
+                        versions.listeners(),
                         resources.routes(),
+                        versions.routes(),
                         List.of(),
-                        resources.version()));
+                        versions.config()));
         metrics.snapshotBuilt(true, start);
         conflicts(model).forEach(conflict -> LOG.warn("{}", conflict));
         String shape = switch (model) {

@@ -12,7 +12,6 @@ import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.portcullis.input.ServiceAccountRef;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
 /**
@@ -22,16 +21,23 @@ import java.util.function.Consumer;
  * the snapshot's version, finds them different and sends the snapshot again at once; Envoy rejects it
  * again, and the two loop hundreds of times a second. Here a NACK of a version still rejected is taken as
  * "up to date with that version": the watch stays open and the stream gets the identity's next snapshot,
- * whenever it changes. The control plane changes it at once on a NACK (see {@link FailClosed}) unless
+ * whenever it changes. Versions are per xDS type (see SidecarResources.Versions), and so is the question:
+ * was this type's version in the snapshot rejected? The control plane changes it at once on a NACK (see {@link FailClosed}) unless
  * even deny-all was rejected, so normally the answer to a NACK is the narrower config.
  */
 public final class NackAwareConfigWatcher implements ConfigWatcher {
 
-    private final SimpleCache<ServiceAccountRef> cache;
-    private final BiPredicate<ServiceAccountRef, String> rejected;
+    /** Whether a version of one xDS type of an identity was rejected since the identity's input last changed. */
+    @FunctionalInterface
+    interface RejectedVersions {
+        /** @param type the type as Envoy's message names it: Cluster, Listener, RouteConfiguration */
+        boolean rejected(ServiceAccountRef identity, String type, String version);
+    }
 
-    /** @param rejected whether a version of an identity was rejected since the identity's input last changed */
-    NackAwareConfigWatcher(SimpleCache<ServiceAccountRef> cache, BiPredicate<ServiceAccountRef, String> rejected) {
+    private final SimpleCache<ServiceAccountRef> cache;
+    private final RejectedVersions rejected;
+
+    NackAwareConfigWatcher(SimpleCache<ServiceAccountRef> cache, RejectedVersions rejected) {
         this.cache = cache;
         this.rejected = rejected;
     }
@@ -50,7 +56,8 @@ public final class NackAwareConfigWatcher implements ConfigWatcher {
             String current = snapshot == null
                     ? null
                     : snapshot.version(request.getResourceType(), request.getResourceNamesList());
-            if (current != null && rejected.test(identity, current)) {
+            if (current != null
+                    && rejected.rejected(identity, SidecarStatus.shortType(request.getTypeUrl()), current)) {
                 // Also claim the requested names as known, or SimpleCache answers "new" names (never ACKed,
                 // as in a first RDS request) at once with the same rejected version.
                 XdsRequest asIfCurrent = XdsRequest.create(

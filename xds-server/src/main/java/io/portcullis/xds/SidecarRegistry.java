@@ -91,16 +91,14 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
             // identity is served, nothing is sent (versions are content digests) and no ACK follows, so
             // this is the only word that the sidecar is up to date.
             // An older version it names is what it runs too, until it ACKs what it is sent.
+            // Versions are per type: the sidecar runs a config once it named (or ACKed) every type's version of it.
             String version = request.getVersionInfo();
             if (!version.isEmpty() && !request.hasErrorDetail()) {
-                streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(version)));
-            }
-            if (!version.isEmpty()
-                    && controlPlane
-                            .served(identity)
-                            .map(s -> s.resources().version().equals(version))
-                            .orElse(false)) {
-                controlPlane.accepted(identity, version);
+                SidecarStatus updated =
+                        streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(version)));
+                if (updated != null) {
+                    controlPlane.accepted(identity, updated::holds);
+                }
             }
             return;
         }
@@ -121,8 +119,11 @@ public final class SidecarRegistry implements DiscoveryServerCallbacks {
             pendingAcks
                     .answered(streamId, typeUrl, request.getResponseNonce(), metrics.monotonicNanos())
                     .ifPresent(nanos -> metrics.acked(SidecarStatus.shortType(typeUrl), nanos));
-            streams.computeIfPresent(streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(request.getVersionInfo())));
-            controlPlane.accepted(identity, request.getVersionInfo());
+            SidecarStatus updated = streams.computeIfPresent(
+                    streamId, (id, s) -> s.withType(typeUrl, t -> t.acked(request.getVersionInfo())));
+            if (updated != null) {
+                controlPlane.accepted(identity, updated::holds);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 package io.portcullis.xds;
 
+import io.portcullis.envoy.SidecarResources;
 import io.portcullis.input.ServiceAccountRef;
 import java.time.Instant;
 import java.util.Map;
@@ -77,10 +78,25 @@ public record SidecarStatus(
         return new SidecarStatus(streamId, nodeId, podName, identity, connectedAt, at, types);
     }
 
-    /** The listener version the sidecar runs: what operators compare with the identity's snapshot. */
+    /** The listener version the sidecar runs (LDS; each type has a version of its own). */
     public String ackedListenerVersion() {
-        TypeStatus listeners = types.get("Listener");
-        return listeners == null ? null : listeners.ackedVersion();
+        return ackedVersion(SidecarResources.Versions.LISTENER);
+    }
+
+    /** The version of {@code type} (Cluster, Listener, RouteConfiguration) the sidecar runs; null if none known. */
+    public String ackedVersion(String type) {
+        TypeStatus status = types.get(type);
+        return status == null ? null : status.ackedVersion();
+    }
+
+    /**
+     * Whether the sidecar runs the config with these versions: it ACKed (or, on a new stream, named) each
+     * type's version of that config. Route tables count only when the config's listeners name some: a
+     * sidecar asks for RDS only then, so otherwise its last RDS version may lawfully be older.
+     */
+    public boolean holds(SidecarResources.Versions config) {
+        return config.requiredTypes().stream()
+                .allMatch(type -> config.of(type).orElseThrow().equals(ackedVersion(type)));
     }
 
     static String shortType(String typeUrl) {

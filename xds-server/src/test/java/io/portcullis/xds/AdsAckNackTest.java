@@ -71,7 +71,8 @@ class AdsAckNackTest {
                         .served(new io.portcullis.input.ServiceAccountRef("curl", "curl"))
                         .orElseThrow()
                         .resources()
-                        .version());
+                        .versions()
+                        .listeners());
 
         requests.onNext(DiscoveryRequest.newBuilder()
                 .setNode(node)
@@ -115,31 +116,60 @@ class AdsAckNackTest {
                 .setVersionInfo(open.getVersionInfo())
                 .setResponseNonce(open.getNonce())
                 .build());
+        List<String> routeNames = controlPlane.served(CURL).orElseThrow().resources().routes().stream()
+                .map(io.envoyproxy.envoy.config.route.v3.RouteConfiguration::getName)
+                .toList();
+        requests.onNext(routes(CURL_1, routeNames).build());
+        DiscoveryResponse openRoutes = next(responses);
+        assertThat(openRoutes.getTypeUrl()).isEqualTo(Resources.V3.ROUTE_TYPE_URL);
+        requests.onNext(routes(CURL_1, routeNames)
+                .setVersionInfo(openRoutes.getVersionInfo())
+                .setResponseNonce(openRoutes.getNonce())
+                .build());
 
         controlPlane.apply(
                 FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", "get-only")
                         + FailClosedOnNackTest.routeGroup("get-only", "/get")));
         DiscoveryResponse narrowed = next(responses);
-        assertThat(narrowed.getVersionInfo()).isNotEqualTo(open.getVersionInfo());
+        assertThat(narrowed.getTypeUrl())
+                .as("a narrowing by route group changes the route tables only")
+                .isEqualTo(Resources.V3.ROUTE_TYPE_URL);
+        assertThat(narrowed.getVersionInfo()).isNotEqualTo(openRoutes.getVersionInfo());
 
         // Envoy's NACK names the version it still runs and the nonce of the response it rejects.
-        requests.onNext(nack(narrowed, open.getVersionInfo()));
+        requests.onNext(nack(routes(CURL_1, routeNames), narrowed, openRoutes.getVersionInfo()));
         DiscoveryResponse withoutPolicy = next(responses);
+        assertThat(withoutPolicy.getTypeUrl()).isEqualTo(Resources.V3.LISTENER_TYPE_URL);
         assertThat(withoutPolicy.getVersionInfo())
                 .as("never the rejected version again")
-                .isNotIn(narrowed.getVersionInfo(), open.getVersionInfo())
-                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
+                .isNotEqualTo(open.getVersionInfo())
+                .isEqualTo(controlPlane
+                        .served(CURL)
+                        .orElseThrow()
+                        .resources()
+                        .versions()
+                        .listeners());
+        DiscoveryResponse withoutPolicyRoutes = next(responses);
+        assertThat(withoutPolicyRoutes.getTypeUrl()).isEqualTo(Resources.V3.ROUTE_TYPE_URL);
+        assertThat(withoutPolicyRoutes.getVersionInfo())
+                .as("the retired route table, deny-all, replaces the rejected one")
+                .isNotIn(narrowed.getVersionInfo(), openRoutes.getVersionInfo());
         assertThat(controlPlane.quarantined())
                 .extracting(q -> q.policy().toString())
                 .containsExactly("Egress curl/httpbin-80");
 
-        requests.onNext(nack(withoutPolicy, open.getVersionInfo()));
+        requests.onNext(nack(listeners(CURL_1), withoutPolicy, open.getVersionInfo()));
         DiscoveryResponse denyAll = next(responses);
         assertThat(controlPlane.served(CURL).orElseThrow().model()).isEqualTo(new SidecarEgressModel.DenyAll(CURL));
         assertThat(denyAll.getVersionInfo())
-                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
+                .isEqualTo(controlPlane
+                        .served(CURL)
+                        .orElseThrow()
+                        .resources()
+                        .versions()
+                        .listeners());
 
-        requests.onNext(nack(denyAll, open.getVersionInfo()));
+        requests.onNext(nack(listeners(CURL_1), denyAll, open.getVersionInfo()));
         assertThat(responses.poll(2, TimeUnit.SECONDS))
                 .as("a rejected deny-all is not sent again")
                 .isNull();
@@ -150,17 +180,29 @@ class AdsAckNackTest {
         DiscoveryResponse changed = next(responses);
         assertThat(changed.getVersionInfo())
                 .as("the next thing sent is the next snapshot")
-                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version())
+                .isEqualTo(controlPlane
+                        .served(CURL)
+                        .orElseThrow()
+                        .resources()
+                        .versions()
+                        .listeners())
                 .isNotEqualTo(denyAll.getVersionInfo());
-        assertThat(responses).isEmpty();
-        assertThat(registry.sidecars().get(0).types().get("Listener").nacks()).isEqualTo(3);
+        assertThat(registry.sidecars().get(0).types().get("Listener").nacks()).isEqualTo(2);
+        assertThat(registry.sidecars().get(0).types().get("RouteConfiguration").nacks())
+                .isEqualTo(1);
         requests.onCompleted();
     }
 
     @Test
     void aSidecarReconnectingWithTheServedVersionIsUpToDateAndIsSentNothing() throws Exception {
-        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
+        // TCP only: no route tables, which Envoy re-requests by name on a new stream (and is re-sent).
+        controlPlane.apply(FailClosedOnNackTest.update("---\n"
+                + io.portcullis.testfixtures.EgressManifest.named("db-5432")
+                        .ipAddress("10.1.2.0/24")
+                        .port(5432, "tcp")
+                        .yaml()));
         String served = controlPlane.current(CURL).resources().version();
+        var versions = controlPlane.current(CURL).resources().versions();
         try (var debug =
                 new io.portcullis.debug.DebugEndpoint(new InetSocketAddress("127.0.0.1", 0), controlPlane, registry)) {
             debug.start();
@@ -171,9 +213,10 @@ class AdsAckNackTest {
             requests.onNext(DiscoveryRequest.newBuilder()
                     .setNode(Node.newBuilder().setId(CURL_1))
                     .setTypeUrl(Resources.V3.CLUSTER_TYPE_URL)
-                    .setVersionInfo(served)
+                    .setVersionInfo(versions.clusters())
                     .build());
-            requests.onNext(listeners(CURL_1).setVersionInfo(served).build());
+            requests.onNext(
+                    listeners(CURL_1).setVersionInfo(versions.listeners()).build());
 
             com.fasterxml.jackson.databind.JsonNode sidecar = await().atMost(Duration.ofSeconds(10))
                     .until(
@@ -193,6 +236,10 @@ class AdsAckNackTest {
                             s -> s != null && s.get("upToDate").asBoolean());
             assertThat(sidecar.get("ackedVersion").asText()).isEqualTo(served);
             assertThat(sidecar.get("servedVersion").asText()).isEqualTo(served);
+            assertThat(sidecar.get("servedTypeVersions").get("Listener").asText())
+                    .isEqualTo(versions.listeners());
+            assertThat(sidecar.get("types").get("Cluster").get("served").asText())
+                    .isEqualTo(versions.clusters());
             assertThat(sidecar.get("syncState").asText())
                     .as("what proxy-status shows")
                     .isEqualTo("SYNCED");
@@ -213,9 +260,16 @@ class AdsAckNackTest {
                 .setTypeUrl(Resources.V3.LISTENER_TYPE_URL);
     }
 
-    private static DiscoveryRequest nack(DiscoveryResponse rejected, String stillRunning) {
-        return listeners(CURL_1)
-                .setVersionInfo(stillRunning)
+    private static DiscoveryRequest.Builder routes(String nodeId, List<String> names) {
+        return DiscoveryRequest.newBuilder()
+                .setNode(Node.newBuilder().setId(nodeId))
+                .setTypeUrl(Resources.V3.ROUTE_TYPE_URL)
+                .addAllResourceNames(names);
+    }
+
+    private static DiscoveryRequest nack(
+            DiscoveryRequest.Builder request, DiscoveryResponse rejected, String stillRunning) {
+        return request.setVersionInfo(stillRunning)
                 .setResponseNonce(rejected.getNonce())
                 .setErrorDetail(Status.newBuilder().setCode(3).setMessage("rejected " + rejected.getVersionInfo()))
                 .build();
@@ -266,7 +320,10 @@ class AdsAckNackTest {
         var curl = new io.portcullis.input.ServiceAccountRef("curl", "curl");
         controlPlane.ensureServed(curl);
         controlPlane.awaitIdle(); // no policy names curl/curl: its first config is built on the first-config thread
-        String served = controlPlane.served(curl).orElseThrow().resources().version();
+        String served =
+                controlPlane.served(curl).orElseThrow().resources().versions().listeners();
+        String servedClusters =
+                controlPlane.served(curl).orElseThrow().resources().versions().clusters();
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
@@ -293,7 +350,7 @@ class AdsAckNackTest {
         assertThat(first.getTypeUrl())
                 .as("the listeners it runs are not re-sent")
                 .isEqualTo(Resources.V3.CLUSTER_TYPE_URL);
-        assertThat(first.getVersionInfo()).isEqualTo(served);
+        assertThat(first.getVersionInfo()).isEqualTo(servedClusters);
         assertThat(registry.sidecars().get(0).types().get("Cluster").ackedVersion())
                 .as("a version named without a nonce is what the sidecar runs, until it ACKs")
                 .isEqualTo("0123456789abcdef");

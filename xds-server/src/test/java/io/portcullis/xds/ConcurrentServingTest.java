@@ -112,8 +112,12 @@ class ConcurrentServingTest {
                     .as("the config change is still in progress")
                     .isTrue();
             assertThat(prepared.getVersionInfo())
-                    .isEqualTo(
-                            controlPlane.served(CURL).orElseThrow().resources().version());
+                    .isEqualTo(controlPlane
+                            .served(CURL)
+                            .orElseThrow()
+                            .resources()
+                            .versions()
+                            .listeners());
             assertThat(defaultChain(unnamed))
                     .as("no policy names nobody/here: deny")
                     .isEqualTo("deny");
@@ -134,7 +138,12 @@ class ConcurrentServingTest {
         ServiceAccountRef nobody = new ServiceAccountRef("nobody", "here");
         assertThat(controlPlane.served(nobody).orElseThrow().model()).isEqualTo(new SidecarEgressModel.DenyAll(nobody));
         assertThat(listeners.getVersionInfo())
-                .isEqualTo(controlPlane.served(nobody).orElseThrow().resources().version());
+                .isEqualTo(controlPlane
+                        .served(nobody)
+                        .orElseThrow()
+                        .resources()
+                        .versions()
+                        .listeners());
     }
 
     @Test

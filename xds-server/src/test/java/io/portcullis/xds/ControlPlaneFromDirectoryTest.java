@@ -122,7 +122,13 @@ class ControlPlaneFromDirectoryTest {
                         .cache()
                         .getSnapshot(CURL)
                         .version(io.envoyproxy.controlplane.cache.Resources.V3.LISTENER_TYPE_URL))
-                .isEqualTo(controlPlane.served(CURL).orElseThrow().resources().version());
+                .as("the cache holds each type at its own version")
+                .isEqualTo(controlPlane
+                        .served(CURL)
+                        .orElseThrow()
+                        .resources()
+                        .versions()
+                        .listeners());
     }
 
     @Test

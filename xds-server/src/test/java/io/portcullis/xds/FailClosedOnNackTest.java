@@ -45,8 +45,7 @@ class FailClosedOnNackTest {
                 + egress("example-80", "example.com", null));
         String v2 = version();
         assertThat(hosts()).as("narrowed, before the NACK").containsEntry("httpbin.org", false);
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(ROUTE);
 
         assertThat(version()).isNotIn(v1, v2);
         assertThat(hosts())
@@ -69,8 +68,7 @@ class FailClosedOnNackTest {
         String narrowed =
                 egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?");
         apply(narrowed);
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(ROUTE);
 
         apply(narrowed + egress("example-80", "example.com", null));
         assertThat(hosts()).as("an unrelated change keeps the quarantine").containsOnlyKeys("example.com");
@@ -87,8 +85,7 @@ class FailClosedOnNackTest {
     void whenNoSidecarEverAcceptedAVersionEveryPolicyOfTheIdentityIsBlamed() {
         apply(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
         controlPlane.ensureServed(CURL);
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(Resources.V3.LISTENER_TYPE_URL);
 
         assertThat(hosts()).isEmpty();
         assertThat(controlPlane.quarantined())
@@ -102,8 +99,7 @@ class FailClosedOnNackTest {
         applyWithMesh(egress("httpbin-80", "httpbin.org", null), true);
         assertThat(model()).isInstanceOf(SidecarEgressModel.Passthrough.class);
 
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(Resources.V3.LISTENER_TYPE_URL);
 
         assertThat(model())
                 .as("nothing to blame: deny-all, not passthrough or the old policies")
@@ -121,15 +117,12 @@ class FailClosedOnNackTest {
     void whenDeniedAllIsRejectedTooTheIdentityStaysDenyAll() {
         apply(egress("httpbin-80", "httpbin.org", null));
         controlPlane.ensureServed(CURL);
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, version(), ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, version(), ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(ROUTE);
+        reject(Resources.V3.LISTENER_TYPE_URL);
         assertThat(model()).isInstanceOf(SidecarEgressModel.DenyAll.class);
         String denyAll = version();
 
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", Resources.V3.LISTENER_TYPE_URL, denyAll, ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(Resources.V3.LISTENER_TYPE_URL);
 
         assertThat(version()).isEqualTo(denyAll);
         assertThat(model()).isInstanceOf(SidecarEgressModel.DenyAll.class);
@@ -140,10 +133,9 @@ class FailClosedOnNackTest {
         serveAndAccept(egress("httpbin-80", "httpbin.org", null));
         apply(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get(/[a-z]{1,40})?"));
         String v2 = version();
-        controlPlane.accepted(CURL, v2); // curl-2, a newer bootstrap, takes it
+        accept(v2); // curl-2, a newer bootstrap, takes it
 
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v2, ENVOY_SAYS);
-        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+        reject(ROUTE);
 
         assertThat(hosts())
                 .as("blamed against what was accepted before v2, not v2 itself")
@@ -153,11 +145,13 @@ class FailClosedOnNackTest {
 
     @Test
     void aRejectionOfAVersionNoLongerServedQuarantinesNothing() {
-        String v1 = serveAndAccept(egress("httpbin-80", "httpbin.org", null));
+        serveAndAccept(egress("httpbin-80", "httpbin.org", null));
+        String routesOfV1 = typeVersion(ROUTE);
         apply(egress("httpbin-80", "httpbin.org", null) + egress("example-80", "example.com", null));
         String v2 = version();
+        assertThat(typeVersion(ROUTE)).isNotEqualTo(routesOfV1);
 
-        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, v1, ENVOY_SAYS);
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", ROUTE, routesOfV1, ENVOY_SAYS);
         controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
 
         assertThat(version()).isEqualTo(v2);
@@ -167,9 +161,32 @@ class FailClosedOnNackTest {
     private String serveAndAccept(String manifests) {
         apply(manifests);
         controlPlane.ensureServed(CURL);
+        controlPlane.awaitIdle();
         String version = version();
-        controlPlane.accepted(CURL, version);
+        accept(version);
         return version;
+    }
+
+    /** A sidecar of curl/curl now holds every type of config {@code version}. */
+    private void accept(String version) {
+        controlPlane.accepted(CURL, versions -> versions.config().equals(version));
+    }
+
+    /** curl-1 NACKs the version of {@code typeUrl} that curl/curl is served now. */
+    private void reject(String typeUrl) {
+        controlPlane.rejected(CURL, "sidecar~curl~curl~curl-1", typeUrl, typeVersion(typeUrl), ENVOY_SAYS);
+        controlPlane.awaitIdle(); // the answer to a NACK is built on the translation thread
+    }
+
+    /** The version curl/curl is served of one xDS type. */
+    private String typeVersion(String typeUrl) {
+        return controlPlane
+                .served(CURL)
+                .orElseThrow()
+                .resources()
+                .versions()
+                .of(SidecarStatus.shortType(typeUrl))
+                .orElseThrow();
     }
 
     private void apply(String manifests) {

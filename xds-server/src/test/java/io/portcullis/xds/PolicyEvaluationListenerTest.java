@@ -47,7 +47,8 @@ class PolicyEvaluationListenerTest {
         controlPlane.apply(update(egress("httpbin-80", "httpbin.org", "get-only") + routeGroup("get-only", "/get")));
         controlPlane.ensureServed(CURL);
         controlPlane.onEvaluation(seen::add);
-        String version = controlPlane.served(CURL).orElseThrow().resources().version();
+        String version =
+                controlPlane.served(CURL).orElseThrow().resources().versions().routes();
 
         controlPlane.rejected(
                 CURL, "sidecar~curl~curl~curl-1", Resources.V3.ROUTE_TYPE_URL, version, "regex too big for Envoy");

@@ -178,7 +178,9 @@ class SidecarReportsDecisionsTest {
                     requireEnvoyAlive();
                     return acked(
                             "Listener",
-                            controlPlane.served(CURL).map(s -> s.resources().version()));
+                            controlPlane
+                                    .served(CURL)
+                                    .map(s -> s.resources().versions().listeners()));
                 });
     }
 
@@ -291,10 +293,12 @@ class SidecarReportsDecisionsTest {
                         .matchesRouteGroup("get-only")
                         .yaml()
                 + FailClosedOnNackTest.routeGroup("get-only", "/get")));
-        String version = controlPlane.served(CURL).orElseThrow().resources().version();
+        SidecarResources.Versions version =
+                controlPlane.served(CURL).orElseThrow().resources().versions();
         await("Envoy ACKs " + version).atMost(DEADLINE).until(() -> {
             requireEnvoyAlive();
-            return acked("Listener", Optional.of(version)) && acked("RouteConfiguration", Optional.of(version));
+            return acked("Listener", Optional.of(version.listeners()))
+                    && acked("RouteConfiguration", Optional.of(version.routes()));
         });
 
         Process curl = new ProcessBuilder(
@@ -350,7 +354,8 @@ class SidecarReportsDecisionsTest {
 
         // A policy for curl/curl: a new version, which Envoy ACKs.
         controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
-        String pushed = controlPlane.served(CURL).orElseThrow().resources().version();
+        String pushed =
+                controlPlane.served(CURL).orElseThrow().resources().versions().listeners();
         await("Envoy ACKs " + pushed).atMost(DEADLINE).until(() -> acked("Listener", Optional.of(pushed)));
         await().atMost(DEADLINE)
                 .until(() ->
@@ -374,9 +379,13 @@ class SidecarReportsDecisionsTest {
                         CURL,
                         Snapshot.create(
                                 broken.clusters(),
+                                broken.versions().clusters(),
                                 List.of(),
+                                broken.version(),
                                 broken.listeners(),
+                                broken.versions().listeners(),
                                 broken.routes(),
+                                broken.versions().routes(),
                                 List.of(),
                                 broken.version()));
 
@@ -385,7 +394,7 @@ class SidecarReportsDecisionsTest {
             return sample(scrape(), "portcullis_xds_nacks_total{type=\"Listener\"}") == 1.0;
         });
         assertThat(registry.sidecars().get(0).types().get("Listener").nackedVersion())
-                .isEqualTo(broken.version());
+                .isEqualTo(broken.versions().listeners());
     }
 
     private String bootstrapJson(CertificateDirectory certs) throws IOException {
