@@ -91,7 +91,7 @@ def fmt(value, digits=0):
 
 def main():
     ap = argparse.ArgumentParser()
-    for name in ("measurements", "out", "label", "started", "jar", "machine", "versions"):
+    for name in ("measurements", "out", "label", "started", "jar", "machine", "versions", "envoy-config"):
         ap.add_argument("--" + name, required=True)
     for name in ("smoke", "rounds", "rps-seconds", "warmup-seconds", "latency-seconds", "wrk-connections",
                  "latency-rate", "latency-connections", "loadgen-cpu", "proxy-cpu"):
@@ -110,10 +110,12 @@ def main():
             stat0, stat1 = read(base + ".stat0"), read(base + ".stat1")
             wrk["loadgen_busy"], seconds = busy_percent(stat0, stat1, loadgen_cpu)
             wrk["proxy_core_busy"], _ = busy_percent(stat0, stat1, proxy_cpu)
-            wrk["proxy_cpu"] = None
+            wrk["proxy_cpu"] = wrk["cpu_us_per_request"] = None
             if os.path.exists(base + ".pstat0"):
                 used = process_jiffies(read(base + ".pstat1")) - process_jiffies(read(base + ".pstat0"))
                 wrk["proxy_cpu"] = 100.0 * used / tick / seconds
+                if wrk["requests"]:
+                    wrk["cpu_us_per_request"] = 1e6 * used / tick / wrk["requests"]
             wrk["load"] = read(base + ".load").strip()
             wrk["round"] = run["round"]
             if wrk["non2xx"]:
@@ -131,7 +133,7 @@ def main():
     size_lat = (f"{args.latency_rate} requests/s open loop, {args.latency_connections} keep-alive connections,"
                 f" {args.rounds} x {args.latency_seconds} s; proxy alone on CPU {args.proxy_cpu}")
     rows, table = [], []
-    medians, p50s = {}, {}
+    medians, p50s, cpu_costs = {}, {}, {}
     for v, description in VARIANTS.items():
         runs_v = rps[v]
         median = statistics.median(r["rps"] for r in runs_v)
@@ -146,6 +148,10 @@ def main():
         errors = sum(r["socket_errors"] for r in runs_v)
         if errors:
             note += f"; {errors} socket errors"
+        if v == "envoy":
+            note += f"; Envoy config: {args.envoy_config}"
+        if v == "sidecar":
+            note += f"; control plane and CLI: {args.jar}"
         rows.append({"what": f"data path: HTTP requests/s at saturation, {description}", "size": size_rps,
                      "unit": "rps", "samples": len(runs_v), "p50": None, "p90": None, "p99": None, "max": None,
                      "value": round(median, 1), "cpu": cpu, "load": last["load"], "target": None, "note": note})
@@ -165,11 +171,24 @@ def main():
                             f" send lag p99 {lag:.0f} us (pacing, not in the latency);"
                             f" loads {', '.join(r['load'] for r in latency[v])}")}
         rows.append(lat_row)
-        table.append((SHORT[v], median, lat_row, proxy_cpu_text, last["load"]))
+        cost = None
+        if last["cpu_us_per_request"] is not None:
+            # The proxy's own CPU time per request: unlike rps, it does not drop when other processes
+            # take turns on the proxy's core, so it is the steadier figure on a shared machine.
+            cost = statistics.median(r["cpu_us_per_request"] for r in runs_v)
+            cpu_costs[v] = cost
+            rows.append({"what": f"data path: proxy CPU time per request at saturation, {description}",
+                         "size": size_rps, "unit": "us", "samples": len(runs_v), "value": round(cost, 1),
+                         "load": last["load"], "target": None,
+                         "note": "user + system time of the proxy process (/proc/<pid>/stat) over wrk's requests;"
+                                 " runs: " + ", ".join(f"{r['cpu_us_per_request']:.1f}" for r in runs_v)})
+        table.append((SHORT[v], median, lat_row, proxy_cpu_text, cost, last["load"]))
 
     rps_ratio = 100.0 * medians["sidecar"] / medians["envoy"]
     p50_ratio = 100.0 * p50s["sidecar"] / p50s["envoy"] if p50s["sidecar"] and p50s["envoy"] else None
     paired = [100.0 * s["rps"] / e["rps"] for s, e in zip(rps["sidecar"], rps["envoy"])]
+    cost_ratio = (100.0 * cpu_costs["sidecar"] / cpu_costs["envoy"]
+                  if cpu_costs.get("sidecar") and cpu_costs.get("envoy") else None)
     rps_met = rps_ratio >= RPS_TARGET
     p50_met = p50_ratio is not None and p50_ratio <= P50_TARGET
     for row in rows:
@@ -182,7 +201,8 @@ def main():
                  "note": ("met" if rps_met else "NOT met") + "; per round (same round, back to back): "
                          + ", ".join(f"{p:.1f}%" for p in paired)
                          + f"; HAProxy {100.0 * medians['haproxy'] / medians['envoy']:.0f}%,"
-                           f" direct {100.0 * medians['direct'] / medians['envoy']:.0f}% of stock Envoy"})
+                           f" direct {100.0 * medians['direct'] / medians['envoy']:.0f}% of stock Envoy;"
+                           f" proxy CPU per request {fmt(cost_ratio, 1)}% of stock Envoy's"})
     rows.append({"what": "data path: Portcullis sidecar p50 latency as % of stock Envoy's", "size": size_lat,
                  "unit": "%", "value": None if p50_ratio is None else round(p50_ratio, 1),
                  "load": " ".join(load_now), "target": f"<= {P50_TARGET:.0f}%",
@@ -201,14 +221,17 @@ def main():
     print(f"rps: {size_rps}")
     print(f"latency: {size_lat}")
     print(f"| {'variant':<18} | {'rps':>9} | {'vs Envoy':>8} | {'p50 us':>7} | {'p90 us':>7} | {'p99 us':>7} "
-          f"| {'max us':>8} | {'proxy CPU':>9} | load")
-    print(f"|{'-' * 20}|{'-' * 11}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 10}|{'-' * 11}|------")
-    for name, median, lat, cpu, load in table:
+          f"| {'max us':>8} | {'proxy CPU':>9} | {'CPU us/req':>10} | load")
+    print(f"|{'-' * 20}|{'-' * 11}|{'-' * 10}|{'-' * 9}|{'-' * 9}|{'-' * 9}|{'-' * 10}|{'-' * 11}|{'-' * 12}|------")
+    for name, median, lat, cpu, cost, load in table:
         print(f"| {name:<18} | {median:>9,.0f} | {100.0 * median / medians['envoy']:>7.0f}% | {fmt(lat['p50']):>7} "
-              f"| {fmt(lat['p90']):>7} | {fmt(lat['p99']):>7} | {fmt(lat['max']):>8} | {cpu:>9} | {load}")
+              f"| {fmt(lat['p90']):>7} | {fmt(lat['p99']):>7} | {fmt(lat['max']):>8} | {cpu:>9} "
+              f"| {fmt(cost, 1):>10} | {load}")
     print(f"target, sidecar vs stock Envoy with the same rule: rps {rps_ratio:.1f}% (>= {RPS_TARGET:.0f}%: "
           f"{'met' if rps_met else 'NOT met'}; per round {', '.join(f'{p:.1f}%' for p in paired)}), "
-          f"p50 {fmt(p50_ratio, 1)}% (<= {P50_TARGET:.0f}%: {'met' if p50_met else 'NOT met'})")
+          f"p50 {fmt(p50_ratio, 1)}% (<= {P50_TARGET:.0f}%: {'met' if p50_met else 'NOT met'}); "
+          f"proxy CPU per request {fmt(cpu_costs.get('sidecar'), 1)} us vs {fmt(cpu_costs.get('envoy'), 1)} us "
+          f"({fmt(cost_ratio, 1)}%)")
     if broken:
         print("datapath: ERROR: " + "; ".join(broken), file=sys.stderr)
         sys.exit(1)
