@@ -79,6 +79,7 @@ public final class AdsBenchmark implements Callable<Integer> {
 
     private final BenchClock clock = new BenchClock();
     private final List<BenchRow> rows = new ArrayList<>();
+    private int failedScenarios;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new AdsBenchmark()).execute(args));
@@ -108,7 +109,8 @@ public final class AdsBenchmark implements Callable<Integer> {
             // Written after each size, so a later size that crashes leaves the earlier figures.
             new BenchPart("ads", label, started, machine(), rows).write(resultsDir.resolve("ads.json"));
         }
-        return 0;
+        // Numbers are never judged here; a scenario that could not run is (its row says why).
+        return failedScenarios == 0 ? 0 : 1;
     }
 
     /** Every scenario at one mesh size, on one config directory and one server. */
@@ -152,6 +154,7 @@ public final class AdsBenchmark implements Callable<Integer> {
                 return true;
             } catch (Exception e) {
                 log("  " + name + " FAILED: " + e);
+                failedScenarios++;
                 rows.add(BenchRow.failed(name, size, "ms", ProcStats.loadAverage(), "FAILED: " + e.getMessage()));
                 return false;
             }

@@ -124,8 +124,12 @@ final class ServerUnderTest implements AutoCloseable {
     void awaitConnected(int sidecars, Duration timeout) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (metric("portcullis_sidecars_connected").orElse(-1) == sidecars) {
-                return;
+            try {
+                if (metric("portcullis_sidecars_connected").orElse(-1) == sidecars) {
+                    return;
+                }
+            } catch (UncheckedIOException e) {
+                // restarting: not listening yet
             }
             Thread.sleep(20);
         }

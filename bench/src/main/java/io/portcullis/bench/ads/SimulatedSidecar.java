@@ -13,7 +13,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
-import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import io.portcullis.bootstrap.SidecarNodeId;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,29 +137,26 @@ final class SimulatedSidecar {
         configuredNanos = 0;
         // A channel in its connect back-off would fail the call at once; Envoy's own back-off is at most 1 s.
         channel.resetConnectBackoff();
-        requests = null;
-        AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new Responses());
-    }
-
-    private final class Responses implements ClientResponseObserver<DiscoveryRequest, DiscoveryResponse> {
-
-        private ClientCallStreamObserver<DiscoveryRequest> stream;
-
-        @Override
-        public void beforeStart(ClientCallStreamObserver<DiscoveryRequest> requestStream) {
-            stream = requestStream;
-            synchronized (SimulatedSidecar.this) {
-                requests = requestStream;
-                // Envoy starts with clusters; listeners once the clusters are in (resumed: both at once).
-                send(request(CLUSTER, clusterVersion, "", List.of()));
-                if (listenersHeld) {
-                    send(request(LISTENER, listenerVersion, "", List.of()));
-                    if (!routeNames.isEmpty()) {
-                        send(request(ROUTE, routeVersion, "", routeNames));
-                    }
-                }
+        Responses responses = new Responses();
+        // The stub returns a ClientCallStreamObserver; it is what cancels the call when the sidecar stops.
+        requests = (ClientCallStreamObserver<DiscoveryRequest>)
+                AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
+        responses.stream = requests;
+        // Envoy starts with clusters; listeners once the clusters are in (resumed: both at once).
+        send(request(CLUSTER, clusterVersion, "", List.of()));
+        if (listenersHeld) {
+            send(request(LISTENER, listenerVersion, "", List.of()));
+            if (!routeNames.isEmpty()) {
+                send(request(ROUTE, routeVersion, "", routeNames));
             }
         }
+    }
+
+    /** The responses of one stream; those of a stream that was replaced are ignored. */
+    private final class Responses implements StreamObserver<DiscoveryResponse> {
+
+        // Set under the sidecar's lock right after the call starts, before any response can be handled.
+        private ClientCallStreamObserver<DiscoveryRequest> stream;
 
         @Override
         public void onNext(DiscoveryResponse response) {
@@ -223,7 +220,8 @@ final class SimulatedSidecar {
 
         private void reopenLater() {
             synchronized (SimulatedSidecar.this) {
-                if (requests != stream || !running) {
+                // stream is null only when the call failed inside the stub, before open() could record it.
+                if ((stream != null && requests != stream) || !running) {
                     return;
                 }
                 requests = null;
