@@ -105,6 +105,7 @@ public final class EgressControlPlane {
     }
 
     public synchronized void apply(SourceUpdate update) {
+        metrics.sourceUpdateReceived();
         ValidatedPolicies next = translator.validate(update.snapshot());
         logChanges(sourceProblems, update.problems(), Function.identity());
         logChanges(policies.problems(), next.problems(), PolicyProblem::toString);
