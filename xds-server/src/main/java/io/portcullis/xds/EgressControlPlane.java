@@ -173,6 +173,7 @@ public final class EgressControlPlane {
      * never call it from a gRPC thread.
      */
     public void apply(SourceUpdate update) {
+        metrics.sourceUpdateReceived();
         threads.coordinateAndWait(() -> load(update));
     }
 

@@ -129,6 +129,21 @@ class ControlPlaneMetricsTest {
                 .isEqualTo(1.0);
     }
 
+    @Test
+    void theLastConfigSourceUpdateIsAWallClockTimestampWithMillisecondsSoABenchmarkCanStartItsClockThere()
+            throws Exception {
+        assertThat(sample(scrape(), "portcullis_config_source_last_update_timestamp_seconds"))
+                .as("no update yet")
+                .isEqualTo(0.0);
+
+        long before = System.currentTimeMillis();
+        controlPlane.apply(update(egress().yaml()));
+        long after = System.currentTimeMillis();
+
+        double seconds = sample(scrape(), "portcullis_config_source_last_update_timestamp_seconds");
+        assertThat(Math.round(seconds * 1000)).isBetween(before, after);
+    }
+
     private static EgressManifest egress() {
         return EgressManifest.named("httpbin-80").host("httpbin.org").port(80, "http");
     }

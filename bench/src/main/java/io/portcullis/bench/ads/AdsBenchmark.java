@@ -1,0 +1,428 @@
+package io.portcullis.bench.ads;
+
+import io.portcullis.bench.MeshGenerator;
+import io.portcullis.bench.MeshShape;
+import io.portcullis.bench.report.BenchPart;
+import io.portcullis.bench.report.BenchRow;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The ADS load generator: a control plane ({@code portcullis serve} from a given jar, its own process) and
+ * N simulated Envoy sidecars in this JVM, for each mesh size the scenarios of issue 8, written as
+ * {@code <results dir>/ads.json} (bench/README.md). docs/benchmarks.md says what each row measures.
+ */
+@Command(
+        name = "ads",
+        mixinStandardHelpOptions = true,
+        description = "ADS load generator: N simulated sidecars against portcullis serve; writes ads.json")
+public final class AdsBenchmark implements Callable<Integer> {
+
+    private static final Duration QUIET = Duration.ofMillis(300);
+    private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(5);
+    private static final Duration IDLE_WINDOW = Duration.ofSeconds(3);
+
+    @Option(names = "--results-dir", required = true, description = "Where ads.json and the server logs go.")
+    Path resultsDir;
+
+    @Option(
+            names = "--server-jar",
+            defaultValue = "cli/target/portcullis.jar",
+            description = "The portcullis jar whose serve is measured (default: ${DEFAULT-VALUE}).")
+    Path serverJar;
+
+    @Option(names = "--label", defaultValue = "", description = "before, after, ...: recorded in ads.json.")
+    String label;
+
+    @Option(names = "--smoke", description = "Tiny sizes and 2 repetitions: it runs, it reports (CI).")
+    boolean smoke;
+
+    @Option(names = "--identities", defaultValue = "100")
+    int identities;
+
+    @Option(names = "--pods", defaultValue = "10", description = "Sidecars per identity.")
+    int pods;
+
+    @Option(names = "--policies", split = ",", defaultValue = "200,10000", description = "Mesh sizes, in policies.")
+    List<Integer> policies;
+
+    @Option(names = "--reps-identity", defaultValue = "20")
+    int repsIdentity;
+
+    @Option(names = "--reps-mesh", defaultValue = "10")
+    int repsMesh;
+
+    @Option(names = "--reps-storm", defaultValue = "3")
+    int repsStorm;
+
+    @Option(names = "--reps-restart", defaultValue = "3")
+    int repsRestart;
+
+    @Option(names = "--reps-start", defaultValue = "3")
+    int repsStart;
+
+    @Option(names = "--server-jvm-option", description = "A JVM option for the server, repeatable.")
+    List<String> serverJvmOptions = new ArrayList<>();
+
+    private final BenchClock clock = new BenchClock();
+    private final List<BenchRow> rows = new ArrayList<>();
+    private int failedScenarios;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new AdsBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (smoke) {
+            identities = 4;
+            pods = 5;
+            policies = List.of(20);
+            repsIdentity = 2;
+            repsMesh = 2;
+            repsStorm = 2;
+            repsRestart = 1;
+            repsStart = 1;
+        }
+        if (!Files.isRegularFile(serverJar)) {
+            throw new IllegalArgumentException("no server jar at " + serverJar + " (mvn -DskipTests package)");
+        }
+        Files.createDirectories(resultsDir);
+        String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+        for (int policyCount : policies) {
+            MeshShape shape = new MeshShape(identities, pods, policyCount);
+            log("mesh " + shape + ", server " + serverJar);
+            new SizeRun(shape).run();
+            // Written after each size, so a later size that crashes leaves the earlier figures.
+            new BenchPart("ads", label, started, machine(), rows).write(resultsDir.resolve("ads.json"));
+        }
+        // Numbers are never judged here; a scenario that could not run is (its row says why).
+        return failedScenarios == 0 ? 0 : 1;
+    }
+
+    /** Every scenario at one mesh size, on one config directory and one server. */
+    private final class SizeRun {
+
+        private final MeshShape shape;
+        private final String size;
+        private final Path configDir;
+        private final int[] generations;
+        private int meshGeneration;
+
+        SizeRun(MeshShape shape) {
+            this.shape = shape;
+            this.size = shape.sidecars() + " sidecars, " + shape.policies() + " policies";
+            this.configDir = resultsDir.resolve("ads-mesh-" + shape.policies());
+            this.generations = new int[shape.policies()];
+        }
+
+        void run() throws Exception {
+            MeshGenerator.writeTo(configDir, shape);
+            Path serverLog = resultsDir.resolve("ads-server-" + shape.policies() + ".log");
+            try (ServerUnderTest server = new ServerUnderTest(serverJar, configDir, serverLog, serverJvmOptions);
+                    SidecarFleet fleet = new SidecarFleet(shape, server.xdsPort(), clock)) {
+                boolean connected = scenario("connect storm", () -> connectStorm(server, fleet));
+                if (connected) {
+                    scenario("one identity's policy changed", () -> identityChanges(server, fleet));
+                    scenario("MeshConfig changed", () -> meshChanges(server, fleet));
+                    scenario("restart", () -> restarts(server, fleet));
+                }
+                scenario("start", () -> starts(server, fleet));
+            }
+        }
+
+        /** Runs one scenario; a failure becomes a row saying so, and the other scenarios still run. */
+        private boolean scenario(String name, Scenario scenario) {
+            long start = clock.nanos();
+            try {
+                scenario.run();
+                log(String.format(
+                        Locale.ROOT, "  %s: done in %.1f s", name, BenchClock.millis(start, clock.nanos()) / 1000));
+                return true;
+            } catch (Exception e) {
+                log("  " + name + " FAILED: " + e);
+                failedScenarios++;
+                rows.add(BenchRow.failed(name, size, "ms", ProcStats.loadAverage(), "FAILED: " + e.getMessage()));
+                return false;
+            }
+        }
+
+        /**
+         * N sidecars connect at once to a server that is up and idle; time from the first dial to the first
+         * and to the last sidecar holding a complete config. A fresh server each time (the first request of
+         * an identity is what costs). The last one stays up, with every sidecar connected, for what follows;
+         * memory is measured on it: without sidecars, then with N.
+         */
+        void connectStorm(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            List<Double> first = new ArrayList<>();
+            List<Double> last = new ArrayList<>();
+            long rssIdle = 0;
+            long heapIdle = 0;
+            double idleCpuPerSecond = 0;
+            for (int rep = 0; rep < repsStorm; rep++) {
+                server.launch();
+                server.awaitReady(START_TIMEOUT);
+                if (rep == repsStorm - 1) {
+                    heapIdle = server.liveHeapKiB();
+                    rssIdle = server.rssKiB();
+                    double cpu = server.cpuMillis();
+                    Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
+                    idleCpuPerSecond = (server.cpuMillis() - cpu) / IDLE_WINDOW.toSeconds();
+                }
+                long dial = clock.nanos();
+                fleet.startAll();
+                SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+                first.add(BenchClock.millis(dial, span.firstNanos()));
+                last.add(BenchClock.millis(dial, span.lastNanos()));
+                if (rep < repsStorm - 1) {
+                    fleet.stopAll();
+                    server.close();
+                }
+            }
+            String load = ProcStats.loadAverage();
+            rows.add(BenchRow.distribution(
+                            "connect storm: N sidecars dial an idle server -> last has a complete config",
+                            size,
+                            "ms",
+                            last,
+                            load)
+                    .withTarget("< 2 s"));
+            rows.add(BenchRow.distribution(
+                    "connect storm: N sidecars dial an idle server -> first has a complete config",
+                    size,
+                    "ms",
+                    first,
+                    load));
+            fleet.awaitQuiet(Duration.ofSeconds(1));
+            server.awaitConnected(fleet.size(), START_TIMEOUT);
+            long heapConnected = server.liveHeapKiB();
+            long rssConnected = server.rssKiB();
+            load = ProcStats.loadAverage();
+            rows.add(BenchRow.single(
+                            "server RSS per connected sidecar ((RSS with N - RSS with 0) / N)",
+                            size,
+                            "KiB",
+                            (rssConnected - rssIdle) / (double) fleet.size(),
+                            load)
+                    .withTarget("< 50 KiB")
+                    .withNote("RSS " + rssIdle + " KiB idle, " + rssConnected + " KiB with N"));
+            rows.add(BenchRow.single(
+                            "server live heap per connected sidecar (after a full GC, with N - with 0) / N",
+                            size,
+                            "KiB",
+                            (heapConnected - heapIdle) / (double) fleet.size(),
+                            load)
+                    .withTarget("< 20 KiB")
+                    .withNote("heap " + heapIdle + " KiB idle, " + heapConnected + " KiB with N"));
+            rows.add(BenchRow.single("server CPU while idle (rescans), per second", size, "ms", idleCpuPerSecond, load)
+                    .withNote("subtract from the CPU per change rows to get the change's own cost"));
+        }
+
+        /** One identity's policy file replaced; its sidecars (and only they) should get a new config. */
+        void identityChanges(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            if (shape.policies() == 0) {
+                return;
+            }
+            int changeable = Math.min(shape.identities(), shape.policies());
+            Changes changes = new Changes();
+            for (int rep = 0; rep < repsIdentity; rep++) {
+                int identity = rep % changeable;
+                int policy = shape.firstPolicyOf(identity);
+                generations[policy] = (generations[policy] + 1) % (MeshGenerator.MAX_GENERATION + 1);
+                String content = MeshGenerator.policy(shape, policy, generations[policy]);
+                changes.measure(
+                        server,
+                        fleet,
+                        fleet.ofIdentity(identity),
+                        () -> MeshGenerator.replace(configDir, MeshGenerator.policyFile(policy), content));
+            }
+            changes.report(
+                    "one identity's policy changed -> all " + shape.podsPerIdentity() + " of its sidecars have it",
+                    "p99 < 100 ms",
+                    "< 20 ms");
+        }
+
+        /** The MeshConfig replaced with a change every identity's config carries. */
+        void meshChanges(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            Changes changes = new Changes();
+            for (int rep = 0; rep < repsMesh; rep++) {
+                meshGeneration++;
+                String content = MeshGenerator.meshConfig(meshGeneration);
+                changes.measure(
+                        server,
+                        fleet,
+                        fleet.all(),
+                        () -> MeshGenerator.replace(configDir, MeshGenerator.MESH_CONFIG_FILE, content));
+            }
+            changes.report("MeshConfig changed -> all " + fleet.size() + " sidecars have it", "p99 < 1 s", null);
+        }
+
+        /**
+         * The server SIGKILLed with every sidecar connected and started again on the same ports; sidecars
+         * re-open their streams (back-off at most 1 s) resuming the versions they hold. End point: the server
+         * counts all N connected again (polled every 20 ms).
+         */
+        void restarts(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            List<Double> fromLaunch = new ArrayList<>();
+            for (int rep = 0; rep < repsRestart; rep++) {
+                fleet.awaitQuiet(QUIET);
+                server.kill();
+                long launch = clock.nanos();
+                server.launch();
+                server.awaitConnected(fleet.size(), START_TIMEOUT);
+                long all = clock.nanos();
+                fromLaunch.add(BenchClock.millis(launch, all));
+            }
+            String load = ProcStats.loadAverage();
+            rows.add(BenchRow.distribution(
+                    "restart: server killed and started again -> all N sidecars reconnected (from the new process's start)",
+                    size,
+                    "ms",
+                    fromLaunch,
+                    load));
+        }
+
+        /**
+         * Sidecars already dialling (fresh, no config, retrying as Envoy does) when the server process
+         * starts; time from the process start to the first and the last holding a complete config.
+         */
+        void starts(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            List<Double> first = new ArrayList<>();
+            List<Double> last = new ArrayList<>();
+            for (int rep = 0; rep < repsStart; rep++) {
+                server.close();
+                fleet.stopAll();
+                fleet.startAll(); // they fail, and retry every 0.25-1 s
+                Thread.sleep(1000); // let every sidecar fail once, so all are in their retry loop
+                long launch = clock.nanos();
+                server.launch();
+                SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+                first.add(BenchClock.millis(launch, span.firstNanos()));
+                last.add(BenchClock.millis(launch, span.lastNanos()));
+            }
+            String load = ProcStats.loadAverage();
+            rows.add(BenchRow.distribution(
+                            "start: server process started with N sidecars dialling -> last has a complete config",
+                            size,
+                            "ms",
+                            last,
+                            load)
+                    .withTarget("< 5 s"));
+            rows.add(BenchRow.distribution(
+                    "start: server process started with N sidecars dialling -> first has a complete config",
+                    size,
+                    "ms",
+                    first,
+                    load));
+        }
+
+        /** Latencies and CPU of one kind of change, repeated. */
+        private final class Changes {
+            private final List<Double> fromFile = new ArrayList<>();
+            private final List<Double> fromControlPlane = new ArrayList<>();
+            private final List<Double> ackedFromControlPlane = new ArrayList<>();
+            private final List<Double> cpu = new ArrayList<>();
+            private int othersDisturbed;
+            private boolean noGauge;
+
+            void measure(ServerUnderTest server, SidecarFleet fleet, List<SimulatedSidecar> group, Runnable change)
+                    throws InterruptedException, TimeoutException {
+                fleet.awaitQuiet(QUIET);
+                int[] before = fleet.responseCounts(group);
+                int[] everyone = fleet.responseCounts(fleet.all());
+                double cpuBefore = server.cpuMillis();
+                long replaced = clock.nanos();
+                change.run();
+                long last = fleet.awaitChange(group, before, QUIET, CHANGE_TIMEOUT);
+                cpu.add(server.cpuMillis() - cpuBefore);
+                fromFile.add(BenchClock.millis(replaced, last));
+                long lastAck = group.stream()
+                        .mapToLong(SimulatedSidecar::lastAckNanos)
+                        .max()
+                        .orElse(last);
+                OptionalDouble received = server.metric(ServerUnderTest.LAST_UPDATE_GAUGE);
+                double replacedWall = clock.wallMillis(replaced);
+                if (received.isPresent() && received.getAsDouble() * 1000 >= replacedWall - 1) {
+                    double receivedWall = received.getAsDouble() * 1000;
+                    fromControlPlane.add(clock.wallMillis(last) - receivedWall);
+                    ackedFromControlPlane.add(clock.wallMillis(lastAck) - receivedWall);
+                } else {
+                    noGauge = true;
+                }
+                List<SimulatedSidecar> all = fleet.all();
+                int disturbed = 0;
+                for (int i = 0; i < all.size(); i++) {
+                    if (!group.contains(all.get(i)) && all.get(i).responses() > everyone[i]) {
+                        disturbed++;
+                    }
+                }
+                othersDisturbed = Math.max(othersDisturbed, disturbed);
+            }
+
+            void report(String what, String target, String cpuTarget) {
+                String load = ProcStats.loadAverage();
+                String cpuText = String.format(
+                        Locale.ROOT,
+                        "p50 %.0f ms/change",
+                        BenchRow.distribution("", "", "", cpu, "").p50());
+                String others = (othersDisturbed == 0
+                        ? ""
+                        : "; up to " + othersDisturbed + " other sidecars got a response too");
+                rows.add(BenchRow.distribution(what + " (from the file replaced)", size, "ms", fromFile, load)
+                        .withCpu(cpuText)
+                        .withNote("includes the directory source's 1 s settle" + others));
+                String fromReceived = what + " (from the control plane receiving the change)";
+                if (noGauge) {
+                    rows.add(BenchRow.failed(
+                                    fromReceived,
+                                    size,
+                                    "ms",
+                                    load,
+                                    "n/a: the server has no " + ServerUnderTest.LAST_UPDATE_GAUGE)
+                            .withTarget(target));
+                } else {
+                    rows.add(BenchRow.distribution(fromReceived, size, "ms", fromControlPlane, load)
+                            .withCpu(cpuText)
+                            .withTarget(target));
+                    rows.add(BenchRow.distribution(
+                            what + ", ACKed (from the control plane receiving the change)",
+                            size,
+                            "ms",
+                            ackedFromControlPlane,
+                            load));
+                }
+                BenchRow cpuRow = BenchRow.distribution("server CPU per change: " + what, size, "ms", cpu, load)
+                        .withNote("user+system CPU from the file replaced until the sidecars were quiet "
+                                + QUIET.toMillis() + " ms, idle rescans included");
+                rows.add(cpuTarget == null ? cpuRow : cpuRow.withTarget(cpuTarget));
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface Scenario {
+        void run() throws Exception;
+    }
+
+    private static String machine() {
+        return Runtime.getRuntime().availableProcessors() + " cores, " + System.getProperty("os.name") + " "
+                + System.getProperty("os.version") + ", Java " + System.getProperty("java.version");
+    }
+
+    private static void log(String line) {
+        System.err.println("[ads " + Instant.now().truncatedTo(ChronoUnit.SECONDS) + "] " + line);
+    }
+}

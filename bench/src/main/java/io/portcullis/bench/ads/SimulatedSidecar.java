@@ -1,0 +1,296 @@
+package io.portcullis.bench.ads;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.envoyproxy.envoy.config.core.v3.Node;
+import io.envoyproxy.envoy.config.listener.v3.Filter;
+import io.envoyproxy.envoy.config.listener.v3.FilterChain;
+import io.envoyproxy.envoy.config.listener.v3.Listener;
+import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
+import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
+import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
+import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarNodeId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * One simulated Envoy sidecar: an ADS state-of-the-world stream that asks and ACKs as Envoy does. It opens
+ * with a wildcard CDS request; once clusters arrive it asks for listeners (wildcard LDS); it reads the route
+ * names the listeners' HTTP connection managers reference and subscribes to exactly those (RDS), again on
+ * every listener change that changes them. Every response is ACKed at once with its version and nonce.
+ * When the stream fails it re-opens after a jittered back-off of at most 1 s, resending the versions it
+ * holds (Envoy resumes that way, so a control plane serving the same versions need not answer).
+ *
+ * <p>It keeps only what the benchmark needs: when the last response arrived, how many arrived, and whether
+ * it holds a complete config (clusters, listeners, and every referenced route table). Thread-safe: gRPC
+ * calls back on its executor; the benchmark reads from another thread.
+ */
+final class SimulatedSidecar {
+
+    static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
+    static final String LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener";
+    static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+
+    private final SidecarNodeId id;
+    private final Node node;
+    private final ManagedChannel channel;
+    private final ScheduledExecutorService retries;
+    private final BenchClock clock;
+
+    private volatile boolean running;
+    private ClientCallStreamObserver<DiscoveryRequest> requests;
+    // What this sidecar holds, per type: the last accepted version (resent on reconnect, like Envoy).
+    private String clusterVersion = "";
+    private String listenerVersion = "";
+    private String routeVersion = "";
+    private String routeNonce = "";
+    private Set<String> routeNames = Set.of();
+    private Set<String> routesHeld = Set.of();
+    private boolean clustersHeld;
+    private boolean listenersHeld;
+    // Since the current stream opened: a resumed stream is "configured" only once this stream served it.
+    private boolean servedOnThisStream;
+
+    private volatile long lastResponseNanos;
+    private volatile long configuredNanos;
+    private volatile long lastAckNanos;
+    private final AtomicInteger responses = new AtomicInteger();
+    private final AtomicInteger failures = new AtomicInteger();
+
+    SimulatedSidecar(SidecarNodeId id, ManagedChannel channel, ScheduledExecutorService retries, BenchClock clock) {
+        this.id = id;
+        this.node = Node.newBuilder()
+                .setId(id.nodeId())
+                .setCluster(id.nodeCluster())
+                .build();
+        this.channel = channel;
+        this.retries = retries;
+        this.clock = clock;
+    }
+
+    SidecarNodeId id() {
+        return id;
+    }
+
+    /** Opens the stream (and keeps re-opening it until {@link #stop}). */
+    void start() {
+        running = true;
+        open();
+    }
+
+    /** Closes the stream and forgets the config, as a sidecar that goes away. */
+    synchronized void stop() {
+        running = false;
+        if (requests != null) {
+            requests.cancel("benchmark: sidecar stopped", null);
+            requests = null;
+        }
+        clusterVersion = "";
+        listenerVersion = "";
+        routeVersion = "";
+        routeNonce = "";
+        routeNames = Set.of();
+        routesHeld = Set.of();
+        clustersHeld = false;
+        listenersHeld = false;
+        configuredNanos = 0;
+    }
+
+    long lastResponseNanos() {
+        return lastResponseNanos;
+    }
+
+    /** When the ACK of the last response was handed to the stream (Envoy ACKs once it applied a config). */
+    long lastAckNanos() {
+        return lastAckNanos;
+    }
+
+    int responses() {
+        return responses.get();
+    }
+
+    int failures() {
+        return failures.get();
+    }
+
+    /** When this stream last became fully configured, in {@link BenchClock} nanos; 0 when it is not. */
+    long configuredNanos() {
+        return configuredNanos;
+    }
+
+    private synchronized void open() {
+        if (!running) {
+            return;
+        }
+        servedOnThisStream = false;
+        configuredNanos = 0;
+        // A channel in its connect back-off would fail the call at once; Envoy's own back-off is at most 1 s.
+        channel.resetConnectBackoff();
+        Responses responses = new Responses();
+        // The stub returns a ClientCallStreamObserver; it is what cancels the call when the sidecar stops.
+        requests = (ClientCallStreamObserver<DiscoveryRequest>)
+                AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(responses);
+        responses.stream = requests;
+        // Envoy starts with clusters; listeners once the clusters are in (resumed: both at once).
+        send(request(CLUSTER, clusterVersion, "", List.of()));
+        if (listenersHeld) {
+            send(request(LISTENER, listenerVersion, "", List.of()));
+            if (!routeNames.isEmpty()) {
+                send(request(ROUTE, routeVersion, "", routeNames));
+            }
+        }
+    }
+
+    /** The responses of one stream; those of a stream that was replaced are ignored. */
+    private final class Responses implements StreamObserver<DiscoveryResponse> {
+
+        // Set under the sidecar's lock right after the call starts, before any response can be handled.
+        private ClientCallStreamObserver<DiscoveryRequest> stream;
+
+        @Override
+        public void onNext(DiscoveryResponse response) {
+            long now = clock.nanos();
+            synchronized (SimulatedSidecar.this) {
+                if (requests != stream) {
+                    return;
+                }
+                servedOnThisStream = true;
+                switch (response.getTypeUrl()) {
+                    case CLUSTER -> {
+                        boolean first = !clustersHeld;
+                        clustersHeld = true;
+                        clusterVersion = response.getVersionInfo();
+                        send(ack(response, List.of()));
+                        if (first && !listenersHeld) {
+                            send(request(LISTENER, listenerVersion, "", List.of()));
+                        }
+                    }
+                    case LISTENER -> {
+                        listenersHeld = true;
+                        listenerVersion = response.getVersionInfo();
+                        Set<String> names = routeNames(response);
+                        send(ack(response, List.of()));
+                        if (!names.equals(routeNames)) {
+                            routeNames = names;
+                            routesHeld = Set.of();
+                            send(request(ROUTE, routeVersion, routeNonce, names));
+                        }
+                    }
+                    case ROUTE -> {
+                        routeVersion = response.getVersionInfo();
+                        routeNonce = response.getNonce();
+                        routesHeld = routeNamesOf(response);
+                        send(ack(response, routeNames));
+                    }
+                    default -> send(ack(response, List.of()));
+                }
+                lastResponseNanos = now;
+                lastAckNanos = clock.nanos();
+                responses.incrementAndGet();
+                if (configuredNanos == 0
+                        && servedOnThisStream
+                        && clustersHeld
+                        && listenersHeld
+                        && routesHeld.containsAll(routeNames)) {
+                    configuredNanos = now;
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            reopenLater();
+        }
+
+        @Override
+        public void onCompleted() {
+            reopenLater();
+        }
+
+        private void reopenLater() {
+            synchronized (SimulatedSidecar.this) {
+                // stream is null only when the call failed inside the stub, before open() could record it.
+                if ((stream != null && requests != stream) || !running) {
+                    return;
+                }
+                requests = null;
+                failures.incrementAndGet();
+                configuredNanos = 0;
+            }
+            var unused = retries.schedule(
+                    SimulatedSidecar.this::open,
+                    ThreadLocalRandom.current().nextLong(250, 1000),
+                    TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void send(DiscoveryRequest request) {
+        if (requests != null) {
+            requests.onNext(request);
+        }
+    }
+
+    private DiscoveryRequest request(String type, String version, String nonce, Iterable<String> names) {
+        return DiscoveryRequest.newBuilder()
+                .setNode(node)
+                .setTypeUrl(type)
+                .setVersionInfo(version)
+                .setResponseNonce(nonce)
+                .addAllResourceNames(names)
+                .build();
+    }
+
+    private DiscoveryRequest ack(DiscoveryResponse response, Iterable<String> names) {
+        return request(response.getTypeUrl(), response.getVersionInfo(), response.getNonce(), names);
+    }
+
+    /** The RDS route names the listeners' HTTP connection managers reference, sorted. */
+    static Set<String> routeNames(DiscoveryResponse listeners) {
+        Set<String> names = new TreeSet<>();
+        for (Any resource : listeners.getResourcesList()) {
+            Listener listener = unpack(resource, Listener.class);
+            List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
+            if (listener.hasDefaultFilterChain()) {
+                chains.add(listener.getDefaultFilterChain());
+            }
+            for (FilterChain chain : chains) {
+                for (Filter filter : chain.getFiltersList()) {
+                    if (filter.hasTypedConfig() && filter.getTypedConfig().is(HttpConnectionManager.class)) {
+                        HttpConnectionManager manager = unpack(filter.getTypedConfig(), HttpConnectionManager.class);
+                        if (manager.hasRds()) {
+                            names.add(manager.getRds().getRouteConfigName());
+                        }
+                    }
+                }
+            }
+        }
+        return names;
+    }
+
+    private static Set<String> routeNamesOf(DiscoveryResponse routes) {
+        Set<String> names = new TreeSet<>();
+        for (Any resource : routes.getResourcesList()) {
+            names.add(unpack(resource, RouteConfiguration.class).getName());
+        }
+        return names;
+    }
+
+    private static <T extends com.google.protobuf.Message> T unpack(Any any, Class<T> type) {
+        try {
+            return any.unpack(type);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("the control plane sent a " + any.getTypeUrl() + " that does not parse", e);
+        }
+    }
+}
