@@ -1,0 +1,177 @@
+package io.portcullis.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The workload {@code scripts/install-cli} runs once, under {@code -XX:AOTCacheOutput} (JDK 25+) or
+ * {@code -XX:ArchiveClassesAtExit} (AppCDS, JDK 21-24), to build the start-up cache the {@code portcullis}
+ * launcher uses: what it loads and links here is what every later {@code apply}, {@code patch}, {@code
+ * delete}, {@code translate} or {@code explain} finds ready instead of reading it from the jar.
+ *
+ * <p>It runs the real commands (through {@link PortcullisCommand#commandLine()}, as {@code main} does) on
+ * manifests of its own in a temporary directory: each protocol and an HTTPRouteGroup, so the parsing,
+ * validation and Envoy rendering paths are all taken; then a translation of a few hundred policies, whose
+ * method profiles (kept by JDK 25's cache) let the JIT compile the hot translator code sooner. Their
+ * output is discarded; a command that fails fails the training, so a broken install does not go unseen.
+ * Nothing of the server ({@code serve}, gRPC, Kubernetes clients) is trained: those commands run for long
+ * and the cache would only grow.
+ */
+public final class CacheTrainingRun {
+
+    /** Policies of the larger translation: enough for the JIT's profiles, a few seconds at most. */
+    static final int POLICIES = 300;
+
+    private static final String MESH_CONFIG = """
+            apiVersion: config.flomesh.io/v1alpha3
+            kind: MeshConfig
+            metadata:
+              name: fsm-mesh-config
+              namespace: fsm-system
+            spec:
+              featureFlags:
+                enableEgressPolicy: false
+              traffic:
+                enableEgress: false
+            """;
+
+    private static final String ROUTE_GROUP = """
+            apiVersion: specs.smi-spec.io/v1alpha4
+            kind: HTTPRouteGroup
+            metadata:
+              name: httpbin-routes
+              namespace: curl
+            spec:
+              matches:
+              - name: get
+                pathRegex: /get/[0-9]+
+                methods:
+                - GET
+                headers:
+                - accept: application/json
+            """;
+
+    private CacheTrainingRun() {}
+
+    public static void main(String[] args) throws IOException {
+        Path directory = Files.createTempDirectory("portcullis-training-");
+        PrintStream stdout = System.out;
+        PrintStream stderr = System.err;
+        List<String> failures = new ArrayList<>();
+        try (PrintStream discard = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8)) {
+            // The commands print to System.out/err; a training run's output would only be noise.
+            System.setOut(discard);
+            System.setErr(discard);
+            for (Step step : steps(directory)) {
+                int exit = PortcullisCommand.commandLine().execute(step.args().toArray(String[]::new));
+                if (exit != step.exitCode()) {
+                    failures.add("portcullis " + String.join(" ", step.args()) + " exited " + exit + ", not "
+                            + step.exitCode());
+                }
+            }
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+            delete(directory);
+        }
+        if (!failures.isEmpty()) {
+            failures.forEach(System.err::println);
+            System.exit(1);
+        }
+    }
+
+    /** One command of the training and the exit code it must give. */
+    private record Step(int exitCode, List<String> args) {
+
+        static Step of(String... args) {
+            return new Step(0, List.of(args));
+        }
+    }
+
+    private static List<Step> steps(Path directory) throws IOException {
+        Path store = Files.createDirectories(directory.resolve("store"));
+        Path manifests = directory.resolve("manifests.yaml");
+        Files.writeString(
+                manifests,
+                MESH_CONFIG + "---\n" + ROUTE_GROUP + "---\n" + egress("httpbin-80", "http", 80, "httpbin-routes")
+                        + "---\n"
+                        + egress("httpbin-443", "https", 443, null) + "---\n" + egress("postgres", "tcp", 5432, null)
+                        + "---\n" + egress("ssh", "tcp-server-first", 22, null),
+                StandardCharsets.UTF_8);
+        Path many = Files.createDirectories(directory.resolve("many"));
+        for (int p = 0; p < POLICIES; p++) {
+            Files.writeString(
+                    many.resolve("policy-" + p + ".yaml"),
+                    egress("policy-" + p, p % 2 == 0 ? "http" : "https", 80 + p % 4, null)
+                            .replace("namespace: curl", "namespace: team-" + p % 10)
+                            .replace("name: curl", "name: app-" + p % 10)
+                            .replace("httpbin.org", "host-" + p + ".example.com"),
+                    StandardCharsets.UTF_8);
+        }
+        String dir = store.toString();
+        return List.of(
+                Step.of("--help"),
+                Step.of("apply", "-f", manifests.toString(), "--config-dir", dir),
+                Step.of("apply", "-f", manifests.toString(), "--config-dir", dir), // unchanged
+                Step.of(
+                        "patch",
+                        "meshconfig",
+                        "fsm-mesh-config",
+                        "-n",
+                        "fsm-system",
+                        "--config-dir",
+                        dir,
+                        "-p",
+                        "{\"spec\":{\"featureFlags\":{\"enableEgressPolicy\":true}}}",
+                        "--type=merge"),
+                Step.of("translate", "--config-dir", dir),
+                Step.of("translate", "--config-dir", dir, "--identity", "curl/curl"),
+                Step.of(
+                        "explain",
+                        "--from",
+                        "curl/curl",
+                        "http://httpbin.org/get/1",
+                        "--header",
+                        "accept=application/json",
+                        "--config-dir",
+                        dir),
+                new Step(1, List.of("explain", "--from", "curl/curl", "http://httpbin.org/post", "--config-dir", dir)),
+                Step.of("explain", "--from", "curl/curl", "https://httpbin.org/", "--config-dir", dir),
+                Step.of("explain", "--from", "curl/curl", "10.0.0.7:5432", "--config-dir", dir),
+                Step.of("delete", "egress", "ssh", "-n", "curl", "--config-dir", dir),
+                Step.of("translate", "--config-dir", many.toString(), "--identity", "team-3/app-3"));
+    }
+
+    private static String egress(String name, String protocol, int port, String routeGroup) {
+        String hosts = protocol.startsWith("tcp") ? "  ipAddresses:\n  - 10.0.0.0/24\n" : "  hosts:\n  - httpbin.org\n";
+        String matches = routeGroup == null
+                ? ""
+                : "  matches:\n  - apiGroup: specs.smi-spec.io/v1alpha4\n    kind: HTTPRouteGroup\n    name: "
+                        + routeGroup + "\n";
+        return "kind: Egress\napiVersion: policy.flomesh.io/v1alpha1\nmetadata:\n  name: " + name
+                + "\n  namespace: curl\nspec:\n  sources:\n  - kind: ServiceAccount\n    name: curl\n"
+                + "    namespace: curl\n" + hosts + "  ports:\n  - number: " + port + "\n    protocol: " + protocol
+                + "\n" + matches;
+    }
+
+    private static void delete(Path directory) throws IOException {
+        try (Stream<Path> walk = Files.walk(directory)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(path -> {
+                try {
+                    Files.delete(path);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
