@@ -33,8 +33,11 @@ import java.util.Objects;
 public final class IncrementalPolicyValidator {
 
     private final PolicyValidator validator = new PolicyValidator();
-    private Map<ResourceKey, KnownRouteGroup> routeGroups = new HashMap<>();
-    private Map<ResourceKey, KnownEgress> egresses = new HashMap<>();
+    /** The last snapshot's route groups and Egresses with their outcomes, in the snapshot's order. */
+    private List<KnownRouteGroup> routeGroups = List.of();
+
+    private List<KnownEgress> egresses = List.of();
+    private PolicyValidator.RouteGroupIndex routeGroupIndex = new PolicyValidator.RouteGroupIndex();
     private int validatedLastTime;
 
     private record KnownRouteGroup(HTTPRouteGroup group, PolicyValidator.ValidatedRouteGroup outcome) {}
@@ -80,45 +83,102 @@ public final class IncrementalPolicyValidator {
     }
 
     /** The same result as {@link PolicyValidator#validate}, validating only what changed since the last call. */
+    @SuppressWarnings("ReferenceEquality") // the same object is what the sources keep for what did not change
     public ValidatedPolicies validate(ResourceSnapshot snapshot) {
         int validated = 0;
         List<PolicyProblem> problems = new ArrayList<>();
-        PolicyValidator.RouteGroupIndex index = new PolicyValidator.RouteGroupIndex();
-        Map<ResourceKey, KnownRouteGroup> nextGroups =
-                HashMap.newHashMap(snapshot.routeGroups().size());
+        // Most updates change one resource in place, so each resource is first compared with the one at its
+        // position last time; only a resource that moved (something was added or removed before it) is looked
+        // up by key. Hashing every key of a large mesh on every update cost more than the rest.
+        Previous<KnownRouteGroup> previousGroups = new Previous<>(routeGroups, known -> known.group());
+        List<KnownRouteGroup> nextGroups =
+                new ArrayList<>(snapshot.routeGroups().size());
+        boolean groupsAsBefore = snapshot.routeGroups().size() == routeGroups.size();
         for (HTTPRouteGroup group : snapshot.routeGroups()) {
-            ResourceKey key = ResourceKey.of(group);
-            KnownRouteGroup known = routeGroups.get(key);
-            if (known == null || !unchanged(known.group(), group)) {
+            KnownRouteGroup known = previousGroups.find(nextGroups.size(), group);
+            groupsAsBefore &= known != null && known.group() == group;
+            if (known == null) {
                 known = new KnownRouteGroup(group, validator.routeGroup(group));
                 validated++;
             }
-            nextGroups.put(key, known);
+            nextGroups.add(known);
             problems.addAll(known.outcome().problems());
-            index.add(group, known.outcome());
         }
-        List<EgressRule> rules = new ArrayList<>();
-        Map<ResourceKey, KnownEgress> nextEgresses =
-                HashMap.newHashMap(snapshot.egresses().size());
+        PolicyValidator.RouteGroupIndex index = routeGroupIndex;
+        if (!groupsAsBefore) {
+            index = new PolicyValidator.RouteGroupIndex();
+            for (KnownRouteGroup known : nextGroups) {
+                index.add(known.group(), known.outcome());
+            }
+        }
+        List<EgressRule> rules = new ArrayList<>(snapshot.egresses().size());
+        Previous<KnownEgress> previousEgresses = new Previous<>(egresses, known -> known.egress());
+        List<KnownEgress> nextEgresses = new ArrayList<>(snapshot.egresses().size());
         for (Egress egress : snapshot.egresses()) {
-            ResourceKey key = ResourceKey.of(egress);
-            KnownEgress known = egresses.get(key);
-            if (known == null
-                    || !unchanged(known.egress(), egress)
-                    || !known.lookups().stream().allMatch(lookup -> lookup.stillAnswered(index))) {
+            KnownEgress known = previousEgresses.find(nextEgresses.size(), egress);
+            if (known == null || !(groupsAsBefore || stillAnswered(known, index))) {
                 List<Lookup> lookups = new ArrayList<>();
                 PolicyValidator.ValidatedEgress outcome = validator.egress(egress, new Recording(index, lookups));
                 known = new KnownEgress(egress, List.copyOf(lookups), outcome);
                 validated++;
             }
-            nextEgresses.put(key, known);
+            nextEgresses.add(known);
             problems.addAll(known.outcome().problems());
             known.outcome().rule().ifPresent(rules::add);
         }
         routeGroups = nextGroups;
         egresses = nextEgresses;
+        routeGroupIndex = index;
         validatedLastTime = validated;
         return new ValidatedPolicies(snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
+    }
+
+    private static boolean stillAnswered(KnownEgress known, PolicyValidator.RouteGroupLookup index) {
+        for (Lookup lookup : known.lookups()) {
+            if (!lookup.stillAnswered(index)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * The resources of the last snapshot, in order, to find the outcome of an unchanged resource: first at the
+     * same position, then (indexed on first need) by key, as the last of that key, which is the one a snapshot
+     * with duplicates validated last.
+     */
+    private static final class Previous<K> {
+        private final List<K> inOrder;
+        private final java.util.function.Function<K, ? extends io.fabric8.kubernetes.api.model.HasMetadata> resource;
+        private Map<ResourceKey, K> byKey;
+
+        Previous(
+                List<K> inOrder,
+                java.util.function.Function<K, ? extends io.fabric8.kubernetes.api.model.HasMetadata> resource) {
+            this.inOrder = inOrder;
+            this.resource = resource;
+        }
+
+        /** The known outcome of {@code now}, the resource at {@code position}, if it is unchanged; else null. */
+        @SuppressWarnings("ReferenceEquality") // the same object first, equals only when it is not
+        K find(int position, io.fabric8.kubernetes.api.model.HasMetadata now) {
+            if (position < inOrder.size()) {
+                K there = inOrder.get(position);
+                io.fabric8.kubernetes.api.model.HasMetadata before = resource.apply(there);
+                if (before == now) {
+                    return there;
+                }
+                if (ResourceKey.of(before).equals(ResourceKey.of(now))) {
+                    return before.equals(now) ? there : null; // changed in place: validated again
+                }
+            }
+            if (byKey == null) {
+                byKey = HashMap.newHashMap(inOrder.size());
+                inOrder.forEach(known -> byKey.put(ResourceKey.of(resource.apply(known)), known));
+            }
+            K known = byKey.get(ResourceKey.of(now));
+            return known != null && unchanged(resource.apply(known), now) ? known : null;
+        }
     }
 
     /** How many resources the last {@link #validate} call validated (the rest it kept), for tests and logs. */
