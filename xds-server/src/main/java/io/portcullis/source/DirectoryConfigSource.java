@@ -160,12 +160,12 @@ public final class DirectoryConfigSource implements ConfigSource {
                     boolean watched = watch[0] != null && watch[0].isValid();
                     WatchKey key = watchService.poll(nextScanMillis(watched), TimeUnit.MILLISECONDS);
                     Set<Path> named = new HashSet<>();
-                    boolean everything = !watched;
-                    if (key != null) {
-                        everything |= changedFiles(key, named);
-                    }
-                    if (!watched || !watch[0].isValid()) {
-                        watch[0] = register(watchService); // the directory was removed or replaced
+                    boolean everything = key != null && changedFiles(key, named);
+                    if (watch[0] == null || !watch[0].isValid()) {
+                        // Never watched, or the directory was removed or replaced: watch it again if it is
+                        // there, and meanwhile nothing tells which files changed.
+                        everything = true;
+                        watch[0] = register(watchService);
                     }
                     publish(listener, everything ? null : named);
                 }
