@@ -257,10 +257,15 @@ public final class KubernetesConfigSource implements ConfigSource {
             Set<String> present,
             Set<String> problems) {
         List<T> resources = new ArrayList<>();
-        List<GenericKubernetesResource> objects =
-                new ArrayList<>(informer.getStore().list());
-        objects.sort(Comparator.comparing(
-                o -> o.getMetadata().getNamespace() + "/" + o.getMetadata().getName()));
+        // Each object's sort key is built once, not twice per comparison: with 10,000 Egresses the comparisons
+        // cost more than the rest of a rebuild, which converts only objects whose resourceVersion changed.
+        record Keyed(String key, GenericKubernetesResource object) {}
+        List<GenericKubernetesResource> objects = informer.getStore().list().stream()
+                .map(o -> new Keyed(
+                        o.getMetadata().getNamespace() + "/" + o.getMetadata().getName(), o))
+                .sorted(Comparator.comparing(Keyed::key))
+                .map(Keyed::object)
+                .toList();
         for (GenericKubernetesResource object : objects) {
             String namespace = object.getMetadata().getNamespace();
             String key = object.getKind() + "/" + namespace + "/"

@@ -59,11 +59,19 @@ public record ResourceSnapshot(
                 .findFirst();
     }
 
+    /**
+     * Sorted by resource key. Each key's text (what {@link ResourceKey#compareTo} compares) is built once per
+     * resource rather than twice per comparison: at 10,000 policies the comparisons were most of the cost.
+     */
     private static <T extends io.fabric8.kubernetes.api.model.HasMetadata> List<T> sorted(List<T> resources) {
-        return resources == null
-                ? List.of()
-                : resources.stream()
-                        .sorted(Comparator.comparing(ResourceKey::of))
-                        .toList();
+        if (resources == null) {
+            return List.of();
+        }
+        record Keyed<T>(String key, T resource) {}
+        return resources.stream()
+                .map(resource -> new Keyed<>(ResourceKey.of(resource).toString(), resource))
+                .sorted(Comparator.comparing(Keyed::key))
+                .map(Keyed::resource)
+                .toList();
     }
 }

@@ -48,8 +48,8 @@ public record Cidr(String address, int prefixLength) implements Comparable<Cidr>
      * specific matching prefix, so the policies deciding a range are those whose ranges contain it.
      */
     public boolean contains(Cidr inner) {
-        byte[] outerBytes = IpLiterals.parse(address).orElseThrow().getAddress();
-        byte[] innerBytes = IpLiterals.parse(inner.address).orElseThrow().getAddress();
+        byte[] outerBytes = bytes(address);
+        byte[] innerBytes = bytes(inner.address);
         if (outerBytes.length != innerBytes.length || inner.prefixLength < prefixLength) {
             return false;
         }
@@ -60,6 +60,31 @@ public record Cidr(String address, int prefixLength) implements Comparable<Cidr>
             }
         }
         return true;
+    }
+
+    /**
+     * The address's bytes. A model compares every range of a port with every other, so the canonical IPv4
+     * form {@link #parse} writes is read here directly; anything else goes through {@link IpLiterals}.
+     */
+    private static byte[] bytes(String address) {
+        byte[] quad = new byte[4];
+        int octet = 0;
+        int value = 0;
+        int digits = 0;
+        for (int i = 0; i <= address.length(); i++) {
+            char c = i < address.length() ? address.charAt(i) : '.';
+            if (c >= '0' && c <= '9' && digits < 3 && !(digits == 1 && value == 0)) {
+                value = value * 10 + (c - '0');
+                digits++;
+            } else if (c == '.' && digits > 0 && value <= 255 && octet < 4) {
+                quad[octet++] = (byte) value;
+                value = 0;
+                digits = 0;
+            } else {
+                return IpLiterals.parse(address).orElseThrow().getAddress();
+            }
+        }
+        return octet == 4 ? quad : IpLiterals.parse(address).orElseThrow().getAddress();
     }
 
     @Override

@@ -12,7 +12,6 @@ import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.input.ServiceAccountRef;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -37,30 +36,85 @@ public final class PolicyValidator {
 
     public ValidatedPolicies validate(ResourceSnapshot snapshot) {
         List<PolicyProblem> problems = new ArrayList<>();
-        Map<ResourceKey, List<HttpRequestMatch>> routeGroups = new LinkedHashMap<>();
+        RouteGroupIndex routeGroups = new RouteGroupIndex();
         for (HTTPRouteGroup group : snapshot.routeGroups()) {
-            List<PolicyProblem> groupProblems = new ArrayList<>();
-            List<HttpRequestMatch> matches = routeGroupValidator.matches(group, groupProblems);
-            problems.addAll(groupProblems);
-            if (groupProblems.stream().noneMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
-                routeGroups.put(ResourceKey.of(group), matches);
-            }
+            ValidatedRouteGroup validated = routeGroup(group);
+            problems.addAll(validated.problems());
+            routeGroups.add(group, validated);
         }
         List<EgressRule> rules = new ArrayList<>();
         for (Egress egress : snapshot.egresses()) {
-            List<PolicyProblem> egressProblems = new ArrayList<>();
-            Optional<EgressRule> rule = egressRule(egress, snapshot, routeGroups, egressProblems);
-            problems.addAll(egressProblems);
-            rule.ifPresent(rules::add);
+            ValidatedEgress validated = egress(egress, routeGroups);
+            problems.addAll(validated.problems());
+            validated.rule().ifPresent(rules::add);
         }
         return new ValidatedPolicies(snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
     }
 
-    private Optional<EgressRule> egressRule(
-            Egress egress,
-            ResourceSnapshot snapshot,
-            Map<ResourceKey, List<HttpRequestMatch>> validGroups,
-            List<PolicyProblem> problems) {
+    /**
+     * One HTTPRouteGroup's outcome, which depends on nothing but the group.
+     *
+     * @param matches its matches if it has no error, else null (an Egress naming it is refused)
+     */
+    record ValidatedRouteGroup(List<PolicyProblem> problems, List<HttpRequestMatch> matches) {}
+
+    /** One Egress's outcome: its problems, and its rule unless one of them is an error. */
+    record ValidatedEgress(List<PolicyProblem> problems, Optional<EgressRule> rule) {}
+
+    /**
+     * What validating an Egress reads besides the Egress itself: the route groups it names. Nothing else of the
+     * snapshot (not the MeshConfig, not other Egresses) is read, which is what lets {@link
+     * IncrementalPolicyValidator} keep an Egress's outcome until the Egress or one of these answers changes.
+     */
+    interface RouteGroupLookup {
+        /** Whether the snapshot has a route group of that namespace and name, valid or not. */
+        boolean exists(String namespace, String name);
+
+        /** The matches of the valid route group {@code key}, or null if it is missing or invalid. */
+        List<HttpRequestMatch> validMatches(ResourceKey key);
+    }
+
+    /** The route groups of one snapshot, indexed (they were found by a scan of all groups per Egress match). */
+    static final class RouteGroupIndex implements RouteGroupLookup {
+        private record Name(String namespace, String name) {}
+
+        private final Set<Name> present = new java.util.HashSet<>();
+        private final Map<ResourceKey, List<HttpRequestMatch>> valid = new java.util.HashMap<>();
+
+        /** Adds the snapshot's groups in its order: a later valid group of the same key wins, as it always did. */
+        void add(HTTPRouteGroup group, ValidatedRouteGroup validated) {
+            present.add(new Name(
+                    group.getMetadata().getNamespace(), group.getMetadata().getName()));
+            if (validated.matches() != null) {
+                valid.put(ResourceKey.of(group), validated.matches());
+            }
+        }
+
+        @Override
+        public boolean exists(String namespace, String name) {
+            return present.contains(new Name(namespace, name));
+        }
+
+        @Override
+        public List<HttpRequestMatch> validMatches(ResourceKey key) {
+            return valid.get(key);
+        }
+    }
+
+    ValidatedRouteGroup routeGroup(HTTPRouteGroup group) {
+        List<PolicyProblem> groupProblems = new ArrayList<>();
+        List<HttpRequestMatch> matches = routeGroupValidator.matches(group, groupProblems);
+        boolean valid = groupProblems.stream().noneMatch(p -> p.severity() == PolicyProblem.Severity.ERROR);
+        return new ValidatedRouteGroup(List.copyOf(groupProblems), valid ? List.copyOf(matches) : null);
+    }
+
+    ValidatedEgress egress(Egress egress, RouteGroupLookup routeGroups) {
+        List<PolicyProblem> egressProblems = new ArrayList<>();
+        Optional<EgressRule> rule = egressRule(egress, routeGroups, egressProblems);
+        return new ValidatedEgress(List.copyOf(egressProblems), rule);
+    }
+
+    private Optional<EgressRule> egressRule(Egress egress, RouteGroupLookup routeGroups, List<PolicyProblem> problems) {
         ResourceKey key = ResourceKey.of(egress);
         EgressSpec spec = egress.getSpec();
         if (spec == null) {
@@ -71,8 +125,8 @@ public final class PolicyValidator {
         List<String> hosts = hosts(key, spec.hosts(), problems);
         List<Cidr> ranges = ipRanges(key, spec.ipAddresses(), problems);
         List<EgressRule.PortRule> ports = ports(key, spec.ports(), hosts, problems);
-        List<HttpRequestMatch> matches = matches(
-                key, egress.getMetadata().getNamespace(), spec.matches(), snapshot, validGroups, ports, problems);
+        List<HttpRequestMatch> matches =
+                matches(key, egress.getMetadata().getNamespace(), spec.matches(), routeGroups, ports, problems);
         EgressMode mode = mode(key, egress, problems);
         if (problems.stream().anyMatch(p -> p.severity() == PolicyProblem.Severity.ERROR)) {
             return Optional.empty();
@@ -255,8 +309,7 @@ public final class PolicyValidator {
             ResourceKey key,
             String namespace,
             List<EgressMatch> matches,
-            ResourceSnapshot snapshot,
-            Map<ResourceKey, List<HttpRequestMatch>> validGroups,
+            RouteGroupLookup routeGroups,
             List<EgressRule.PortRule> ports,
             List<PolicyProblem> problems) {
         List<HttpRequestMatch> result = new ArrayList<>();
@@ -276,7 +329,7 @@ public final class PolicyValidator {
                 continue;
             }
             ResourceKey groupKey = new ResourceKey(HTTP_ROUTE_GROUP_KIND, namespace, match.name());
-            if (snapshot.routeGroup(namespace, String.valueOf(match.name())).isEmpty()) {
+            if (!routeGroups.exists(namespace, String.valueOf(match.name()))) {
                 problems.add(PolicyProblem.error(
                         PolicyProblem.Cause.ROUTE_GROUP_NOT_FOUND,
                         key,
@@ -284,7 +337,7 @@ public final class PolicyValidator {
                         groupKey + " does not exist; create it in namespace " + namespace + " or fix the name"));
                 continue;
             }
-            List<HttpRequestMatch> groupMatches = validGroups.get(groupKey);
+            List<HttpRequestMatch> groupMatches = routeGroups.validMatches(groupKey);
             if (groupMatches == null) {
                 problems.add(PolicyProblem.error(
                         PolicyProblem.Cause.ROUTE_GROUP_INVALID,

@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchEvent;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
@@ -26,11 +27,13 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -44,16 +47,21 @@ import org.slf4j.LoggerFactory;
  * The embedded config source: every {@code *.yaml}/{@code *.yml} file in one directory (not in
  * subdirectories; names starting with {@code .} are skipped, so editors' and {@code portcullis
  * apply}'s temporary files are not read), kubectl-style multi-document manifests, applied live.
- * inotify (WatchService) wakes a scan at once; a scan every second catches anything a watch can
- * miss (network file systems, symlink swaps).
+ * inotify (WatchService) names the files that changed, and only those (plus any file still settling)
+ * are stamped and read: at 10,000 files, stamping all of them every second was the source's main cost.
+ * A full scan of the directory every {@link #FULL_RESCAN} (10 s) catches anything a watch can miss
+ * (network file systems, a symlinked file whose target changes); an event the watch cannot attribute to
+ * one manifest (a queue overflow, Kubernetes' {@code ..data} symlink swap of a mounted ConfigMap) scans
+ * everything at once, and while the directory has no working watch it is scanned every second.
  *
  * <p>The rule, which fails closed both ways: nothing already accepted is lost by a partial save, and
  * a partial save is not applied while the writer is still at it.
  * <ol>
- * <li><b>Settle.</b> A scan stamps each file (size, modification and inode change times in
- * nanoseconds, device and inode). A changed file, a new file or a deleted file is acted upon only
- * once every scan during at least {@link #SETTLE} (1 s) has seen the same stamp (or the file
- * missing); until then the file keeps contributing what it did. A file whose stamp changes while it
+ * <li><b>Settle.</b> A scan stamps each file it looks at (size, modification and inode change times in
+ * nanoseconds, device and inode); every scan looks at every file that is settling. A changed file, a new
+ * file or a deleted file is acted upon only once every scan during at least {@link #SETTLE} (1 s) has
+ * seen the same stamp (or the file missing); until then the file keeps contributing what it did. A file
+ * whose stamp changes while it
  * is read is read again once it settles. A file that keeps changing for {@link #REPORT_CHANGING_AFTER}
  * is reported.</li>
  * <li><b>Only a clean read replaces content.</b> A settled file contributes its new resources only
@@ -78,6 +86,14 @@ public final class DirectoryConfigSource implements ConfigSource {
 
     /** How long a file's stamp must stay unchanged before it is read. */
     public static final Duration SETTLE = Duration.ofSeconds(1);
+    /**
+     * How often every file is stamped even without a watch event: what a watch can miss is picked up within
+     * this (plus the settle time).
+     */
+    public static final Duration FULL_RESCAN = Duration.ofSeconds(10);
+    /** While the directory has no working watch, it is scanned this often, as it always was. */
+    private static final Duration UNWATCHED_RESCAN = Duration.ofSeconds(1);
+
     /** A file that has not settled after this long is reported as still changing. */
     public static final Duration REPORT_CHANGING_AFTER = Duration.ofSeconds(10);
 
@@ -92,6 +108,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     private final Map<Path, WatchedFile> files = new TreeMap<>();
     private String directoryProblem;
     private boolean published;
+    private Instant lastFullScan = Instant.MIN;
     private volatile boolean running;
     private Thread watcher;
 
@@ -130,26 +147,27 @@ public final class DirectoryConfigSource implements ConfigSource {
     public void start(Consumer<SourceUpdate> listener) throws IOException, InterruptedException {
         Files.createDirectories(directory);
         WatchService watchService = FileSystems.getDefault().newWatchService();
-        directory.register(
-                watchService,
-                StandardWatchEventKinds.ENTRY_CREATE,
-                StandardWatchEventKinds.ENTRY_MODIFY,
-                StandardWatchEventKinds.ENTRY_DELETE);
+        WatchKey[] watch = {register(watchService)};
         running = true;
         synchronized (this) {
             observeDirectory(); // the files present start settling now
         }
         Thread.sleep(settle);
-        publish(listener);
+        publish(listener, null);
         watcher = Thread.ofPlatform().name("config-dir-watch").daemon().start(() -> {
             try (watchService) {
                 while (running) {
-                    WatchKey key = watchService.poll(nextScanMillis(), TimeUnit.MILLISECONDS);
-                    if (key != null) {
-                        key.pollEvents();
-                        key.reset();
+                    boolean watched = watch[0] != null && watch[0].isValid();
+                    WatchKey key = watchService.poll(nextScanMillis(watched), TimeUnit.MILLISECONDS);
+                    Set<Path> named = new HashSet<>();
+                    boolean everything = key != null && changedFiles(key, named);
+                    if (watch[0] == null || !watch[0].isValid()) {
+                        // Never watched, or the directory was removed or replaced: watch it again if it is
+                        // there, and meanwhile nothing tells which files changed.
+                        everything = true;
+                        watch[0] = register(watchService);
                     }
-                    publish(listener);
+                    publish(listener, everything ? null : named);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -159,9 +177,45 @@ public final class DirectoryConfigSource implements ConfigSource {
         });
     }
 
-    private void publish(Consumer<SourceUpdate> listener) {
+    /** Watches the directory; null if it cannot (it is then scanned every second). */
+    private WatchKey register(WatchService watchService) {
         try {
-            Optional<SourceUpdate> update = scan();
+            return directory.register(
+                    watchService,
+                    StandardWatchEventKinds.ENTRY_CREATE,
+                    StandardWatchEventKinds.ENTRY_MODIFY,
+                    StandardWatchEventKinds.ENTRY_DELETE);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("cannot watch {} ({}); scanning it every second", directory, e.toString());
+            return null;
+        }
+    }
+
+    /**
+     * Adds the manifests the key's events name to {@code named}; whether the events call for scanning
+     * everything (an overflow, the watch lost, or a change to a {@code ..} entry, which is how Kubernetes swaps
+     * all the files of a mounted volume at once). Other names (editors' and apply's dot-files, non-YAML files)
+     * are none of the source's business.
+     */
+    private boolean changedFiles(WatchKey key, Set<Path> named) {
+        boolean everything = false;
+        for (WatchEvent<?> event : key.pollEvents()) {
+            if (event.kind() == StandardWatchEventKinds.OVERFLOW || !(event.context() instanceof Path name)) {
+                everything = true;
+            } else if (name.toString().startsWith("..")) {
+                everything = true;
+            } else if (isManifestName(name.toString())) {
+                named.add(directory.resolve(name));
+            }
+        }
+        everything |= !key.reset();
+        return everything;
+    }
+
+    /** @param named the files to look at (with those settling); null: every file of the directory */
+    private void publish(Consumer<SourceUpdate> listener, Set<Path> named) {
+        try {
+            Optional<SourceUpdate> update = named == null || dueForFullScan() ? scan() : scan(named);
             if (update.isPresent()) {
                 listener.accept(update.get());
                 events.happened(SourceEvent.UPDATE_APPLIED);
@@ -176,10 +230,24 @@ public final class DirectoryConfigSource implements ConfigSource {
         }
     }
 
-    /** Scan soon while a change is settling, else once a second. */
-    private synchronized long nextScanMillis() {
-        boolean settling = files.values().stream().anyMatch(f -> f.changing() != null);
-        return settling ? Math.max(50, settle.toMillis() / 4) : 1000;
+    /** Scan soon while a change is settling, else at the next full scan (or an event, whichever comes first). */
+    private synchronized long nextScanMillis(boolean watched) {
+        if (files.values().stream().anyMatch(f -> f.changing() != null)) {
+            return Math.max(50, settle.toMillis() / 4);
+        }
+        if (!watched) {
+            return UNWATCHED_RESCAN.toMillis();
+        }
+        Instant due = lastFullScan.plus(FULL_RESCAN);
+        return Math.max(
+                50,
+                Math.min(
+                        FULL_RESCAN.toMillis(),
+                        Duration.between(clock.instant(), due).toMillis()));
+    }
+
+    private synchronized boolean dueForFullScan() {
+        return !clock.instant().isBefore(lastFullScan.plus(FULL_RESCAN));
     }
 
     /**
@@ -202,7 +270,30 @@ public final class DirectoryConfigSource implements ConfigSource {
      * changed (always on the first call).
      */
     synchronized Optional<SourceUpdate> scan() {
-        boolean changed = observeDirectory();
+        return updateIf(observeDirectory());
+    }
+
+    /**
+     * A scan of only the files {@code named} by the watch, and of those still settling: the same rule as
+     * {@link #scan()} for each file it looks at, at the cost of those files instead of the whole directory.
+     */
+    synchronized Optional<SourceUpdate> scan(Set<Path> named) {
+        Instant now = clock.instant();
+        SortedSet<Path> paths = new TreeSet<>(named);
+        files.forEach((path, file) -> {
+            if (file.changing() != null) {
+                paths.add(path);
+            }
+        });
+        boolean changed = false;
+        for (Path path : paths) {
+            FileStamp current = isManifest(path) ? FileStamp.of(path).orElse(null) : null;
+            changed |= observe(path, current, now, settle);
+        }
+        return updateIf(changed);
+    }
+
+    private Optional<SourceUpdate> updateIf(boolean changed) {
         if (!changed && published) {
             return Optional.empty();
         }
@@ -213,6 +304,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     /** Stamps every file and applies the rule to each; whether anything published changed. */
     private boolean observeDirectory() {
         Instant now = clock.instant();
+        lastFullScan = now;
         Map<Path, FileStamp> listed;
         try {
             listed = list();
@@ -373,8 +465,11 @@ public final class DirectoryConfigSource implements ConfigSource {
     }
 
     private static boolean isManifest(Path file) {
-        String name = file.getFileName().toString();
-        return Files.isRegularFile(file) && !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
+        return isManifestName(file.getFileName().toString()) && Files.isRegularFile(file);
+    }
+
+    private static boolean isManifestName(String name) {
+        return !name.startsWith(".") && (name.endsWith(".yaml") || name.endsWith(".yml"));
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.source.SourceUpdate;
 import io.portcullis.translator.EgressTranslator;
 import io.portcullis.validation.EgressRule;
+import io.portcullis.validation.IncrementalPolicyValidator;
 import io.portcullis.validation.PolicyProblem;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
@@ -74,6 +75,11 @@ public final class EgressControlPlane {
     private final Map<ServiceAccountRef, IdentityState> identities = new ConcurrentHashMap<>();
     /** Identities whose first build is queued on the first-config thread (so a burst of sidecars queues one). */
     private final Set<ServiceAccountRef> firstBuildsQueued = ConcurrentHashMap.newKeySet();
+    /**
+     * Validates each update redoing only the resources it changed; equal to translator.validate. Used only by
+     * the coordinator (one thread), so its cache needs no lock.
+     */
+    private final IncrementalPolicyValidator validator = new IncrementalPolicyValidator();
     /**
      * How often each identity's model was recomputed. Only tests read it: an unchanged recomputation
      * keeps the served snapshot object, so recomputing every identity on each change is otherwise
@@ -185,7 +191,7 @@ public final class EgressControlPlane {
     private void load(SourceUpdate update) {
         Enforced before = enforced;
         ValidatedPolicies previous = before.policies();
-        ValidatedPolicies next = translator.validate(update.snapshot());
+        ValidatedPolicies next = validator.validate(update.snapshot());
         logChanges(before.sourceProblems(), update.problems(), Function.identity());
         logChanges(previous.problems(), next.problems(), PolicyProblem::toString);
         Enforced now = Enforced.of(update.snapshot(), next, update.problems());
@@ -654,6 +660,11 @@ public final class EgressControlPlane {
 
     /** Sources named by any policy that was added, removed or changed in effect (including its route groups). */
     private static Set<ServiceAccountRef> touchedIdentities(Enforced before, Enforced after) {
+        Optional<Set<ServiceAccountRef>> inPlace =
+                touchedInPlace(before.policies().rules(), after.policies().rules());
+        if (inPlace.isPresent()) {
+            return inPlace.get();
+        }
         Map<ResourceKey, EgressRule> old = before.policies().rules().stream()
                 .collect(Collectors.toMap(r -> r.origin().resource(), r -> r));
         Map<ResourceKey, EgressRule> now = after.policies().rules().stream()
@@ -674,6 +685,34 @@ public final class EgressControlPlane {
             }
         }
         return touched;
+    }
+
+    /**
+     * The common case, without hashing every rule of the mesh: the same policies in the same order (rules are
+     * in validation order, and the validator keeps the rule object of an unchanged Egress), some changed in
+     * place. Empty when a policy was added, removed or moved.
+     */
+    @SuppressWarnings("ReferenceEquality") // the same rule object first, equals only when it is not
+    private static Optional<Set<ServiceAccountRef>> touchedInPlace(List<EgressRule> before, List<EgressRule> after) {
+        if (before.size() != after.size()) {
+            return Optional.empty();
+        }
+        Set<ServiceAccountRef> touched = new HashSet<>();
+        for (int i = 0; i < before.size(); i++) {
+            EgressRule a = before.get(i);
+            EgressRule b = after.get(i);
+            if (a == b) {
+                continue;
+            }
+            if (!a.origin().equals(b.origin())) {
+                return Optional.empty();
+            }
+            if (!a.equals(b)) {
+                touched.addAll(a.sources());
+                touched.addAll(b.sources());
+            }
+        }
+        return Optional.of(touched);
     }
 
     private static <T> void logChanges(List<T> before, List<T> after, Function<T, String> text) {

@@ -198,6 +198,27 @@ class DirectoryConfigSourceTest {
                     .asString()
                     .startsWith("a.yaml: has kept changing for over 10 s; what it contributed stays");
         }
+
+        @Test
+        void aScanOfTheFilesAWatchNamedAppliesThemOnceSettledAndLeavesTheOthersUntilAFullScan() throws Exception {
+            write("a.yaml", egress("a", "a.com"));
+            write("b.yaml", egress("b", "b.com"));
+            settled();
+            write("a.yaml", egress("a", "a.com", "a2.com"));
+            write("b.yaml", egress("b", "b.com", "b2.com"));
+
+            now = now.plus(Duration.ZERO);
+            source.scan(java.util.Set.of(dir.resolve("a.yaml"))).ifPresent(update -> last = update);
+            assertThat(hosts(last).get("a")).as("not yet settled").containsExactly("a.com");
+            now = now.plus(SETTLE);
+            // a.yaml is settling, so it is looked at without being named again; b.yaml was not named
+            source.scan(java.util.Set.of()).ifPresent(update -> last = update);
+            assertThat(hosts(last).get("a")).containsExactly("a.com", "a2.com");
+            assertThat(hosts(last).get("b")).containsExactly("b.com");
+
+            assertThat(settled().snapshot().egresses()).hasSize(2);
+            assertThat(hosts(last).get("b")).as("the full scan found it").containsExactly("b.com", "b2.com");
+        }
     }
 
     /** The watching source, as {@code serve} runs it; every update it publishes is recorded. */
@@ -268,6 +289,21 @@ class DirectoryConfigSourceTest {
             }
 
             assertThat(updates).allSatisfy(update -> assertThat(hosts(update)).containsKey("a"));
+        }
+
+        @Test
+        void aChangeNoWatchEventNamesIsPickedUpByTheFullRescan() throws Exception {
+            // A symlinked manifest whose target changes: inotify on the directory sees nothing.
+            Path elsewhere = Files.createTempDirectory(dir.getParent(), "target-");
+            Files.writeString(elsewhere.resolve("real.yaml"), egress("a", "a.com"));
+            Files.createSymbolicLink(dir.resolve("a.yaml"), elsewhere.resolve("real.yaml"));
+            start();
+            assertThat(hosts(latest())).containsEntry("a", List.of("a.com"));
+
+            Files.writeString(elsewhere.resolve("real.yaml"), egress("a", "a.com", "b.com"));
+
+            await().atMost(DirectoryConfigSource.FULL_RESCAN.multipliedBy(3))
+                    .until(() -> hosts(latest()).get("a").size() == 2);
         }
     }
 
