@@ -51,8 +51,10 @@ class ConcurrentServingTest {
                         controlPlane,
                         new SidecarRegistry(controlPlane, Clock.systemUTC()))
                 .start();
+        // The client's callbacks run on its event loop, so every thread the test counts is the server's.
         channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port())
                 .usePlaintext()
+                .directExecutor()
                 .build();
     }
 
@@ -136,7 +138,11 @@ class ConcurrentServingTest {
 
         assertThat(defaultChain(listeners)).isEqualTo("deny");
         ServiceAccountRef nobody = new ServiceAccountRef("nobody", "here");
-        assertThat(controlPlane.served(nobody).orElseThrow().model()).isEqualTo(new SidecarEgressModel.DenyAll(nobody));
+        SidecarEgressModel model = controlPlane.served(nobody).orElseThrow().model();
+        assertThat(model).as("enforced").isInstanceOf(SidecarEgressModel.PolicyEnforced.class);
+        assertThat(((SidecarEgressModel.PolicyEnforced) model).ports())
+                .as("no port open")
+                .isEmpty();
         assertThat(listeners.getVersionInfo())
                 .isEqualTo(controlPlane
                         .served(nobody)
@@ -174,7 +180,13 @@ class ConcurrentServingTest {
                 .count();
         assertThat(callThreads).isBetween(1L, (long) XdsServer.callThreads());
         assertThat(Thread.activeCount() - threadsBefore)
-                .as("threads added for %d open streams", sidecars)
+                .as(
+                        "threads added for %d open streams: %s",
+                        sidecars,
+                        Thread.getAllStackTraces().keySet().stream()
+                                .map(Thread::getName)
+                                .sorted()
+                                .toList())
                 .isLessThan(50);
     }
 
