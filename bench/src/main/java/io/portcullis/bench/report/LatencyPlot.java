@@ -13,7 +13,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /**
- * The PNG of bench/run: one line per latency row (unit ms), from p50 to max on a logarithmic axis, with
+ * The PNG of bench/run: one line per distribution row in ms (latencies, CPU per change), from p50 to max on a logarithmic axis, with
  * p50, p90 and p99 marked, so a before and an after run can be laid side by side. Pure java.awt, headless.
  */
 public final class LatencyPlot {
@@ -62,7 +62,7 @@ public final class LatencyPlot {
                 g.setColor(Color.DARK_GRAY);
                 g.drawString(axisLabel(Math.pow(10, d)), x - 12, plotBottom + 16);
             }
-            g.drawString("latency (log scale)", LABEL_WIDTH + PLOT_WIDTH / 2 - 50, plotBottom + 32);
+            g.drawString("milliseconds (log scale)", LABEL_WIDTH + PLOT_WIDTH / 2 - 50, plotBottom + 32);
             for (int i = 0; i < rows.size(); i++) {
                 BenchRow row = rows.get(i);
                 int y = TOP + i * ROW_HEIGHT + ROW_HEIGHT / 2;
@@ -72,14 +72,15 @@ public final class LatencyPlot {
                 g.setColor(MAX);
                 g.setStroke(new BasicStroke(2));
                 g.drawLine(x(row.p50(), lo, decades), y, x(max, lo, decades), y);
-                mark(g, MAX, x(max, lo, decades), y);
+                // Largest first, so equal percentiles (few samples) show as rings, not one hidden dot.
+                mark(g, MAX, x(max, lo, decades), y, 14);
                 if (row.p99() != null) {
-                    mark(g, P99, x(row.p99(), lo, decades), y);
+                    mark(g, P99, x(row.p99(), lo, decades), y, 11);
                 }
                 if (row.p90() != null) {
-                    mark(g, P90, x(row.p90(), lo, decades), y);
+                    mark(g, P90, x(row.p90(), lo, decades), y, 8);
                 }
-                mark(g, P50, x(row.p50(), lo, decades), y);
+                mark(g, P50, x(row.p50(), lo, decades), y, 5);
             }
         } finally {
             g.dispose();
@@ -95,15 +96,15 @@ public final class LatencyPlot {
         Color[] colors = {P50, P90, P99, MAX};
         String[] names = {"p50", "p90", "p99", "max"};
         for (int i = 0; i < colors.length; i++) {
-            mark(g, colors[i], x + i * 70, y - 4);
+            mark(g, colors[i], x + i * 70, y - 4, 10);
             g.setColor(Color.BLACK);
             g.drawString(names[i], x + i * 70 + 8, y);
         }
     }
 
-    private static void mark(Graphics2D g, Color color, int x, int y) {
+    private static void mark(Graphics2D g, Color color, int x, int y, int diameter) {
         g.setColor(color);
-        g.fillOval(x - 5, y - 5, 10, 10);
+        g.fillOval(x - diameter / 2, y - diameter / 2, diameter, diameter);
     }
 
     private static int x(double millis, double lo, int decades) {
