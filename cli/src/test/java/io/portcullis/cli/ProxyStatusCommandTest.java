@@ -134,8 +134,11 @@ class ProxyStatusCommandTest {
 
         /** Rejects every listener version it is sent, as an Envoy that cannot load them; ACKs clusters. */
         Sidecar rejectingListeners() throws InterruptedException {
-            DiscoveryResponse response;
-            while ((response = responses.poll(2, TimeUnit.SECONDS)) != null) {
+            // The first config may take a while (it is built on a translation thread, maybe on a busy machine);
+            // after it, 2 s of silence means the control plane has nothing more to send.
+            DiscoveryResponse response = responses.poll(10, TimeUnit.SECONDS);
+            assertThat(response).as("config sent").isNotNull();
+            for (; response != null; response = responses.poll(2, TimeUnit.SECONDS)) {
                 DiscoveryRequest.Builder reply = answer(response);
                 if (response.getTypeUrl().equals(Resources.V3.LISTENER_TYPE_URL)) {
                     reply.setErrorDetail(com.google.rpc.Status.newBuilder()
