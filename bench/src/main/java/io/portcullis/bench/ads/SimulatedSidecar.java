@@ -49,6 +49,9 @@ final class SimulatedSidecar {
     private final BenchClock clock;
 
     private volatile boolean running;
+    /** Bumped by every start: a re-open scheduled by an earlier life of this sidecar (before a stop) is dropped. */
+    private int lives;
+
     private ClientCallStreamObserver<DiscoveryRequest> requests;
     // What this sidecar holds, per type: the last accepted version (resent on reconnect, like Envoy).
     private String clusterVersion = "";
@@ -84,9 +87,10 @@ final class SimulatedSidecar {
     }
 
     /** Opens the stream (and keeps re-opening it until {@link #stop}). */
-    void start() {
+    synchronized void start() {
         running = true;
-        open();
+        lives++;
+        open(lives);
     }
 
     /** Closes the stream and forgets the config, as a sidecar that goes away. */
@@ -129,9 +133,15 @@ final class SimulatedSidecar {
         return configuredNanos;
     }
 
-    private synchronized void open() {
-        if (!running) {
+    private synchronized void open(int life) {
+        if (!running || life != lives) {
             return;
+        }
+        if (requests != null) {
+            // Two re-opens can be scheduled for one sidecar (a call that fails inside the stub reports it on this
+            // thread, before open() recorded it): as Envoy, a sidecar has one ADS stream, so the older one goes.
+            requests.cancel("benchmark: stream replaced", null);
+            requests = null;
         }
         servedOnThisStream = false;
         configuredNanos = 0;
@@ -228,10 +238,12 @@ final class SimulatedSidecar {
                 failures.incrementAndGet();
                 configuredNanos = 0;
             }
+            int life;
+            synchronized (SimulatedSidecar.this) {
+                life = lives;
+            }
             var unused = retries.schedule(
-                    SimulatedSidecar.this::open,
-                    ThreadLocalRandom.current().nextLong(250, 1000),
-                    TimeUnit.MILLISECONDS);
+                    () -> open(life), ThreadLocalRandom.current().nextLong(250, 1000), TimeUnit.MILLISECONDS);
         }
     }
 
