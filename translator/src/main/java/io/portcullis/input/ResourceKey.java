@@ -14,7 +14,14 @@ public record ResourceKey(String kind, String namespace, String name) implements
 
     @Override
     public int compareTo(ResourceKey other) {
-        return toString().compareTo(other.toString());
+        if (kind.equals(other.kind) && java.util.Objects.equals(namespace, other.namespace)) {
+            return name.compareTo(other.name); // the common case, and String's own compare is the fastest
+        }
+        return PrintedOrder.compare(printedParts(), other.printedParts());
+    }
+
+    private String[] printedParts() {
+        return namespace == null ? new String[] {kind, " ", name} : new String[] {kind, " ", namespace, "/", name};
     }
 
     @Override

@@ -55,7 +55,7 @@ public final class SidecarModelBuilder {
         private final Set<Cidr> tcpRanges = new TreeSet<>();
         private final Set<PolicyOrigin> tcpOrigins = new TreeSet<>();
         private final Set<PolicyOrigin> tcpAnyAddressOrigins = new TreeSet<>();
-        private final Map<Cidr, Set<PolicyOrigin>> tcpRangeOrigins = new TreeMap<>();
+        private final Map<Cidr, java.util.SortedSet<PolicyOrigin>> tcpRangeOrigins = new TreeMap<>();
         private final Map<String, Set<PolicyOrigin>> tlsHostOrigins = new TreeMap<>();
         private boolean audit;
         private final Map<String, HostAccumulator> httpHosts = new TreeMap<>();
@@ -157,15 +157,21 @@ public final class SidecarModelBuilder {
 
         /** Envoy takes the most specific range, so a range is decided by the first policy with a range containing it. */
         private java.util.SortedMap<Cidr, PolicyOrigin> rangeDeciders() {
+            List<Cidr> ranges = List.copyOf(tcpRangeOrigins.keySet());
+            List<Cidr.Bits> bits = ranges.stream().map(Cidr::bits).toList();
             java.util.SortedMap<Cidr, PolicyOrigin> deciders = new TreeMap<>();
-            for (Cidr range : tcpRanges) {
-                Set<PolicyOrigin> granting = new TreeSet<>();
-                tcpRangeOrigins.forEach((other, origins) -> {
-                    if (other.contains(range)) {
-                        granting.addAll(origins);
+            for (int inner = 0; inner < ranges.size(); inner++) {
+                PolicyOrigin first = null;
+                for (int outer = 0; outer < ranges.size(); outer++) {
+                    if (bits.get(outer).contains(bits.get(inner))) {
+                        PolicyOrigin candidate =
+                                tcpRangeOrigins.get(ranges.get(outer)).first();
+                        if (first == null || candidate.compareTo(first) < 0) {
+                            first = candidate;
+                        }
                     }
-                });
-                deciders.put(range, granting.iterator().next());
+                }
+                deciders.put(ranges.get(inner), first);
             }
             return deciders;
         }

@@ -1,6 +1,7 @@
 package io.portcullis.validation;
 
 import io.portcullis.bootstrap.IpLiterals;
+import io.portcullis.input.PrintedOrder;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Optional;
@@ -48,18 +49,45 @@ public record Cidr(String address, int prefixLength) implements Comparable<Cidr>
      * specific matching prefix, so the policies deciding a range are those whose ranges contain it.
      */
     public boolean contains(Cidr inner) {
-        byte[] outerBytes = bytes(address);
-        byte[] innerBytes = bytes(inner.address);
-        if (outerBytes.length != innerBytes.length || inner.prefixLength < prefixLength) {
-            return false;
+        return bits().contains(inner.bits());
+    }
+
+    /** This range with its address read into bytes once, to test it against many others. */
+    public Bits bits() {
+        return new Bits(bytes(address), prefixLength);
+    }
+
+    /**
+     * A range as address bytes and prefix length. A port's model tests every range against every other, and
+     * reading the address text each time was most of that cost.
+     */
+    public static final class Bits {
+        private final byte[] address;
+        private final int prefixLength;
+
+        private Bits(byte[] address, int prefixLength) {
+            this.address = address;
+            this.prefixLength = prefixLength;
         }
-        for (int bit = 0; bit < prefixLength; bit++) {
-            int mask = 0x80 >> (bit % 8);
-            if ((outerBytes[bit / 8] & mask) != (innerBytes[bit / 8] & mask)) {
+
+        /** Whether every address of {@code inner} is in this range. */
+        public boolean contains(Bits inner) {
+            if (address.length != inner.address.length || inner.prefixLength < prefixLength) {
                 return false;
             }
+            int wholeBytes = prefixLength / 8;
+            for (int i = 0; i < wholeBytes; i++) {
+                if (address[i] != inner.address[i]) {
+                    return false;
+                }
+            }
+            int restBits = prefixLength % 8;
+            if (restBits == 0) {
+                return true;
+            }
+            int mask = (0xFF << (8 - restBits)) & 0xFF;
+            return (address[wholeBytes] & mask) == (inner.address[wholeBytes] & mask);
         }
-        return true;
     }
 
     /**
@@ -89,7 +117,12 @@ public record Cidr(String address, int prefixLength) implements Comparable<Cidr>
 
     @Override
     public int compareTo(Cidr other) {
-        return toString().compareTo(other.toString());
+        if (address.equals(other.address)) {
+            return Integer.toString(prefixLength).compareTo(Integer.toString(other.prefixLength));
+        }
+        return PrintedOrder.compare(
+                new String[] {address, "/", Integer.toString(prefixLength)},
+                new String[] {other.address, "/", Integer.toString(other.prefixLength)});
     }
 
     @Override
