@@ -44,10 +44,11 @@ final class TranslateCommand implements Callable<Integer> {
         }
         update.problems().forEach(p -> System.err.println("problem: " + p));
         EgressTranslator translator = new EgressTranslator();
+        var policies = translator.validate(update.snapshot());
         var targets = identities.isEmpty()
-                ? translator.validate(update.snapshot()).namedIdentities()
+                ? policies.namedIdentities()
                 : identities.stream().map(ServiceAccountRef::parse).toList();
-        System.out.print(TranslationReport.toYaml(translator.translate(update.snapshot(), targets)));
+        System.out.print(TranslationReport.toYaml(translator.translate(policies, targets)));
         return update.problems().isEmpty() ? 0 : 1;
     }
 }

@@ -36,7 +36,11 @@ public final class EgressTranslator {
 
     /** Translates for the given identities; identities no policy names get the deny-everything config. */
     public Translation translate(ResourceSnapshot snapshot, Collection<ServiceAccountRef> identities) {
-        ValidatedPolicies policies = validate(snapshot);
+        return translate(validate(snapshot), identities);
+    }
+
+    /** As {@link #translate(ResourceSnapshot, Collection)}, for policies already validated (e.g. to list their identities). */
+    public Translation translate(ValidatedPolicies policies, Collection<ServiceAccountRef> identities) {
         Map<ServiceAccountRef, SidecarEgressModel> byIdentity = new TreeMap<>();
         Map<ServiceAccountRef, SidecarResources> resources = new TreeMap<>();
         for (ServiceAccountRef identity : identities) {
