@@ -180,7 +180,7 @@ public final class EgressControlPlane {
      */
     public void apply(SourceUpdate update) {
         metrics.sourceUpdateReceived();
-        threads.coordinateAndWait(() -> load(update));
+        metrics.configApplied(threads.coordinateAndWaitCpuNanos(() -> load(update)));
     }
 
     /** Waits until every translation handed over before this call (first configs, answers to NACKs) is done. */

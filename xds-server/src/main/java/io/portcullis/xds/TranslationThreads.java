@@ -1,5 +1,7 @@
 package io.portcullis.xds;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -11,6 +13,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The threads that translate, so that no gRPC thread ever does: a sidecar's request only reads what these
@@ -34,6 +37,9 @@ final class TranslationThreads {
     private final ThreadPoolExecutor coordinator;
     private final ThreadPoolExecutor builders;
     private final ThreadPoolExecutor firstConfigs;
+    private final ThreadMXBean threadCpu = ManagementFactory.getThreadMXBean();
+    /** CPU the builders spent for the coordinator task now running; only the coordinator reads and resets it. */
+    private final LongAdder buildCpuNanos = new LongAdder();
 
     TranslationThreads(int builderThreads) {
         coordinator = pool("portcullis-translation", 1);
@@ -55,6 +61,22 @@ final class TranslationThreads {
         await(CompletableFuture.runAsync(task, coordinator));
     }
 
+    /**
+     * As {@link #coordinateAndWait}, and returns the CPU time {@code task} cost: its own on the coordinator plus
+     * that of every build it ran ({@link #buildAll}). Wall time would count the waits for a core on a busy
+     * machine; this is what a change costs the server, whatever else runs beside it.
+     */
+    long coordinateAndWaitCpuNanos(Runnable task) {
+        return await(CompletableFuture.supplyAsync(
+                () -> {
+                    buildCpuNanos.reset();
+                    long start = cpuNanos();
+                    task.run();
+                    return cpuNanos() - start + buildCpuNanos.sum();
+                },
+                coordinator));
+    }
+
     void firstConfig(Runnable task) {
         firstConfigs.execute(task);
     }
@@ -65,7 +87,14 @@ final class TranslationThreads {
      */
     void buildAll(Collection<Runnable> tasks) {
         List<Future<?>> running = new ArrayList<>(tasks.size());
-        tasks.forEach(task -> running.add(builders.submit(task)));
+        tasks.forEach(task -> running.add(builders.submit(() -> {
+            long start = cpuNanos();
+            try {
+                task.run();
+            } finally {
+                buildCpuNanos.add(cpuNanos() - start);
+            }
+        })));
         RuntimeException failure = null;
         for (Future<?> build : running) {
             try {
@@ -92,9 +121,14 @@ final class TranslationThreads {
         await(CompletableFuture.runAsync(() -> {}, firstConfigs));
     }
 
-    private static void await(Future<?> future) {
+    /** This thread's CPU time; 0 where the JVM cannot measure it (the figure is then 0, never wrong-but-plausible). */
+    private long cpuNanos() {
+        return threadCpu.isCurrentThreadCpuTimeSupported() ? threadCpu.getCurrentThreadCpuTime() : 0;
+    }
+
+    private static <T> T await(Future<T> future) {
         try {
-            future.get();
+            return future.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the translation threads", e);

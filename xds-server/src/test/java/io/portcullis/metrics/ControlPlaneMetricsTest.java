@@ -144,6 +144,25 @@ class ControlPlaneMetricsTest {
         assertThat(Math.round(seconds * 1000)).isBetween(before, after);
     }
 
+    @Test
+    void everyEnforcedUpdateAddsTheTranslationThreadsCpuItCostSoTheCostPerChangeIsSumOverCount() throws Exception {
+        controlPlane.apply(update(egress().yaml()));
+        double firstSum = sample(scrape(), "portcullis_config_apply_cpu_seconds_sum");
+        assertThat(sample(scrape(), "portcullis_config_apply_cpu_seconds_count"))
+                .isEqualTo(1.0);
+        assertThat(firstSum).as("validating and building an identity costs CPU").isGreaterThan(0.0);
+
+        controlPlane.apply(update(egress().yaml() + "---\n"
+                + EgressManifest.named("other")
+                        .host("example.com")
+                        .port(80, "http")
+                        .yaml()));
+
+        assertThat(sample(scrape(), "portcullis_config_apply_cpu_seconds_count"))
+                .isEqualTo(2.0);
+        assertThat(sample(scrape(), "portcullis_config_apply_cpu_seconds_sum")).isGreaterThan(firstSum);
+    }
+
     private static EgressManifest egress() {
         return EgressManifest.named("httpbin-80").host("httpbin.org").port(80, "http");
     }

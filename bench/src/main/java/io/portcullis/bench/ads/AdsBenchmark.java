@@ -335,6 +335,7 @@ public final class AdsBenchmark implements Callable<Integer> {
             private final List<Double> fromControlPlane = new ArrayList<>();
             private final List<Double> ackedFromControlPlane = new ArrayList<>();
             private final List<Double> cpu = new ArrayList<>();
+            private final List<Double> applyCpu = new ArrayList<>();
             private int othersDisturbed;
             private boolean noGauge;
 
@@ -344,10 +345,15 @@ public final class AdsBenchmark implements Callable<Integer> {
                 int[] before = fleet.responseCounts(group);
                 int[] everyone = fleet.responseCounts(fleet.all());
                 double cpuBefore = server.cpuMillis();
+                OptionalDouble applyCpuBefore = server.metric(ServerUnderTest.APPLY_CPU_SUM);
                 long replaced = clock.nanos();
                 change.run();
                 long last = fleet.awaitChange(group, before, QUIET, CHANGE_TIMEOUT);
                 cpu.add(server.cpuMillis() - cpuBefore);
+                OptionalDouble applyCpuAfter = server.metric(ServerUnderTest.APPLY_CPU_SUM);
+                if (applyCpuBefore.isPresent() && applyCpuAfter.isPresent()) {
+                    applyCpu.add((applyCpuAfter.getAsDouble() - applyCpuBefore.getAsDouble()) * 1000);
+                }
                 fromFile.add(BenchClock.millis(replaced, last));
                 long lastAck = group.stream()
                         .mapToLong(SimulatedSidecar::lastAckNanos)
@@ -408,6 +414,17 @@ public final class AdsBenchmark implements Callable<Integer> {
                         .withNote("user+system CPU from the file replaced until the sidecars were quiet "
                                 + QUIET.toMillis() + " ms, idle rescans included");
                 rows.add(cpuTarget == null ? cpuRow : cpuRow.withTarget(cpuTarget));
+                String applyWhat = "server CPU per change, translation threads only: " + what;
+                if (applyCpu.isEmpty()) {
+                    BenchRow failed = BenchRow.failed(
+                            applyWhat, size, "ms", load, "n/a: the server has no " + ServerUnderTest.APPLY_CPU_SUM);
+                    rows.add(cpuTarget == null ? failed : failed.withTarget(cpuTarget));
+                } else {
+                    BenchRow applyRow = BenchRow.distribution(applyWhat, size, "ms", applyCpu, load)
+                            .withNote("the server's own thread-CPU measure of enforcing the change (validation, "
+                                    + "builds, cache update); no idle work, no file reading, no gRPC sending");
+                    rows.add(cpuTarget == null ? applyRow : applyRow.withTarget(cpuTarget));
+                }
             }
         }
     }

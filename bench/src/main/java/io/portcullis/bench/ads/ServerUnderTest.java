@@ -27,6 +27,8 @@ final class ServerUnderTest implements AutoCloseable {
 
     /** Wall-clock time (seconds, ms precision) the config source last delivered an update; newer servers only. */
     static final String LAST_UPDATE_GAUGE = "portcullis_config_source_last_update_timestamp_seconds";
+    /** The CPU the server's translation threads spent on config updates so far, in seconds. */
+    static final String APPLY_CPU_SUM = "portcullis_config_apply_cpu_seconds_sum";
 
     private static final Pattern RSS = Pattern.compile("(?m)^VmRSS:\\s+(\\d+) kB");
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
