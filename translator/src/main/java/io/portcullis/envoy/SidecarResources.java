@@ -78,10 +78,19 @@ public record SidecarResources(
 
     public static SidecarResources of(
             List<Listener> listeners, List<Cluster> clusters, List<RouteConfiguration> routes) {
-        String config = digest(
-                Stream.of(listeners, clusters, routes).flatMap(List::stream).toList());
+        // Each resource is serialised once, for both the config's digest and its type's: serialising is most
+        // of the cost of a digest, and these versions are computed for every identity on every change.
+        MessageDigest config = sha256();
+        String listenerVersion = digest(listeners, config);
+        String clusterVersion = digest(clusters, config);
+        String routeVersion = digest(routes, config);
         return new SidecarResources(
-                new Versions(config, digest(clusters), digest(listeners), digest(routes), !routes.isEmpty()),
+                new Versions(
+                        HexFormat.of().formatHex(config.digest(), 0, 8),
+                        clusterVersion,
+                        listenerVersion,
+                        routeVersion,
+                        !routes.isEmpty()),
                 listeners,
                 clusters,
                 routes);
@@ -134,13 +143,32 @@ public record SidecarResources(
     }
 
     private static String digest(List<? extends Message> resources) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            for (Message resource : resources) {
-                sha.update(resource.getDescriptorForType().getFullName().getBytes(StandardCharsets.UTF_8));
-                sha.update(resource.toByteArray());
+        return digest(resources, null);
+    }
+
+    /**
+     * The digest of {@code resources}, each its type's name then its bytes; each is also added to {@code alsoTo}
+     * when not null. The config version is this over listeners, clusters and routes in that order: the order of
+     * the updates into {@code alsoTo} matters, and {@link #of} keeps it.
+     */
+    private static String digest(List<? extends Message> resources, MessageDigest alsoTo) {
+        MessageDigest sha = sha256();
+        for (Message resource : resources) {
+            byte[] type = resource.getDescriptorForType().getFullName().getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = resource.toByteArray();
+            sha.update(type);
+            sha.update(bytes);
+            if (alsoTo != null) {
+                alsoTo.update(type);
+                alsoTo.update(bytes);
             }
-            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        }
+        return HexFormat.of().formatHex(sha.digest(), 0, 8);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is always available", e);
         }
