@@ -1,5 +1,6 @@
 package io.portcullis.envoy;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
@@ -23,7 +24,10 @@ import io.envoyproxy.envoy.type.tracing.v3.CustomTag;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.input.ServiceAccountRef;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Every egress decision a sidecar takes is reported three ways, all from the config Envoy runs: a JSON
@@ -81,10 +85,27 @@ final class AccessLogs {
     /** What one filter chain or route decides, as the decision log reports it. */
     record Decision(String protocol, String decision, String policy, String match, String reason) {}
 
-    /** The loggers of one identity's listener (see {@link Loggers}). */
+    /** The loggers of one identity's listener (see {@link Loggers}), reusing nothing. */
     static Loggers forIdentity(ServiceAccountRef identity, DecisionSampling sampling) {
-        return new Loggers(identity.toString(), sampling);
+        return forIdentity(identity, sampling, Map.of());
     }
+
+    /**
+     * The loggers of one identity's listener, reusing {@code reusable}: the typed configs of an earlier build
+     * of the same identity ({@link Loggers#built}).
+     */
+    static Loggers forIdentity(
+            ServiceAccountRef identity, DecisionSampling sampling, Map<Decision, TypedConfigs> reusable) {
+        return new Loggers(identity.toString(), sampling, reusable);
+    }
+
+    /**
+     * The typed configs of the loggers of one TCP or TLS decision of one identity: packed, so serialised. They
+     * depend on the identity and the decision alone (the sampling filter sits beside them in the
+     * {@code AccessLog}, not in them), so a rebuild of the identity can reuse them, even after a MeshConfig
+     * change of the sample rate, which rebuilds every identity.
+     */
+    record TypedConfigs(Any stdout, Any grpc, Any stats) {}
 
     /**
      * The loggers of one identity's listener. What every chain of the listener shares (the identity's
@@ -98,13 +119,21 @@ final class AccessLogs {
         private final Value identityStatTag;
         private final AccessLogFilter allowedFilter;
         private final DecisionSampling sampling;
+        private final Map<Decision, TypedConfigs> reusable;
+        private final Map<Decision, TypedConfigs> built = new HashMap<>();
 
-        private Loggers(String identity, DecisionSampling sampling) {
+        private Loggers(String identity, DecisionSampling sampling, Map<Decision, TypedConfigs> reusable) {
             this.identityValue = string(identity);
             this.identityTag = literalTag(DecisionLog.IDENTITY, identity);
             this.identityStatTag = statTag("identity", identity);
             this.allowedFilter = sampling.allowedFilter();
             this.sampling = sampling;
+            this.reusable = reusable;
+        }
+
+        /** The typed configs of every TCP or TLS decision logged so far, for a later build to reuse. */
+        Map<Decision, TypedConfigs> built() {
+            return Collections.unmodifiableMap(built);
         }
 
         /**
@@ -112,6 +141,18 @@ final class AccessLogs {
          * connection itself is a literal.
          */
         List<AccessLog> tcp(Decision decision) {
+            TypedConfigs configs = built.computeIfAbsent(decision, d -> {
+                TypedConfigs earlier = reusable.get(d);
+                return earlier != null ? earlier : tcpConfigs(d);
+            });
+            AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? allowedFilter : null;
+            return List.of(
+                    logger("envoy.access_loggers.stdout", configs.stdout(), filter),
+                    logger("envoy.access_loggers.tcp_grpc", configs.grpc(), filter),
+                    logger("envoy.access_loggers.stats", configs.stats(), null));
+        }
+
+        private TypedConfigs tcpConfigs(Decision decision) {
             Value protocol = string(decision.protocol());
             Value decided = string(decision.decision());
             Value policy = decision.policy() == null ? NULL : string(decision.policy());
@@ -129,7 +170,6 @@ final class AccessLogs {
                     .putFields(DecisionLog.MATCH, decision.match() == null ? NULL : string(decision.match()))
                     .putFields(DecisionLog.REASON, string(decision.reason()))
                     .putFields(DecisionLog.RESPONSE_CODE, NULL);
-            AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? allowedFilter : null;
 
             CommonGrpcAccessLogConfig.Builder grpc = GRPC_COMMON.toBuilder()
                     .addCustomTags(identityTag)
@@ -143,14 +183,11 @@ final class AccessLogs {
             }
             grpc.addCustomTags(literalTag(DecisionLog.REASON, decision.reason()));
 
-            return List.of(
-                    stdout(fields, filter),
-                    logger(
-                            "envoy.access_loggers.tcp_grpc",
-                            EnvoyTypes.pack(TcpGrpcAccessLogConfig.newBuilder()
-                                    .setCommonConfig(grpc)
-                                    .build()),
-                            filter),
+            return new TypedConfigs(
+                    stdout(fields),
+                    EnvoyTypes.pack(TcpGrpcAccessLogConfig.newBuilder()
+                            .setCommonConfig(grpc)
+                            .build()),
                     stats(
                             statTag("policy", decision.policy() == null ? NO_POLICY_TAG : decision.policy()),
                             statTag("decision", decision.decision()),
@@ -196,17 +233,20 @@ final class AccessLogs {
             }
 
             return List.of(
-                    stdout(fields, filter),
+                    logger("envoy.access_loggers.stdout", stdout(fields), filter),
                     logger(
                             "envoy.access_loggers.http_grpc",
                             EnvoyTypes.pack(HttpGrpcAccessLogConfig.newBuilder()
                                     .setCommonConfig(grpc)
                                     .build()),
                             filter),
-                    stats(
-                            statTag("policy", routeMetadata(DecisionLog.POLICY)),
-                            statTag("decision", routeMetadata(DecisionLog.DECISION)),
-                            statTag("protocol", DecisionLog.HTTP)));
+                    logger(
+                            "envoy.access_loggers.stats",
+                            stats(
+                                    statTag("policy", routeMetadata(DecisionLog.POLICY)),
+                                    statTag("decision", routeMetadata(DecisionLog.DECISION)),
+                                    statTag("protocol", DecisionLog.HTTP)),
+                            null));
         }
 
         /**
@@ -216,7 +256,7 @@ final class AccessLogs {
          * {@code {"stats_scope": {"prefix": ...}, "counters": [{"stat": {"name": ..., "tags": [...]},
          * "value_fixed": 1}]}}, built directly: parsing that JSON for each chain was most of a build's time.
          */
-        private AccessLog stats(Value policy, Value decision, Value protocol) {
+        private Any stats(Value policy, Value decision, Value protocol) {
             Struct stat = Struct.newBuilder()
                     .putFields("name", string(DECISIONS_STAT))
                     .putFields(
@@ -246,7 +286,7 @@ final class AccessLogs {
                     .setTypeUrl(STATS_LOGGER_TYPE)
                     .setValue(config)
                     .build();
-            return logger("envoy.access_loggers.stats", EnvoyTypes.pack(typed), null);
+            return EnvoyTypes.pack(typed);
         }
     }
 
@@ -286,14 +326,13 @@ final class AccessLogs {
                 .build();
     }
 
-    private static AccessLog stdout(Struct.Builder fields, AccessLogFilter filter) {
-        StdoutAccessLog config = StdoutAccessLog.newBuilder()
+    private static Any stdout(Struct.Builder fields) {
+        return EnvoyTypes.pack(StdoutAccessLog.newBuilder()
                 .setLogFormat(SubstitutionFormatString.newBuilder().setJsonFormat(fields))
-                .build();
-        return logger("envoy.access_loggers.stdout", EnvoyTypes.pack(config), filter);
+                .build());
     }
 
-    private static AccessLog logger(String name, com.google.protobuf.Any config, AccessLogFilter filter) {
+    private static AccessLog logger(String name, Any config, AccessLogFilter filter) {
         AccessLog.Builder log = AccessLog.newBuilder().setName(name).setTypedConfig(config);
         if (filter != null) {
             log.setFilter(filter);

@@ -54,7 +54,21 @@ final class OutboundListenerBuilder {
 
     private OutboundListenerBuilder() {}
 
-    static Listener build(SidecarEgressModel model) {
+    /**
+     * How the model's decisions are sampled for the logs: the mesh's rate where policies decide, refusals only
+     * where nothing is allowed (passthrough logs nothing).
+     */
+    static AccessLogs.DecisionSampling sampling(SidecarEgressModel model) {
+        return switch (model) {
+            case SidecarEgressModel.PolicyEnforced policy ->
+                new AccessLogs.DecisionSampling(policy.allowedLogPercent());
+            case SidecarEgressModel.Passthrough passthrough -> AccessLogs.DecisionSampling.REFUSALS_ONLY;
+            case SidecarEgressModel.DenyAll denyAll -> AccessLogs.DecisionSampling.REFUSALS_ONLY;
+        };
+    }
+
+    /** @param loggers the model's identity's, sampled as {@link #sampling} says */
+    static Listener build(SidecarEgressModel model, AccessLogs.Loggers loggers) {
         Listener.Builder listener = Listener.newBuilder()
                 .setName(EgressNames.OUTBOUND_LISTENER)
                 .setAddress(Address.newBuilder()
@@ -76,13 +90,11 @@ final class OutboundListenerBuilder {
             case SidecarEgressModel.DenyAll denyAll ->
                 listener.setDefaultFilterChain(refuse(
                                 EgressNames.DENY_CHAIN,
-                                AccessLogs.forIdentity(denyAll.identity(), AccessLogs.DecisionSampling.REFUSALS_ONLY),
+                                loggers,
                                 denyAll.audit(),
                                 "egress policy enforcement and egress passthrough are both off in MeshConfig"))
                         .build();
             case SidecarEgressModel.PolicyEnforced policy -> {
-                AccessLogs.Loggers loggers = AccessLogs.forIdentity(
-                        policy.identity(), new AccessLogs.DecisionSampling(policy.allowedLogPercent()));
                 addPortChains(listener, policy, loggers);
                 yield listener.setDefaultFilterChain(refuse(EgressNames.DENY_CHAIN, loggers, policy.audit(), NO_POLICY))
                         .build();
