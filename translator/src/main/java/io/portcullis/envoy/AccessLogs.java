@@ -1,10 +1,10 @@
 package io.portcullis.envoy;
 
-import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Any;
+import com.google.protobuf.ListValue;
 import com.google.protobuf.NullValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLog;
 import io.envoyproxy.envoy.config.accesslog.v3.AccessLogFilter;
 import io.envoyproxy.envoy.config.accesslog.v3.ExtensionFilter;
@@ -24,8 +24,8 @@ import io.envoyproxy.envoy.type.tracing.v3.CustomTag;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.input.ServiceAccountRef;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -60,105 +60,243 @@ final class AccessLogs {
     private static final String STATS_LOGGER_TYPE =
             "type.googleapis.com/envoy.extensions.access_loggers.stats.v3.Config";
 
+    private static final Value START_TIME = format("%START_TIME%");
+    private static final Value DOWNSTREAM_LOCAL_ADDRESS = format("%DOWNSTREAM_LOCAL_ADDRESS%");
+    private static final Value REQUESTED_SERVER_NAME = format("%REQUESTED_SERVER_NAME%");
+    private static final Value NULL =
+            Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
+    /** JSON's 1, as a Struct holds every number. */
+    private static final Value ONE = Value.newBuilder().setNumberValue(1).build();
+
+    private static final Value STATS_SCOPE = Value.newBuilder()
+            .setStructValue(Struct.newBuilder().putFields("prefix", string(STATS_PREFIX)))
+            .build();
+
+    /** Where every decision is sent over gRPC; the custom tags are added per logger. */
+    private static final CommonGrpcAccessLogConfig GRPC_COMMON = CommonGrpcAccessLogConfig.newBuilder()
+            .setLogName(DecisionLog.ALS_LOG_NAME)
+            .setGrpcService(GrpcService.newBuilder()
+                    .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(SidecarBootstrap.XDS_CLUSTER)))
+            .setTransportApiVersion(ApiVersion.V3)
+            .build();
+
     private AccessLogs() {}
 
     /** What one filter chain or route decides, as the decision log reports it. */
     record Decision(String protocol, String decision, String policy, String match, String reason) {}
 
-    /**
-     * The loggers of a TCP proxy whose chain takes one decision: every field that is not about the
-     * connection itself is a literal.
-     */
-    static List<AccessLog> tcp(ServiceAccountRef identity, Decision decision, DecisionSampling sampling) {
-        Map<String, Value> fields = new LinkedHashMap<>();
-        fields.put(DecisionLog.TIME, format("%START_TIME%"));
-        fields.put(DecisionLog.IDENTITY, string(identity.toString()));
-        fields.put(DecisionLog.DESTINATION, format("%DOWNSTREAM_LOCAL_ADDRESS%"));
-        fields.put(DecisionLog.PROTOCOL, string(decision.protocol()));
-        fields.put(DecisionLog.SNI, format("%REQUESTED_SERVER_NAME%"));
-        fields.put(DecisionLog.HOST, nullValue());
-        fields.put(DecisionLog.METHOD, nullValue());
-        fields.put(DecisionLog.PATH, nullValue());
-        fields.put(DecisionLog.DECISION, string(decision.decision()));
-        fields.put(DecisionLog.POLICY, decision.policy() == null ? nullValue() : string(decision.policy()));
-        fields.put(DecisionLog.MATCH, decision.match() == null ? nullValue() : string(decision.match()));
-        fields.put(DecisionLog.REASON, string(decision.reason()));
-        fields.put(DecisionLog.RESPONSE_CODE, nullValue());
-        AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? sampling.allowedFilter() : null;
-
-        List<CustomTag> tags = new ArrayList<>();
-        tags.add(literalTag(DecisionLog.IDENTITY, identity.toString()));
-        tags.add(literalTag(DecisionLog.PROTOCOL, decision.protocol()));
-        tags.add(literalTag(DecisionLog.DECISION, decision.decision()));
-        if (decision.policy() != null) {
-            tags.add(literalTag(DecisionLog.POLICY, decision.policy()));
-        }
-        if (decision.match() != null) {
-            tags.add(literalTag(DecisionLog.MATCH, decision.match()));
-        }
-        tags.add(literalTag(DecisionLog.REASON, decision.reason()));
-        TcpGrpcAccessLogConfig grpc = TcpGrpcAccessLogConfig.newBuilder()
-                .setCommonConfig(grpcCommon(tags))
-                .build();
-
-        return List.of(
-                stdout(fields, filter),
-                logger("envoy.access_loggers.tcp_grpc", EnvoyTypes.pack(grpc), filter),
-                stats(
-                        identity,
-                        decision.protocol(),
-                        decision.decision(),
-                        decision.policy() == null ? NO_POLICY_TAG : decision.policy()));
+    /** The loggers of one identity's listener (see {@link Loggers}), reusing nothing. */
+    static Loggers forIdentity(ServiceAccountRef identity, DecisionSampling sampling) {
+        return forIdentity(identity, sampling, Map.of());
     }
 
     /**
-     * The loggers of an HTTP connection manager: the decision facts are the metadata of the route that
-     * took the request ({@link #routeMetadata}). Refusals ({@code deny}, {@code would_deny}) are always
-     * logged, allowed requests at the sample rate.
+     * The loggers of one identity's listener, reusing {@code reusable}: the typed configs of an earlier build
+     * of the same identity ({@link Loggers#built}).
      */
-    static List<AccessLog> http(ServiceAccountRef identity, DecisionSampling sampling) {
-        Map<String, Value> fields = new LinkedHashMap<>();
-        fields.put(DecisionLog.TIME, format("%START_TIME%"));
-        fields.put(DecisionLog.IDENTITY, string(identity.toString()));
-        fields.put(DecisionLog.DESTINATION, format("%DOWNSTREAM_LOCAL_ADDRESS%"));
-        fields.put(DecisionLog.PROTOCOL, string(DecisionLog.HTTP));
-        fields.put(DecisionLog.SNI, format("%REQUESTED_SERVER_NAME%"));
-        fields.put(DecisionLog.HOST, format("%REQ(:AUTHORITY)%"));
-        fields.put(DecisionLog.METHOD, format("%REQ(:METHOD)%"));
-        fields.put(DecisionLog.PATH, format("%REQ(:PATH)%"));
-        fields.put(DecisionLog.DECISION, format(routeMetadata(DecisionLog.DECISION)));
-        fields.put(DecisionLog.POLICY, format(routeMetadata(DecisionLog.POLICY)));
-        fields.put(DecisionLog.MATCH, format(routeMetadata(DecisionLog.MATCH)));
-        fields.put(DecisionLog.REASON, format(routeMetadata(DecisionLog.REASON)));
-        fields.put(DecisionLog.RESPONSE_CODE, format("%RESPONSE_CODE%"));
-        AccessLogFilter filter = sampling.refusedOrAllowedFilter();
+    static Loggers forIdentity(
+            ServiceAccountRef identity, DecisionSampling sampling, Map<Decision, TypedConfigs> reusable) {
+        return new Loggers(identity.toString(), sampling, reusable);
+    }
 
-        List<CustomTag> tags = new ArrayList<>();
-        tags.add(literalTag(DecisionLog.IDENTITY, identity.toString()));
-        tags.add(literalTag(DecisionLog.PROTOCOL, DecisionLog.HTTP));
-        for (String field : List.of(DecisionLog.DECISION, DecisionLog.POLICY, DecisionLog.MATCH, DecisionLog.REASON)) {
-            tags.add(CustomTag.newBuilder()
-                    .setTag(DecisionLog.TAG_PREFIX + field)
-                    .setMetadata(CustomTag.Metadata.newBuilder()
-                            .setKind(MetadataKind.newBuilder().setRoute(MetadataKind.Route.getDefaultInstance()))
-                            .setMetadataKey(MetadataKey.newBuilder()
-                                    .setKey(METADATA_NAMESPACE)
-                                    .addPath(
-                                            MetadataKey.PathSegment.newBuilder().setKey(field))))
-                    .build());
+    /**
+     * The typed configs of the loggers of one TCP or TLS decision of one identity: packed, so serialised. They
+     * depend on the identity and the decision alone (the sampling filter sits beside them in the
+     * {@code AccessLog}, not in them), so a rebuild of the identity can reuse them, even after a MeshConfig
+     * change of the sample rate, which rebuilds every identity.
+     */
+    record TypedConfigs(Any stdout, Any grpc, Any stats) {}
+
+    /**
+     * The loggers of one identity's listener. What every chain of the listener shares (the identity's
+     * values, the sampling filters, the HTTP loggers) is built once per listener rather than once per
+     * filter chain: a listener has a chain per deciding policy, a hundred at a large mesh.
+     */
+    static final class Loggers {
+
+        private final Value identityValue;
+        private final CustomTag identityTag;
+        private final Value identityStatTag;
+        private final AccessLogFilter allowedFilter;
+        private final DecisionSampling sampling;
+        private final Map<Decision, TypedConfigs> reusable;
+        private final Map<Decision, TypedConfigs> built = new HashMap<>();
+
+        private Loggers(String identity, DecisionSampling sampling, Map<Decision, TypedConfigs> reusable) {
+            this.identityValue = string(identity);
+            this.identityTag = literalTag(DecisionLog.IDENTITY, identity);
+            this.identityStatTag = statTag("identity", identity);
+            this.allowedFilter = sampling.allowedFilter();
+            this.sampling = sampling;
+            this.reusable = reusable;
         }
-        HttpGrpcAccessLogConfig grpc = HttpGrpcAccessLogConfig.newBuilder()
-                .setCommonConfig(grpcCommon(tags))
-                .build();
 
-        return List.of(
-                stdout(fields, filter),
-                logger("envoy.access_loggers.http_grpc", EnvoyTypes.pack(grpc), filter),
-                stats(
-                        identity,
-                        DecisionLog.HTTP,
-                        routeMetadata(DecisionLog.DECISION),
-                        routeMetadata(DecisionLog.POLICY)));
+        /** The typed configs of every TCP or TLS decision logged so far, for a later build to reuse. */
+        Map<Decision, TypedConfigs> built() {
+            return Collections.unmodifiableMap(built);
+        }
+
+        /**
+         * The loggers of a TCP proxy whose chain takes one decision: every field that is not about the
+         * connection itself is a literal.
+         */
+        List<AccessLog> tcp(Decision decision) {
+            TypedConfigs configs = built.computeIfAbsent(decision, d -> {
+                TypedConfigs earlier = reusable.get(d);
+                return earlier != null ? earlier : tcpConfigs(d);
+            });
+            AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? allowedFilter : null;
+            return List.of(
+                    logger("envoy.access_loggers.stdout", configs.stdout(), filter),
+                    logger("envoy.access_loggers.tcp_grpc", configs.grpc(), filter),
+                    logger("envoy.access_loggers.stats", configs.stats(), null));
+        }
+
+        private TypedConfigs tcpConfigs(Decision decision) {
+            Value protocol = string(decision.protocol());
+            Value decided = string(decision.decision());
+            Value policy = decision.policy() == null ? NULL : string(decision.policy());
+            Struct.Builder fields = Struct.newBuilder()
+                    .putFields(DecisionLog.TIME, START_TIME)
+                    .putFields(DecisionLog.IDENTITY, identityValue)
+                    .putFields(DecisionLog.DESTINATION, DOWNSTREAM_LOCAL_ADDRESS)
+                    .putFields(DecisionLog.PROTOCOL, protocol)
+                    .putFields(DecisionLog.SNI, REQUESTED_SERVER_NAME)
+                    .putFields(DecisionLog.HOST, NULL)
+                    .putFields(DecisionLog.METHOD, NULL)
+                    .putFields(DecisionLog.PATH, NULL)
+                    .putFields(DecisionLog.DECISION, decided)
+                    .putFields(DecisionLog.POLICY, policy)
+                    .putFields(DecisionLog.MATCH, decision.match() == null ? NULL : string(decision.match()))
+                    .putFields(DecisionLog.REASON, string(decision.reason()))
+                    .putFields(DecisionLog.RESPONSE_CODE, NULL);
+
+            CommonGrpcAccessLogConfig.Builder grpc = GRPC_COMMON.toBuilder()
+                    .addCustomTags(identityTag)
+                    .addCustomTags(literalTag(DecisionLog.PROTOCOL, decision.protocol()))
+                    .addCustomTags(literalTag(DecisionLog.DECISION, decision.decision()));
+            if (decision.policy() != null) {
+                grpc.addCustomTags(literalTag(DecisionLog.POLICY, decision.policy()));
+            }
+            if (decision.match() != null) {
+                grpc.addCustomTags(literalTag(DecisionLog.MATCH, decision.match()));
+            }
+            grpc.addCustomTags(literalTag(DecisionLog.REASON, decision.reason()));
+
+            return new TypedConfigs(
+                    stdout(fields),
+                    EnvoyTypes.pack(TcpGrpcAccessLogConfig.newBuilder()
+                            .setCommonConfig(grpc)
+                            .build()),
+                    stats(
+                            statTag("policy", decision.policy() == null ? NO_POLICY_TAG : decision.policy()),
+                            statTag("decision", decision.decision()),
+                            statTag("protocol", decision.protocol())));
+        }
+
+        /**
+         * The loggers of an HTTP connection manager: the decision facts are the metadata of the route that
+         * took the request ({@link #routeMetadata}). Refusals ({@code deny}, {@code would_deny}) are always
+         * logged, allowed requests at the sample rate.
+         */
+        List<AccessLog> http() {
+            Struct.Builder fields = Struct.newBuilder()
+                    .putFields(DecisionLog.TIME, START_TIME)
+                    .putFields(DecisionLog.IDENTITY, identityValue)
+                    .putFields(DecisionLog.DESTINATION, DOWNSTREAM_LOCAL_ADDRESS)
+                    .putFields(DecisionLog.PROTOCOL, string(DecisionLog.HTTP))
+                    .putFields(DecisionLog.SNI, REQUESTED_SERVER_NAME)
+                    .putFields(DecisionLog.HOST, format("%REQ(:AUTHORITY)%"))
+                    .putFields(DecisionLog.METHOD, format("%REQ(:METHOD)%"))
+                    .putFields(DecisionLog.PATH, format("%REQ(:PATH)%"))
+                    .putFields(DecisionLog.DECISION, format(routeMetadata(DecisionLog.DECISION)))
+                    .putFields(DecisionLog.POLICY, format(routeMetadata(DecisionLog.POLICY)))
+                    .putFields(DecisionLog.MATCH, format(routeMetadata(DecisionLog.MATCH)))
+                    .putFields(DecisionLog.REASON, format(routeMetadata(DecisionLog.REASON)))
+                    .putFields(DecisionLog.RESPONSE_CODE, format("%RESPONSE_CODE%"));
+            AccessLogFilter filter = sampling.refusedOrAllowedFilter();
+
+            CommonGrpcAccessLogConfig.Builder grpc = GRPC_COMMON.toBuilder()
+                    .addCustomTags(identityTag)
+                    .addCustomTags(literalTag(DecisionLog.PROTOCOL, DecisionLog.HTTP));
+            for (String field :
+                    List.of(DecisionLog.DECISION, DecisionLog.POLICY, DecisionLog.MATCH, DecisionLog.REASON)) {
+                grpc.addCustomTags(CustomTag.newBuilder()
+                        .setTag(DecisionLog.TAG_PREFIX + field)
+                        .setMetadata(CustomTag.Metadata.newBuilder()
+                                .setKind(MetadataKind.newBuilder().setRoute(MetadataKind.Route.getDefaultInstance()))
+                                .setMetadataKey(MetadataKey.newBuilder()
+                                        .setKey(METADATA_NAMESPACE)
+                                        .addPath(MetadataKey.PathSegment.newBuilder()
+                                                .setKey(field))))
+                        .build());
+            }
+
+            return List.of(
+                    logger("envoy.access_loggers.stdout", stdout(fields), filter),
+                    logger(
+                            "envoy.access_loggers.http_grpc",
+                            EnvoyTypes.pack(HttpGrpcAccessLogConfig.newBuilder()
+                                    .setCommonConfig(grpc)
+                                    .build()),
+                            filter),
+                    logger(
+                            "envoy.access_loggers.stats",
+                            stats(
+                                    statTag("policy", routeMetadata(DecisionLog.POLICY)),
+                                    statTag("decision", routeMetadata(DecisionLog.DECISION)),
+                                    statTag("protocol", DecisionLog.HTTP)),
+                            null));
+        }
+
+        /**
+         * The counter of decisions, tagged so Prometheus answers "denials per policy per identity". Envoy's
+         * stats access logger is not in our java-control-plane, so its config travels as a TypedStruct, which
+         * Envoy converts to the real type and validates as strictly. The Struct is the JSON
+         * {@code {"stats_scope": {"prefix": ...}, "counters": [{"stat": {"name": ..., "tags": [...]},
+         * "value_fixed": 1}]}}, built directly: parsing that JSON for each chain was most of a build's time.
+         */
+        private Any stats(Value policy, Value decision, Value protocol) {
+            Struct stat = Struct.newBuilder()
+                    .putFields("name", string(DECISIONS_STAT))
+                    .putFields(
+                            "tags",
+                            Value.newBuilder()
+                                    .setListValue(ListValue.newBuilder()
+                                            .addValues(identityStatTag)
+                                            .addValues(policy)
+                                            .addValues(decision)
+                                            .addValues(protocol))
+                                    .build())
+                    .build();
+            Struct counter = Struct.newBuilder()
+                    .putFields("stat", Value.newBuilder().setStructValue(stat).build())
+                    .putFields("value_fixed", ONE)
+                    .build();
+            Struct config = Struct.newBuilder()
+                    .putFields("stats_scope", STATS_SCOPE)
+                    .putFields(
+                            "counters",
+                            Value.newBuilder()
+                                    .setListValue(ListValue.newBuilder()
+                                            .addValues(Value.newBuilder().setStructValue(counter)))
+                                    .build())
+                    .build();
+            com.github.xds.type.v3.TypedStruct typed = com.github.xds.type.v3.TypedStruct.newBuilder()
+                    .setTypeUrl(STATS_LOGGER_TYPE)
+                    .setValue(config)
+                    .build();
+            return EnvoyTypes.pack(typed);
+        }
+    }
+
+    /** One tag of the decisions counter: {@code {"name": ..., "value_format": ...}}. */
+    private static Value statTag(String name, String valueFormat) {
+        return Value.newBuilder()
+                .setStructValue(Struct.newBuilder()
+                        .putFields("name", string(name))
+                        .putFields("value_format", string(valueFormat)))
+                .build();
     }
 
     /** The route metadata the HTTP loggers read; {@code policy} and {@code match} only when there is one. */
@@ -181,16 +319,6 @@ final class AccessLogs {
         return "%METADATA(ROUTE:" + METADATA_NAMESPACE + ":" + field + ")%";
     }
 
-    private static CommonGrpcAccessLogConfig grpcCommon(List<CustomTag> tags) {
-        return CommonGrpcAccessLogConfig.newBuilder()
-                .setLogName(DecisionLog.ALS_LOG_NAME)
-                .setGrpcService(GrpcService.newBuilder()
-                        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder().setClusterName(SidecarBootstrap.XDS_CLUSTER)))
-                .setTransportApiVersion(ApiVersion.V3)
-                .addAllCustomTags(tags)
-                .build();
-    }
-
     private static CustomTag literalTag(String field, String value) {
         return CustomTag.newBuilder()
                 .setTag(DecisionLog.TAG_PREFIX + field)
@@ -198,56 +326,18 @@ final class AccessLogs {
                 .build();
     }
 
-    private static AccessLog stdout(Map<String, Value> fields, AccessLogFilter filter) {
-        StdoutAccessLog config = StdoutAccessLog.newBuilder()
-                .setLogFormat(SubstitutionFormatString.newBuilder()
-                        .setJsonFormat(Struct.newBuilder().putAllFields(fields)))
-                .build();
-        return logger("envoy.access_loggers.stdout", EnvoyTypes.pack(config), filter);
+    private static Any stdout(Struct.Builder fields) {
+        return EnvoyTypes.pack(StdoutAccessLog.newBuilder()
+                .setLogFormat(SubstitutionFormatString.newBuilder().setJsonFormat(fields))
+                .build());
     }
 
-    /**
-     * The counter of decisions, tagged so Prometheus answers "denials per policy per identity". Envoy's stats
-     * access logger is not in our java-control-plane, so its config travels as a TypedStruct, which Envoy
-     * converts to the real type and validates as strictly.
-     */
-    private static AccessLog stats(ServiceAccountRef identity, String protocol, String decision, String policy) {
-        String json = """
-                {"stats_scope": {"prefix": "%s"}, "counters": [{"stat": {"name": "%s", "tags": [
-                  {"name": "identity", "value_format": %s},
-                  {"name": "policy", "value_format": %s},
-                  {"name": "decision", "value_format": %s},
-                  {"name": "protocol", "value_format": %s}]}, "value_fixed": 1}]}
-                """.formatted(
-                        STATS_PREFIX,
-                        DECISIONS_STAT,
-                        jsonString(identity.toString()),
-                        jsonString(policy),
-                        jsonString(decision),
-                        jsonString(protocol));
-        Struct.Builder value = Struct.newBuilder();
-        try {
-            JsonFormat.parser().merge(json, value);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("stats logger config is not JSON: " + json, e);
-        }
-        com.github.xds.type.v3.TypedStruct typed = com.github.xds.type.v3.TypedStruct.newBuilder()
-                .setTypeUrl(STATS_LOGGER_TYPE)
-                .setValue(value)
-                .build();
-        return logger("envoy.access_loggers.stats", EnvoyTypes.pack(typed), null);
-    }
-
-    private static AccessLog logger(String name, com.google.protobuf.Any config, AccessLogFilter filter) {
+    private static AccessLog logger(String name, Any config, AccessLogFilter filter) {
         AccessLog.Builder log = AccessLog.newBuilder().setName(name).setTypedConfig(config);
         if (filter != null) {
             log.setFilter(filter);
         }
         return log.build();
-    }
-
-    private static String jsonString(String text) {
-        return '"' + text.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
     private static Value format(String format) {
@@ -256,10 +346,6 @@ final class AccessLogs {
 
     private static Value string(String text) {
         return Value.newBuilder().setStringValue(text).build();
-    }
-
-    private static Value nullValue() {
-        return Value.newBuilder().setNullValue(NullValue.NULL_VALUE).build();
     }
 
     /**

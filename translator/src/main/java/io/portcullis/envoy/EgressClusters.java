@@ -27,24 +27,27 @@ final class EgressClusters {
                 .build();
     }
 
+    /** The clusters: built once, as they never change (protobuf messages are immutable). */
     static List<Cluster> all() {
-        return List.of(
-                forwardProxy(EgressNames.HTTP_FORWARD_PROXY_CLUSTER),
-                forwardProxy(EgressNames.TLS_FORWARD_PROXY_CLUSTER),
-                Cluster.newBuilder()
-                        .setName(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
-                        .setType(Cluster.DiscoveryType.ORIGINAL_DST)
-                        .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
-                        .setConnectTimeout(CONNECT_TIMEOUT)
-                        .build(),
-                // No endpoints: a connection routed here is closed before any byte leaves the pod.
-                Cluster.newBuilder()
-                        .setName(EgressNames.DENY_CLUSTER)
-                        .setType(Cluster.DiscoveryType.STATIC)
-                        .setConnectTimeout(CONNECT_TIMEOUT)
-                        .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName(EgressNames.DENY_CLUSTER))
-                        .build());
+        return ALL;
     }
+
+    private static final List<Cluster> ALL = List.of(
+            forwardProxy(EgressNames.HTTP_FORWARD_PROXY_CLUSTER),
+            forwardProxy(EgressNames.TLS_FORWARD_PROXY_CLUSTER),
+            Cluster.newBuilder()
+                    .setName(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
+                    .setType(Cluster.DiscoveryType.ORIGINAL_DST)
+                    .setLbPolicy(Cluster.LbPolicy.CLUSTER_PROVIDED)
+                    .setConnectTimeout(CONNECT_TIMEOUT)
+                    .build(),
+            // No endpoints: a connection routed here is closed before any byte leaves the pod.
+            Cluster.newBuilder()
+                    .setName(EgressNames.DENY_CLUSTER)
+                    .setType(Cluster.DiscoveryType.STATIC)
+                    .setConnectTimeout(CONNECT_TIMEOUT)
+                    .setLoadAssignment(ClusterLoadAssignment.newBuilder().setClusterName(EgressNames.DENY_CLUSTER))
+                    .build());
 
     private static Cluster forwardProxy(String name) {
         return Cluster.newBuilder()

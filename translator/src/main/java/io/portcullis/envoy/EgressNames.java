@@ -67,9 +67,19 @@ public final class EgressNames {
         if (!deciders.contains(decider)) {
             throw new IllegalArgumentException(decider + " decides no chain " + prefix + "; deciders: " + deciders);
         }
-        return deciders.size() == 1
-                ? prefix
-                : prefix + "_" + deciders.headSet(decider).size();
+        return splitChain(prefix, deciders.size(), deciders.headSet(decider).size());
+    }
+
+    /**
+     * The chain of the {@code index}-th of {@code deciders} deciding policies (in {@link PolicyOrigin} order) of
+     * a port, named as {@link #tcpChain} and {@link #tlsChain} name it: for a builder that walks the deciders in
+     * order, without a sorted set of them per chain.
+     */
+    static String splitChain(String prefix, int deciders, int index) {
+        if (index < 0 || index >= deciders) {
+            throw new IllegalArgumentException("chain " + index + " of " + deciders + " deciders of " + prefix);
+        }
+        return deciders == 1 ? prefix : prefix + "_" + index;
     }
 
     public static String httpRouteConfig(int port) {

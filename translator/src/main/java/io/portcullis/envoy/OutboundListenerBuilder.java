@@ -1,5 +1,6 @@
 package io.portcullis.envoy;
 
+import com.google.protobuf.Any;
 import com.google.protobuf.UInt32Value;
 import io.envoyproxy.envoy.config.core.v3.Address;
 import io.envoyproxy.envoy.config.core.v3.AggregatedConfigSource;
@@ -23,7 +24,6 @@ import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3
 import io.envoyproxy.envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy;
 import io.envoyproxy.envoy.type.v3.Int32Range;
 import io.portcullis.bootstrap.SidecarContract;
-import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.PortPlan;
 import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.ir.TcpAccess;
@@ -42,9 +42,33 @@ import java.util.TreeMap;
  */
 final class OutboundListenerBuilder {
 
+    // The typed configs every listener has alike, packed once (packing serialises them).
+    private static final Any ORIGINAL_DST = EnvoyTypes.pack(OriginalDst.getDefaultInstance());
+    private static final Any TLS_INSPECTOR = EnvoyTypes.pack(TlsInspector.getDefaultInstance());
+    private static final Any HTTP_FORWARD_PROXY = EnvoyTypes.pack(
+            io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
+                    .setDnsCacheConfig(EgressClusters.dnsCache())
+                    .build());
+    private static final Any ROUTER =
+            EnvoyTypes.pack(Router.newBuilder().setSuppressEnvoyHeaders(true).build());
+
     private OutboundListenerBuilder() {}
 
-    static Listener build(SidecarEgressModel model) {
+    /**
+     * How the model's decisions are sampled for the logs: the mesh's rate where policies decide, refusals only
+     * where nothing is allowed (passthrough logs nothing).
+     */
+    static AccessLogs.DecisionSampling sampling(SidecarEgressModel model) {
+        return switch (model) {
+            case SidecarEgressModel.PolicyEnforced policy ->
+                new AccessLogs.DecisionSampling(policy.allowedLogPercent());
+            case SidecarEgressModel.Passthrough passthrough -> AccessLogs.DecisionSampling.REFUSALS_ONLY;
+            case SidecarEgressModel.DenyAll denyAll -> AccessLogs.DecisionSampling.REFUSALS_ONLY;
+        };
+    }
+
+    /** @param loggers the model's identity's, sampled as {@link #sampling} says */
+    static Listener build(SidecarEgressModel model, AccessLogs.Loggers loggers) {
         Listener.Builder listener = Listener.newBuilder()
                 .setName(EgressNames.OUTBOUND_LISTENER)
                 .setAddress(Address.newBuilder()
@@ -55,7 +79,7 @@ final class OutboundListenerBuilder {
                 // Recover the address the workload dialled from the iptables REDIRECT.
                 .addListenerFilters(ListenerFilter.newBuilder()
                         .setName("envoy.filters.listener.original_dst")
-                        .setTypedConfig(EnvoyTypes.pack(OriginalDst.getDefaultInstance())));
+                        .setTypedConfig(ORIGINAL_DST));
         return switch (model) {
             case SidecarEgressModel.Passthrough passthrough ->
                 listener.setDefaultFilterChain(tcpChain(
@@ -66,16 +90,13 @@ final class OutboundListenerBuilder {
             case SidecarEgressModel.DenyAll denyAll ->
                 listener.setDefaultFilterChain(refuse(
                                 EgressNames.DENY_CHAIN,
-                                AccessLogs.DecisionSampling.REFUSALS_ONLY,
-                                denyAll.identity(),
+                                loggers,
                                 denyAll.audit(),
                                 "egress policy enforcement and egress passthrough are both off in MeshConfig"))
                         .build();
             case SidecarEgressModel.PolicyEnforced policy -> {
-                AccessLogs.DecisionSampling sampling = new AccessLogs.DecisionSampling(policy.allowedLogPercent());
-                addPortChains(listener, policy, sampling);
-                yield listener.setDefaultFilterChain(
-                                refuse(EgressNames.DENY_CHAIN, sampling, policy.identity(), policy.audit(), NO_POLICY))
+                addPortChains(listener, policy, loggers);
+                yield listener.setDefaultFilterChain(refuse(EgressNames.DENY_CHAIN, loggers, policy.audit(), NO_POLICY))
                         .build();
             }
         };
@@ -84,7 +105,7 @@ final class OutboundListenerBuilder {
     static final String NO_POLICY = "no Egress policy allows this destination for this ServiceAccount";
 
     private static void addPortChains(
-            Listener.Builder listener, SidecarEgressModel.PolicyEnforced policy, AccessLogs.DecisionSampling sampling) {
+            Listener.Builder listener, SidecarEgressModel.PolicyEnforced policy, AccessLogs.Loggers loggers) {
         List<Integer> tlsPorts = policy.ports().stream()
                 .filter(p -> p.tls().isPresent())
                 .map(PortPlan::port)
@@ -93,14 +114,10 @@ final class OutboundListenerBuilder {
             listener.addListenerFilters(tlsInspector(tlsPorts));
         }
         for (PortPlan plan : policy.ports()) {
-            plan.tcp()
-                    .ifPresent(tcp ->
-                            tcpChains(policy.identity(), plan, tcp, sampling).forEach(listener::addFilterChains));
-            plan.tls()
-                    .ifPresent(tls -> tlsChains(policy.identity(), plan.port(), tls, sampling)
-                            .forEach(listener::addFilterChains));
+            plan.tcp().ifPresent(tcp -> tcpChains(plan, tcp, loggers).forEach(listener::addFilterChains));
+            plan.tls().ifPresent(tls -> tlsChains(plan.port(), tls, loggers).forEach(listener::addFilterChains));
             if (!plan.httpHosts().isEmpty()) {
-                listener.addFilterChains(httpChain(policy.identity(), plan, sampling));
+                listener.addFilterChains(httpChain(plan, loggers));
             } else if (plan.audit()
                     && !policy.audit()
                     && !plan.tcp().map(TcpAccess::anyAddress).orElse(false)) {
@@ -108,8 +125,7 @@ final class OutboundListenerBuilder {
                 // only, as the default chain would refuse it. (In an audited namespace the default
                 // chain does this for every port; with TCP to any address nothing is left over.)
                 listener.addFilterChains(
-                        refuse(EgressNames.auditChain(plan.port()), sampling, policy.identity(), true, NO_POLICY)
-                                .toBuilder()
+                        refuse(EgressNames.auditChain(plan.port()), loggers, true, NO_POLICY).toBuilder()
                                 .setFilterChainMatch(
                                         FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
                                 .build());
@@ -121,12 +137,7 @@ final class OutboundListenerBuilder {
      * The chain of what no policy allows: closed, or in audit mode forwarded to the address dialled. Either
      * way logged and counted ({@code deny} or {@code would_deny}) with the same reason.
      */
-    private static FilterChain refuse(
-            String name,
-            AccessLogs.DecisionSampling sampling,
-            ServiceAccountRef identity,
-            boolean audit,
-            String reason) {
+    private static FilterChain refuse(String name, AccessLogs.Loggers loggers, boolean audit, String reason) {
         AccessLogs.Decision decision = new AccessLogs.Decision(
                 DecisionLog.TCP, audit ? DecisionLog.WOULD_DENY : DecisionLog.DENY, null, null, reason);
         TcpProxy.Builder proxy = audit
@@ -136,7 +147,7 @@ final class OutboundListenerBuilder {
                 : TcpProxy.newBuilder().setStatPrefix("egress_denied").setCluster(EgressNames.DENY_CLUSTER);
         return FilterChain.newBuilder()
                 .setName(name)
-                .addFilters(tcpProxyFilter(proxy.addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
+                .addFilters(tcpProxyFilter(proxy.addAllAccessLog(loggers.tcp(decision))))
                 .build();
     }
 
@@ -159,7 +170,7 @@ final class OutboundListenerBuilder {
                         .build();
         return ListenerFilter.newBuilder()
                 .setName("envoy.filters.listener.tls_inspector")
-                .setTypedConfig(EnvoyTypes.pack(TlsInspector.getDefaultInstance()))
+                .setTypedConfig(TLS_INSPECTOR)
                 .setFilterDisabled(
                         ListenerFilterChainMatchPredicate.newBuilder().setNotMatch(onTlsPort))
                 .build();
@@ -169,13 +180,11 @@ final class OutboundListenerBuilder {
      * One chain per deciding policy, so each chain's log names the policy that allowed the connection;
      * Envoy takes the chain with the most specific range containing the address dialled.
      */
-    private static List<FilterChain> tcpChains(
-            ServiceAccountRef identity, PortPlan plan, TcpAccess tcp, AccessLogs.DecisionSampling sampling) {
+    private static List<FilterChain> tcpChains(PortPlan plan, TcpAccess tcp, AccessLogs.Loggers loggers) {
         if (tcp.anyAddress()) {
             return List.of(tcpChain(
                     EgressNames.tcpChain(plan.port(), tcp, tcp.anyAddressPolicy()),
-                    identity,
-                    sampling,
+                    loggers,
                     FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())),
                     new AccessLogs.Decision(
                             DecisionLog.TCP,
@@ -194,9 +203,8 @@ final class OutboundListenerBuilder {
                     FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port()));
             group.getValue().forEach(range -> match.addPrefixRanges(cidr(range)));
             chains.add(tcpChain(
-                    EgressNames.tcpChain(plan.port(), tcp, group.getKey()),
-                    identity,
-                    sampling,
+                    EgressNames.splitChain("egress_tcp_" + plan.port(), byPolicy.size(), chains.size()),
+                    loggers,
                     match,
                     new AccessLogs.Decision(
                             DecisionLog.TCP,
@@ -214,11 +222,7 @@ final class OutboundListenerBuilder {
     }
 
     private static FilterChain tcpChain(
-            String name,
-            ServiceAccountRef identity,
-            AccessLogs.DecisionSampling sampling,
-            FilterChainMatch.Builder match,
-            AccessLogs.Decision decision) {
+            String name, AccessLogs.Loggers loggers, FilterChainMatch.Builder match, AccessLogs.Decision decision) {
         return FilterChain.newBuilder()
                 .setName(name)
                 .setFilterChainMatch(match)
@@ -226,7 +230,7 @@ final class OutboundListenerBuilder {
                         .setStatPrefix(
                                 "egress_tcp_" + match.getDestinationPort().getValue())
                         .setCluster(EgressNames.ORIGINAL_DESTINATION_CLUSTER)
-                        .addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
+                        .addAllAccessLog(loggers.tcp(decision))))
                 .build();
     }
 
@@ -247,8 +251,7 @@ final class OutboundListenerBuilder {
      * HTTPS is proxied as a TCP stream (TLS is not terminated) to the SNI's name as DNS resolves it. One
      * chain per deciding policy, so each chain's log names the policy that allowed the server name.
      */
-    private static List<FilterChain> tlsChains(
-            ServiceAccountRef identity, int port, TlsAccess tls, AccessLogs.DecisionSampling sampling) {
+    private static List<FilterChain> tlsChains(int port, TlsAccess tls, AccessLogs.Loggers loggers) {
         var sniForwardProxy =
                 io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig.newBuilder()
                         .setDnsCacheConfig(EgressClusters.dnsCache())
@@ -268,7 +271,7 @@ final class OutboundListenerBuilder {
                     null,
                     "tls server name " + String.join(", ", group.getValue()) + " on port " + port);
             chains.add(FilterChain.newBuilder()
-                    .setName(EgressNames.tlsChain(port, tls, group.getKey()))
+                    .setName(EgressNames.splitChain("egress_tls_" + port, byPolicy.size(), chains.size()))
                     .setFilterChainMatch(FilterChainMatch.newBuilder()
                             .setDestinationPort(UInt32Value.of(port))
                             .setTransportProtocol("tls")
@@ -279,18 +282,13 @@ final class OutboundListenerBuilder {
                     .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
                             .setStatPrefix(statPrefix)
                             .setCluster(EgressNames.TLS_FORWARD_PROXY_CLUSTER)
-                            .addAllAccessLog(AccessLogs.tcp(identity, decision, sampling))))
+                            .addAllAccessLog(loggers.tcp(decision))))
                     .build());
         }
         return chains;
     }
 
-    private static FilterChain httpChain(
-            ServiceAccountRef identity, PortPlan plan, AccessLogs.DecisionSampling sampling) {
-        var forwardProxy =
-                io.envoyproxy.envoy.extensions.filters.http.dynamic_forward_proxy.v3.FilterConfig.newBuilder()
-                        .setDnsCacheConfig(EgressClusters.dnsCache())
-                        .build();
+    private static FilterChain httpChain(PortPlan plan, AccessLogs.Loggers loggers) {
         String prefix = EgressNames.httpChain(plan.port());
         HttpConnectionManager hcm = HttpConnectionManager.newBuilder()
                 .setStatPrefix(prefix)
@@ -305,16 +303,14 @@ final class OutboundListenerBuilder {
                 .setMergeSlashes(true)
                 .addHttpFilters(HttpFilter.newBuilder()
                         .setName(HttpRouteConfigBuilder.DYNAMIC_FORWARD_PROXY_FILTER)
-                        .setTypedConfig(EnvoyTypes.pack(forwardProxy)))
+                        .setTypedConfig(HTTP_FORWARD_PROXY))
                 // The destination is outside the mesh: tell it nothing about Envoy (no x-envoy-* headers)
                 // and let the client see the real server's Server header.
                 .setServerHeaderTransformation(HttpConnectionManager.ServerHeaderTransformation.PASS_THROUGH)
                 .addHttpFilters(HttpFilter.newBuilder()
                         .setName("envoy.filters.http.router")
-                        .setTypedConfig(EnvoyTypes.pack(Router.newBuilder()
-                                .setSuppressEnvoyHeaders(true)
-                                .build())))
-                .addAllAccessLog(AccessLogs.http(identity, sampling))
+                        .setTypedConfig(ROUTER))
+                .addAllAccessLog(loggers.http())
                 .build();
         return FilterChain.newBuilder()
                 .setName(prefix)
