@@ -17,7 +17,6 @@ import io.portcullis.validation.PolicyProblem;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -99,30 +98,18 @@ public final class EgressControlPlane {
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
     /**
-     * One config as loaded: the snapshot, its validation, the accepted rules of each identity (indexed once per
-     * change, so building an identity does not scan every rule) and the problems reading the source.
+     * One config as loaded: the snapshot, its validation (which indexes the accepted rules by identity, so building
+     * an identity does not scan every rule) and the problems reading the source.
      */
-    private record Enforced(
-            ResourceSnapshot snapshot,
-            ValidatedPolicies policies,
-            Map<ServiceAccountRef, List<EgressRule>> rulesByIdentity,
-            List<String> sourceProblems) {
+    private record Enforced(ResourceSnapshot snapshot, ValidatedPolicies policies, List<String> sourceProblems) {
 
         static Enforced of(ResourceSnapshot snapshot, ValidatedPolicies policies, List<String> sourceProblems) {
-            Map<ServiceAccountRef, List<EgressRule>> index = new HashMap<>();
-            for (EgressRule rule : policies.rules()) {
-                // Validation order, as ValidatedPolicies.rulesFor gives it: an unchanged input gives an unchanged
-                // model.
-                rule.sources()
-                        .forEach(source -> index.computeIfAbsent(source, s -> new ArrayList<>())
-                                .add(rule));
-            }
-            index.replaceAll((identity, rules) -> List.copyOf(rules));
-            return new Enforced(snapshot, policies, Map.copyOf(index), List.copyOf(sourceProblems));
+            return new Enforced(snapshot, policies, List.copyOf(sourceProblems));
         }
 
+        /** In validation order: an unchanged input gives an unchanged model. */
         List<EgressRule> rulesFor(ServiceAccountRef identity) {
-            return rulesByIdentity.getOrDefault(identity, List.of());
+            return policies.rulesFor(identity);
         }
     }
 
@@ -211,7 +198,7 @@ public final class EgressControlPlane {
                 .forEach(touched::add);
         touched.retainAll(identities.keySet());
         // Prepared snapshots: every identity a policy names is built now, before its first sidecar asks.
-        now.rulesByIdentity().keySet().stream()
+        now.policies().namedIdentities().stream()
                 .filter(identity -> !identities.containsKey(identity))
                 .forEach(touched::add);
         List<Runnable> builds = new ArrayList<>();
