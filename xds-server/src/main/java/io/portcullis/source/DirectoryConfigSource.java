@@ -38,6 +38,8 @@ import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -119,6 +121,9 @@ public final class DirectoryConfigSource implements ConfigSource {
     private final ManifestReader reader = new ManifestReader();
     private final Map<Path, WatchedFile> files = new TreeMap<>();
     private String directoryProblem;
+    /** Reads begun while the files present at start settle; each is taken by the scan that reads its file. */
+    private final Map<Path, Future<ReadAhead>> readAhead = new HashMap<>();
+
     private boolean published;
     private Instant lastFullScan = Instant.MIN;
     private volatile boolean running;
@@ -161,11 +166,27 @@ public final class DirectoryConfigSource implements ConfigSource {
         WatchService watchService = FileSystems.getDefault().newWatchService();
         WatchKey[] watch = {register(watchService)};
         running = true;
-        synchronized (this) {
-            observeDirectory(); // the files present start settling now
+        ExecutorService early = readers();
+        try {
+            synchronized (this) {
+                observeDirectory(); // the files present start settling now
+                // Read while they settle: the first scan takes a read whose file kept its stamp instead of reading
+                // it again, so at 10,000 files most of the reading is done during the settle time.
+                files.forEach((path, file) -> {
+                    if (file.changing() != null && file.changing().stamp() != null) {
+                        FileStamp stamp = file.changing().stamp();
+                        readAhead.put(path, early.submit(() -> readAhead(path, stamp)));
+                    }
+                });
+            }
+            Thread.sleep(settle);
+            publish(listener, null);
+        } finally {
+            synchronized (this) {
+                readAhead.clear();
+            }
+            early.shutdownNow();
         }
-        Thread.sleep(settle);
-        publish(listener, null);
         watcher = Thread.ofPlatform().name("config-dir-watch").daemon().start(() -> {
             try (watchService) {
                 while (running) {
@@ -371,18 +392,17 @@ public final class DirectoryConfigSource implements ConfigSource {
     /** Reads each file (what it was before, by path), in the order given; on a bounded pool when there are many. */
     private List<WatchedFile> readAll(
             List<Map.Entry<Path, WatchedFile>> toRead, Map<Path, FileStamp> current, Instant now) {
-        if (toRead.size() < PARALLEL_READS_FROM || READ_THREADS == 1) {
-            return toRead.stream()
-                    .map(entry -> read(entry.getKey(), current.get(entry.getKey()), entry.getValue(), now))
-                    .toList();
+        List<Callable<WatchedFile>> tasks = new ArrayList<>(toRead.size());
+        for (Map.Entry<Path, WatchedFile> entry : toRead) {
+            Path path = entry.getKey();
+            Future<ReadAhead> early = readAhead.remove(path);
+            tasks.add(() -> read(path, current.get(path), entry.getValue(), now, early));
         }
-        try (ExecutorService pool = Executors.newFixedThreadPool(
-                READ_THREADS,
-                Thread.ofPlatform().name("config-dir-read-", 1).daemon().factory())) {
-            List<Future<WatchedFile>> reads = toRead.stream()
-                    .map(entry ->
-                            pool.submit(() -> read(entry.getKey(), current.get(entry.getKey()), entry.getValue(), now)))
-                    .toList();
+        if (tasks.size() < PARALLEL_READS_FROM || READ_THREADS == 1) {
+            return tasks.stream().map(DirectoryConfigSource::call).toList();
+        }
+        try (ExecutorService pool = readers()) {
+            List<Future<WatchedFile>> reads = tasks.stream().map(pool::submit).toList();
             List<WatchedFile> read = new ArrayList<>(reads.size());
             for (Future<WatchedFile> future : reads) {
                 read.add(future.get());
@@ -394,6 +414,20 @@ public final class DirectoryConfigSource implements ConfigSource {
         } catch (ExecutionException e) {
             // read() turns every failure into a problem of its file; anything else is a bug.
             throw new IllegalStateException("reading " + directory + " failed", e.getCause());
+        }
+    }
+
+    private ExecutorService readers() {
+        return Executors.newFixedThreadPool(
+                READ_THREADS,
+                Thread.ofPlatform().name("config-dir-read-", 1).daemon().factory());
+    }
+
+    private static WatchedFile call(Callable<WatchedFile> read) {
+        try {
+            return read.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // read() turns every failure into a problem of its file
         }
     }
 
@@ -434,8 +468,46 @@ public final class DirectoryConfigSource implements ConfigSource {
         return true;
     }
 
-    private WatchedFile read(Path path, FileStamp stamp, WatchedFile file, Instant now) {
+    /**
+     * A file of the directory as read while it was settling at start: its bytes and what they hold, read while its
+     * stamp was {@code stamp} (the same before and after the read).
+     */
+    @SuppressWarnings("ArrayRecordComponent") // private, and handed once to WatchedFile.afterRead as a read would
+    private record ReadAhead(FileStamp stamp, byte[] bytes, ManifestSet set) {}
+
+    /** Reads a settling file early; null when it cannot be read cleanly now (the scan then reads it itself). */
+    private ReadAhead readAhead(Path path, FileStamp stamp) {
+        try {
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes(ManifestReader.MAX_BYTES + 1);
+            }
+            if (!stamp.equals(FileStamp.of(path).orElse(null))) {
+                return null;
+            }
+            return new ReadAhead(
+                    stamp, bytes, parse(bytes, directory.relativize(path).toString()));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private ManifestSet parse(byte[] bytes, String origin) {
+        ManifestSet set = reader.readUtf8(bytes, origin);
+        set.resources().forEach(resource -> Namespaces.fillIn(resource, meshNamespace));
+        return set;
+    }
+
+    /**
+     * Reads a file that settled with {@code stamp}. A read begun while it settled ({@code early}) stands when it
+     * was made at the same stamp: the stamp changes with every write, so the bytes are the file's content now.
+     */
+    private WatchedFile read(Path path, FileStamp stamp, WatchedFile file, Instant now, Future<ReadAhead> early) {
         String origin = directory.relativize(path).toString();
+        ReadAhead ahead = early == null ? null : awaitReadAhead(early);
+        if (ahead != null && ahead.stamp().equals(stamp)) {
+            return file.afterRead(stamp, ahead.bytes(), ahead.set(), origin);
+        }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(path)) {
             bytes = in.readNBytes(ManifestReader.MAX_BYTES + 1);
@@ -453,13 +525,22 @@ public final class DirectoryConfigSource implements ConfigSource {
             return file.changingTo(after, now); // written while being read: read it again once it settles
         }
         try {
-            ManifestSet set = reader.readUtf8(bytes, origin);
-            set.resources().forEach(resource -> Namespaces.fillIn(resource, meshNamespace));
-            return file.afterRead(stamp, bytes, set, origin);
+            return file.afterRead(stamp, bytes, parse(bytes, origin), origin);
         } catch (RuntimeException e) {
             // A reader bug must cost this file only, never the whole directory.
             LOG.error("reading {} failed unexpectedly", path, e);
             return file.unreadable(stamp, origin, "unexpected " + e);
+        }
+    }
+
+    private static ReadAhead awaitReadAhead(Future<ReadAhead> early) {
+        try {
+            return early.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | CancellationException e) {
+            return null; // read again
         }
     }
 
