@@ -181,6 +181,11 @@ public final class DirectoryConfigSource implements ConfigSource {
             }
             Thread.sleep(settle);
             publish(listener, null);
+            synchronized (this) {
+                // The next full scan is due a full period after the first config was applied, not after its scan
+                // began: at 10,000 files that took seconds, and the watch reports what changed meanwhile.
+                lastFullScan = clock.instant();
+            }
         } finally {
             synchronized (this) {
                 readAhead.clear();
