@@ -34,11 +34,19 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +107,12 @@ public final class DirectoryConfigSource implements ConfigSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(DirectoryConfigSource.class);
 
+    /** A scan with at least this many files to read reads them in parallel. */
+    private static final int PARALLEL_READS_FROM = 64;
+    /** Readers of a parallel scan: parsing is CPU-bound, so one per core, at most four. */
+    private static final int READ_THREADS =
+            Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+
     private final Path directory;
     private final String meshNamespace;
     private final Duration settle;
@@ -107,6 +121,9 @@ public final class DirectoryConfigSource implements ConfigSource {
     private final ManifestReader reader = new ManifestReader();
     private final Map<Path, WatchedFile> files = new TreeMap<>();
     private String directoryProblem;
+    /** Reads begun while the files present at start settle; each is taken by the scan that reads its file. */
+    private final Map<Path, Future<ReadAhead>> readAhead = new HashMap<>();
+
     private boolean published;
     private Instant lastFullScan = Instant.MIN;
     private volatile boolean running;
@@ -149,11 +166,32 @@ public final class DirectoryConfigSource implements ConfigSource {
         WatchService watchService = FileSystems.getDefault().newWatchService();
         WatchKey[] watch = {register(watchService)};
         running = true;
-        synchronized (this) {
-            observeDirectory(); // the files present start settling now
+        ExecutorService early = readers();
+        try {
+            synchronized (this) {
+                observeDirectory(); // the files present start settling now
+                // Read while they settle: the first scan takes a read whose file kept its stamp instead of reading
+                // it again, so at 10,000 files most of the reading is done during the settle time.
+                files.forEach((path, file) -> {
+                    if (file.changing() != null && file.changing().stamp() != null) {
+                        FileStamp stamp = file.changing().stamp();
+                        readAhead.put(path, early.submit(() -> readAhead(path, stamp)));
+                    }
+                });
+            }
+            Thread.sleep(settle);
+            publish(listener, null);
+            synchronized (this) {
+                // The next full scan is due a full period after the first config was applied, not after its scan
+                // began: at 10,000 files that took seconds, and the watch reports what changed meanwhile.
+                lastFullScan = clock.instant();
+            }
+        } finally {
+            synchronized (this) {
+                readAhead.clear();
+            }
+            early.shutdownNow();
         }
-        Thread.sleep(settle);
-        publish(listener, null);
         watcher = Thread.ofPlatform().name("config-dir-watch").daemon().start(() -> {
             try (watchService) {
                 while (running) {
@@ -258,9 +296,7 @@ public final class DirectoryConfigSource implements ConfigSource {
     public synchronized SourceUpdate readOnce() throws IOException {
         Instant now = clock.instant();
         Map<Path, FileStamp> listed = list();
-        for (Path path : union(listed)) {
-            observe(path, listed.get(path), now, Duration.ZERO);
-        }
+        observeAll(stamps(union(listed), listed::get), now, Duration.ZERO);
         published = true;
         return assemble();
     }
@@ -285,12 +321,8 @@ public final class DirectoryConfigSource implements ConfigSource {
                 paths.add(path);
             }
         });
-        boolean changed = false;
-        for (Path path : paths) {
-            FileStamp current = isManifest(path) ? FileStamp.of(path).orElse(null) : null;
-            changed |= observe(path, current, now, settle);
-        }
-        return updateIf(changed);
+        return updateIf(observeAll(
+                stamps(paths, path -> isManifest(path) ? FileStamp.of(path).orElse(null) : null), now, settle));
     }
 
     private Optional<SourceUpdate> updateIf(boolean changed) {
@@ -320,10 +352,7 @@ public final class DirectoryConfigSource implements ConfigSource {
         }
         boolean changed = directoryProblem != null;
         directoryProblem = null;
-        for (Path path : union(listed)) {
-            changed |= observe(path, listed.get(path), now, settle);
-        }
-        return changed;
+        return observeAll(stamps(union(listed), listed::get), now, settle) || changed;
     }
 
     private SortedSet<Path> union(Map<Path, FileStamp> listed) {
@@ -332,12 +361,89 @@ public final class DirectoryConfigSource implements ConfigSource {
         return all;
     }
 
+    /** Each path with its stamp now (null: not there), in name order. */
+    private static SortedMap<Path, FileStamp> stamps(Set<Path> paths, Function<Path, FileStamp> stampOf) {
+        SortedMap<Path, FileStamp> stamps = new TreeMap<>();
+        paths.forEach(path -> stamps.put(path, stampOf.apply(path)));
+        return stamps;
+    }
+
     /**
-     * Applies the rule to one file whose stamp is now {@code current} (null: not there).
+     * Applies the rule to each file, reading those due in parallel when there are many (the first scan of a large
+     * directory: parsing 10,000 files one after another was most of serve's start).
+     *
+     * @param current each file's stamp now (null: not there)
+     * @return whether what any file contributes, or its problems, changed
+     */
+    private boolean observeAll(SortedMap<Path, FileStamp> current, Instant now, Duration settleTime) {
+        boolean changed = false;
+        Map<Path, WatchedFile> due = new TreeMap<>();
+        for (Map.Entry<Path, FileStamp> entry : current.entrySet()) {
+            changed |= observe(entry.getKey(), entry.getValue(), now, settleTime, due);
+        }
+        List<Map.Entry<Path, WatchedFile>> toRead = List.copyOf(due.entrySet());
+        List<WatchedFile> read = readAll(toRead, current, now);
+        for (int i = 0; i < toRead.size(); i++) {
+            WatchedFile file = read.get(i);
+            files.put(toRead.get(i).getKey(), file);
+            if (file.changing() == null) {
+                // Read to the end (not found changing underneath): clean, or not, which its problems say.
+                events.happened(file.problems().isEmpty() ? SourceEvent.FILE_READ : SourceEvent.READ_ERROR);
+            }
+        }
+        return changed;
+    }
+
+    /** Reads each file (what it was before, by path), in the order given; on a bounded pool when there are many. */
+    private List<WatchedFile> readAll(
+            List<Map.Entry<Path, WatchedFile>> toRead, Map<Path, FileStamp> current, Instant now) {
+        List<Callable<WatchedFile>> tasks = new ArrayList<>(toRead.size());
+        for (Map.Entry<Path, WatchedFile> entry : toRead) {
+            Path path = entry.getKey();
+            Future<ReadAhead> early = readAhead.remove(path);
+            tasks.add(() -> read(path, current.get(path), entry.getValue(), now, early));
+        }
+        if (tasks.size() < PARALLEL_READS_FROM || READ_THREADS == 1) {
+            return tasks.stream().map(DirectoryConfigSource::call).toList();
+        }
+        try (ExecutorService pool = readers()) {
+            List<Future<WatchedFile>> reads = tasks.stream().map(pool::submit).toList();
+            List<WatchedFile> read = new ArrayList<>(reads.size());
+            for (Future<WatchedFile> future : reads) {
+                read.add(future.get());
+            }
+            return read;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while reading " + directory, e);
+        } catch (ExecutionException e) {
+            // read() turns every failure into a problem of its file; anything else is a bug.
+            throw new IllegalStateException("reading " + directory + " failed", e.getCause());
+        }
+    }
+
+    private ExecutorService readers() {
+        return Executors.newFixedThreadPool(
+                READ_THREADS,
+                Thread.ofPlatform().name("config-dir-read-", 1).daemon().factory());
+    }
+
+    private static WatchedFile call(Callable<WatchedFile> read) {
+        try {
+            return read.call();
+        } catch (Exception e) {
+            throw new IllegalStateException(e); // read() turns every failure into a problem of its file
+        }
+    }
+
+    /**
+     * Applies the rule to one file whose stamp is now {@code current} (null: not there); a file due to be read is
+     * put in {@code due} (with what it was until now) instead, for {@link #observeAll} to read.
      *
      * @return whether what the file contributes, or its problems, changed
      */
-    private boolean observe(Path path, FileStamp current, Instant now, Duration settleTime) {
+    private boolean observe(
+            Path path, FileStamp current, Instant now, Duration settleTime, Map<Path, WatchedFile> due) {
         WatchedFile file = files.getOrDefault(path, WatchedFile.UNSEEN);
         if (Objects.equals(current, file.read())) {
             if (file.changing() != null) {
@@ -363,17 +469,50 @@ public final class DirectoryConfigSource implements ConfigSource {
             events.happened(SourceEvent.FILE_REMOVED);
             return true;
         }
-        WatchedFile read = read(path, current, file, now);
-        files.put(path, read);
-        if (read.changing() == null) {
-            // Read to the end (not found changing underneath): clean, or not, which its problems say.
-            events.happened(read.problems().isEmpty() ? SourceEvent.FILE_READ : SourceEvent.READ_ERROR);
-        }
+        due.put(path, file);
         return true;
     }
 
-    private WatchedFile read(Path path, FileStamp stamp, WatchedFile file, Instant now) {
+    /**
+     * A file of the directory as read while it was settling at start: its bytes and what they hold, read while its
+     * stamp was {@code stamp} (the same before and after the read).
+     */
+    @SuppressWarnings("ArrayRecordComponent") // private, and handed once to WatchedFile.afterRead as a read would
+    private record ReadAhead(FileStamp stamp, byte[] bytes, ManifestSet set) {}
+
+    /** Reads a settling file early; null when it cannot be read cleanly now (the scan then reads it itself). */
+    private ReadAhead readAhead(Path path, FileStamp stamp) {
+        try {
+            byte[] bytes;
+            try (InputStream in = Files.newInputStream(path)) {
+                bytes = in.readNBytes(ManifestReader.MAX_BYTES + 1);
+            }
+            if (!stamp.equals(FileStamp.of(path).orElse(null))) {
+                return null;
+            }
+            return new ReadAhead(
+                    stamp, bytes, parse(bytes, directory.relativize(path).toString()));
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private ManifestSet parse(byte[] bytes, String origin) {
+        ManifestSet set = reader.readUtf8(bytes, origin);
+        set.resources().forEach(resource -> Namespaces.fillIn(resource, meshNamespace));
+        return set;
+    }
+
+    /**
+     * Reads a file that settled with {@code stamp}. A read begun while it settled ({@code early}) stands when it
+     * was made at the same stamp: the stamp changes with every write, so the bytes are the file's content now.
+     */
+    private WatchedFile read(Path path, FileStamp stamp, WatchedFile file, Instant now, Future<ReadAhead> early) {
         String origin = directory.relativize(path).toString();
+        ReadAhead ahead = early == null ? null : awaitReadAhead(early);
+        if (ahead != null && ahead.stamp().equals(stamp)) {
+            return file.afterRead(stamp, ahead.bytes(), ahead.set(), origin);
+        }
         byte[] bytes;
         try (InputStream in = Files.newInputStream(path)) {
             bytes = in.readNBytes(ManifestReader.MAX_BYTES + 1);
@@ -391,13 +530,22 @@ public final class DirectoryConfigSource implements ConfigSource {
             return file.changingTo(after, now); // written while being read: read it again once it settles
         }
         try {
-            ManifestSet set = reader.readUtf8(bytes, origin);
-            set.resources().forEach(resource -> Namespaces.fillIn(resource, meshNamespace));
-            return file.afterRead(stamp, bytes, set, origin);
+            return file.afterRead(stamp, bytes, parse(bytes, origin), origin);
         } catch (RuntimeException e) {
             // A reader bug must cost this file only, never the whole directory.
             LOG.error("reading {} failed unexpectedly", path, e);
             return file.unreadable(stamp, origin, "unexpected " + e);
+        }
+    }
+
+    private static ReadAhead awaitReadAhead(Future<ReadAhead> early) {
+        try {
+            return early.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } catch (ExecutionException | CancellationException e) {
+            return null; // read again
         }
     }
 

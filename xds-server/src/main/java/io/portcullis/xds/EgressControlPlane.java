@@ -17,7 +17,6 @@ import io.portcullis.validation.PolicyProblem;
 import io.portcullis.validation.ValidatedPolicies;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -95,34 +94,30 @@ public final class EgressControlPlane {
     /** The config being enforced, swapped whole by the coordinator so readers see one consistent state. */
     private volatile Enforced enforced;
 
+    /**
+     * Whether a config was applied. Until then no sidecar gets any snapshot (its watch stays open): the empty
+     * config's deny-all or passthrough is no identity's real config, and an identity a policy names must never be
+     * served anything wider than its policies. {@code serve} opens the xDS port before the first config is read, so
+     * sidecars connect while it loads and are answered as soon as their identity is built.
+     */
+    private volatile boolean loaded;
+
     /** What an identity's sidecars are currently served. */
     public record Served(SidecarEgressModel model, SidecarResources resources) {}
 
     /**
-     * One config as loaded: the snapshot, its validation, the accepted rules of each identity (indexed once per
-     * change, so building an identity does not scan every rule) and the problems reading the source.
+     * One config as loaded: the snapshot, its validation (which indexes the accepted rules by identity, so building
+     * an identity does not scan every rule) and the problems reading the source.
      */
-    private record Enforced(
-            ResourceSnapshot snapshot,
-            ValidatedPolicies policies,
-            Map<ServiceAccountRef, List<EgressRule>> rulesByIdentity,
-            List<String> sourceProblems) {
+    private record Enforced(ResourceSnapshot snapshot, ValidatedPolicies policies, List<String> sourceProblems) {
 
         static Enforced of(ResourceSnapshot snapshot, ValidatedPolicies policies, List<String> sourceProblems) {
-            Map<ServiceAccountRef, List<EgressRule>> index = new HashMap<>();
-            for (EgressRule rule : policies.rules()) {
-                // Validation order, as ValidatedPolicies.rulesFor gives it: an unchanged input gives an unchanged
-                // model.
-                rule.sources()
-                        .forEach(source -> index.computeIfAbsent(source, s -> new ArrayList<>())
-                                .add(rule));
-            }
-            index.replaceAll((identity, rules) -> List.copyOf(rules));
-            return new Enforced(snapshot, policies, Map.copyOf(index), List.copyOf(sourceProblems));
+            return new Enforced(snapshot, policies, List.copyOf(sourceProblems));
         }
 
+        /** In validation order: an unchanged input gives an unchanged model. */
         List<EgressRule> rulesFor(ServiceAccountRef identity) {
-            return rulesByIdentity.getOrDefault(identity, List.of());
+            return policies.rulesFor(identity);
         }
     }
 
@@ -198,6 +193,9 @@ public final class EgressControlPlane {
         // Published before the identities to build are chosen: a first build that starts later reads this config,
         // and one that started earlier registered its identity, so it is chosen below (see firstBuild).
         enforced = now;
+        // Set before `asked` is read below: a sidecar that connects from here on queues its own first build, one that
+        // connected before is in `asked` (see ensureServed).
+        loaded = true;
         Set<ServiceAccountRef> touched = next.mesh().equals(previous.mesh())
                 ? touchedIdentities(before, now)
                 : new HashSet<>(identities.keySet());
@@ -211,10 +209,15 @@ public final class EgressControlPlane {
                 .forEach(touched::add);
         touched.retainAll(identities.keySet());
         // Prepared snapshots: every identity a policy names is built now, before its first sidecar asks.
-        now.rulesByIdentity().keySet().stream()
-                .filter(identity -> !identities.containsKey(identity))
-                .forEach(touched::add);
+        Set<ServiceAccountRef> named = now.policies().namedIdentities();
+        named.stream().filter(identity -> !identities.containsKey(identity)).forEach(touched::add);
+        // Sidecars that connected before the first config wait for their identity's first build: those no policy
+        // names (deny-all or passthrough, cheap) are queued first, so they are answered at once.
+        Set<ServiceAccountRef> waiting = new TreeSet<>(asked);
+        waiting.removeIf(identity -> identities.containsKey(identity) || named.contains(identity));
+        touched.removeAll(waiting);
         List<Runnable> builds = new ArrayList<>();
+        waiting.forEach(identity -> builds.add(() -> refresh(identity, now)));
         touched.stream().sorted().forEach(identity -> builds.add(() -> refresh(identity, now)));
         threads.buildAll(builds);
         updateProblemMetrics();
@@ -241,12 +244,16 @@ public final class EgressControlPlane {
     }
 
     /**
-     * A sidecar of {@code identity} connected. If the identity has no snapshot yet (no policy names it, or no
-     * config was loaded), its first one is built on the first-config thread; this returns at once, and the
-     * sidecar's watch stays open until the snapshot is in the cache. Tests: {@link #awaitIdle()} after it.
+     * A sidecar of {@code identity} connected. If the identity has no snapshot yet (no policy names it, or a config
+     * change is still building it), its first one is built on the first-config thread; before the first config is
+     * applied nothing is built, and that config builds it. This returns at once, and the sidecar's watch stays open
+     * until the snapshot is in the cache. Tests: {@link #awaitIdle()} after it.
      */
     public void ensureServed(ServiceAccountRef identity) {
         asked.add(identity);
+        if (!loaded) {
+            return; // the first config builds it (load reads `asked` after setting `loaded`)
+        }
         if (!built.containsKey(identity) && firstBuildsQueued.add(identity)) {
             threads.firstConfig(() -> {
                 try {

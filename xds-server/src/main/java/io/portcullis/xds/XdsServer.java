@@ -1,5 +1,6 @@
 package io.portcullis.xds;
 
+import io.envoyproxy.controlplane.server.DefaultExecutorGroup;
 import io.envoyproxy.controlplane.server.V3DiscoveryServer;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
@@ -10,6 +11,7 @@ import io.portcullis.identity.XdsServerTls;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -57,7 +59,8 @@ public final class XdsServer implements AutoCloseable {
             PeerCertificateInterceptor peers,
             EgressControlPlane controlPlane,
             SidecarRegistry registry) {
-        V3DiscoveryServer discovery = new V3DiscoveryServer(registry, controlPlane.configWatcher());
+        V3DiscoveryServer discovery = new V3DiscoveryServer(
+                List.of(registry), controlPlane.configWatcher(), new DefaultExecutorGroup(), new PackedResources());
         this.calls = Executors.newFixedThreadPool(callThreads(), callThreadFactory());
         this.server = builder.executor(calls)
                 .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))

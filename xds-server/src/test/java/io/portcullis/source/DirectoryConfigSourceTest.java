@@ -61,6 +61,33 @@ class DirectoryConfigSourceTest {
         }
 
         @Test
+        void aScanOfManyFilesReadsThemInParallelWithTheSameRuleForEach() throws Exception {
+            // Enough files for the parallel read; one of them cut mid-line, one not UTF-8.
+            for (int i = 0; i < 200; i++) {
+                write(String.format("p-%03d.yaml", i), egress("p" + i, "p" + i + ".com"));
+            }
+            String cut = egress("p7", "p7.com", "seven.com");
+            write("p-007.yaml", cut.substring(0, cut.indexOf("seven.com") + 4));
+            Files.write(dir.resolve("p-013.yaml"), new byte[] {'k', 'i', 'n', 'd', ':', ' ', (byte) 0xff, '\n'});
+
+            assertThat(hosts(scanAfter(Duration.ZERO))).as("not settled yet").isEmpty();
+            SourceUpdate update = scanAfter(SETTLE);
+
+            Map<String, List<String>> hosts = hosts(update);
+            assertThat(hosts).hasSize(198).doesNotContainKeys("p7", "p13");
+            for (int i = 0; i < 200; i++) {
+                if (i != 7 && i != 13) {
+                    assertThat(hosts).containsEntry("p" + i, List.of("p" + i + ".com"));
+                }
+            }
+            assertThat(update.problems())
+                    .hasSize(2)
+                    .anySatisfy(problem -> assertThat(problem).startsWith("p-007.yaml: does not end with a newline"))
+                    .anySatisfy(problem ->
+                            assertThat(problem).startsWith("p-013.yaml:").contains("UTF-8"));
+        }
+
+        @Test
         void aChangedFileIsReadOnlyOnceItsStampHeldForTheSettleTime() throws Exception {
             write("a.yaml", egress("a", "a.com"));
             assertThat(hosts(scanAfter(Duration.ZERO)))

@@ -148,6 +148,32 @@ class ManifestStoreTest {
     }
 
     @Test
+    void ensureMeshConfigFindsOneWhoseKindIsSpelledWithAnEscapeAmongFilesItNeedNotParse() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            store().apply(EGRESS.replace("httpbin-80", "policy-" + i), "test", null);
+        }
+        // Double-quoted YAML: \x43 is "C", so this is kind MeshConfig though the file never spells it out.
+        Files.writeString(dir.resolve("mesh.yaml"), """
+                apiVersion: config.flomesh.io/v1alpha3
+                kind: "Mesh\\x43onfig"
+                metadata:
+                  name: fsm-mesh-config
+                  namespace: fsm-system
+                spec:
+                  featureFlags:
+                    enableEgressPolicy: true
+                  traffic:
+                    enableEgress: true
+                """);
+
+        assertThat(store().ensureMeshConfig()).as("found: none written").isFalse();
+        assertThat(read().snapshot().mesh().passthrough())
+                .as("the escaped one is the mesh's")
+                .isTrue();
+        assertThat(dir.resolve("meshconfig.fsm-system.fsm-mesh-config.yaml")).doesNotExist();
+    }
+
+    @Test
     void applyAndPatchReplaceTheFileByRenameSoTheSourceNeverSeesHalfAFile() throws Exception {
         store().apply(EGRESS, "test", null);
         Path file = dir.resolve("egress.curl.httpbin-80.yaml");

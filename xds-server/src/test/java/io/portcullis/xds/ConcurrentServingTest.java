@@ -14,6 +14,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
+import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.testfixtures.EgressManifest;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -131,6 +132,47 @@ class ConcurrentServingTest {
     }
 
     @Test
+    void sidecarsThatConnectBeforeTheFirstConfigGetNothingUntilItIsAppliedThenTheirIdentitysOwn() throws Exception {
+        // serve opens the port before it reads the config: the empty config in force until then (deny-all or
+        // passthrough) is nobody's, and curl/curl's policies must be all it ever gets.
+        BlockingQueue<DiscoveryResponse> named = listenersFor("sidecar~curl~curl~curl-1");
+        BlockingQueue<DiscoveryResponse> unnamed = listenersFor("sidecar~nobody~here~here-1");
+        await().atMost(Duration.ofSeconds(20)).until(() -> connectedSidecars() == 2);
+        controlPlane.awaitIdle();
+
+        assertThat(controlPlane.cache().getSnapshot(CURL))
+                .as("nothing built for curl/curl")
+                .isNull();
+        assertThat(controlPlane.cache().getSnapshot(new ServiceAccountRef("nobody", "here")))
+                .as("nothing built for nobody/here")
+                .isNull();
+        assertThat(named.poll(200, TimeUnit.MILLISECONDS))
+                .as("curl/curl answered")
+                .isNull();
+        assertThat(unnamed.poll(200, TimeUnit.MILLISECONDS))
+                .as("nobody/here answered")
+                .isNull();
+
+        controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
+
+        DiscoveryResponse curl = named.poll(20, TimeUnit.SECONDS);
+        DiscoveryResponse nobody = unnamed.poll(20, TimeUnit.SECONDS);
+        assertThat(curl).as("curl/curl's first listeners").isNotNull();
+        assertThat(nobody).as("nobody/here's first listeners").isNotNull();
+        assertThat(curl.getVersionInfo())
+                .as("curl/curl's first config is the one its policy gives")
+                .isEqualTo(controlPlane
+                        .served(CURL)
+                        .orElseThrow()
+                        .resources()
+                        .versions()
+                        .listeners());
+        assertThat(controlPlane.served(CURL).orElseThrow().resources().routes().toString())
+                .contains("httpbin.org");
+        assertThat(defaultChain(nobody)).as("no policy names nobody/here: deny").isEqualTo("deny");
+    }
+
+    @Test
     void anIdentityNoPolicyNamesIsServedDenyAllOnItsFirstRequest() throws Exception {
         controlPlane.apply(FailClosedOnNackTest.update(FailClosedOnNackTest.egress("httpbin-80", "httpbin.org", null)));
 
@@ -191,14 +233,29 @@ class ConcurrentServingTest {
     }
 
     private DiscoveryResponse firstListeners(String nodeId) throws InterruptedException {
+        BlockingQueue<DiscoveryResponse> responses = listenersFor(nodeId);
+        DiscoveryResponse response = responses.poll(20, TimeUnit.SECONDS);
+        assertThat(response).as("first listeners for %s", nodeId).isNotNull();
+        return response;
+    }
+
+    private double connectedSidecars() {
+        var gauge = controlPlane
+                .metrics()
+                .registry()
+                .find(ControlPlaneMetrics.SIDECARS_CONNECTED)
+                .gauge();
+        return gauge == null ? 0 : gauge.value();
+    }
+
+    /** Opens a sidecar's stream with a wildcard LDS request; what it is answered, as it arrives. */
+    private BlockingQueue<DiscoveryResponse> listenersFor(String nodeId) {
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests =
                 AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(collect(responses));
         streams.add(requests);
         requests.onNext(listenerRequest(nodeId));
-        DiscoveryResponse response = responses.poll(20, TimeUnit.SECONDS);
-        assertThat(response).as("first listeners for %s", nodeId).isNotNull();
-        return response;
+        return responses;
     }
 
     private static DiscoveryRequest listenerRequest(String nodeId) {

@@ -84,6 +84,8 @@ class ControlPlaneFromDirectoryTest {
         assertThat(problem.get("field").asText()).isEqualTo("spec.ports[0].protocol");
         assertThat(problem.get("message").asText()).contains("'htp'").contains("http, https, tcp, tcp-server-first");
 
+        // The problem is published with the config, before its identities are built: wait for the builds.
+        controlPlane.awaitIdle();
         JsonNode xds = get("/debug/xds/curl/curl");
         assertThat(xds.get("served").asBoolean()).isTrue();
         assertThat(xds.get("routes").toString()).contains("httpbin.org").contains("Egress curl/good");
@@ -168,11 +170,17 @@ class ControlPlaneFromDirectoryTest {
         return JSON.readTree(response.body());
     }
 
-    /** How many destination ports the identity's served policies open (0 when it is not policy-enforced). */
+    /**
+     * How many destination ports the identity's served policies open (0 when it is not policy-enforced, or its
+     * first config is still being built).
+     */
     private int portsServedTo(ServiceAccountRef identity) {
-        return controlPlane.served(identity).orElseThrow().model() instanceof SidecarEgressModel.PolicyEnforced policy
-                ? policy.ports().size()
-                : 0;
+        return controlPlane
+                .served(identity)
+                .map(served -> served.model() instanceof SidecarEgressModel.PolicyEnforced policy
+                        ? policy.ports().size()
+                        : 0)
+                .orElse(0);
     }
 
     private static String egress(String name, String protocol, String host) {
