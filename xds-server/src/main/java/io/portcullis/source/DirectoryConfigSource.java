@@ -2,6 +2,7 @@ package io.portcullis.source;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portcullis.crds.Egress;
+import io.portcullis.crds.EgressSettings;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
@@ -28,7 +29,6 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -119,7 +119,10 @@ public final class DirectoryConfigSource implements ConfigSource {
     private final InstantSource clock;
     private final SourceEvents events;
     private final ManifestReader reader = new ManifestReader();
-    private final Map<Path, WatchedFile> files = new TreeMap<>();
+    private final SortedMap<Path, WatchedFile> files = new TreeMap<>();
+    /** What the files define, kept between updates: see {@link ResourceDefinitions}. */
+    private final ResourceDefinitions definitions = new ResourceDefinitions();
+
     private String directoryProblem;
     /** Reads begun while the files present at start settle; each is taken by the scan that reads its file. */
     private final Map<Path, Future<ReadAhead>> readAhead = new HashMap<>();
@@ -564,30 +567,23 @@ public final class DirectoryConfigSource implements ConfigSource {
         if (directoryProblem != null) {
             problems.add(directoryProblem);
         }
-        Map<ResourceKey, HasMetadata> resources = new LinkedHashMap<>();
-        Map<ResourceKey, Path> definedIn = new HashMap<>();
+        definitions.update(files);
+        Map<Path, List<String>> overridden =
+                definitions.overridden(file -> directory.relativize(file).toString());
         files.forEach((file, watched) -> {
-            String origin = directory.relativize(file).toString();
             problems.addAll(watched.problems());
             if (watched.changing() != null && watched.changing().reported()) {
-                problems.add(origin + ": has kept changing for over " + REPORT_CHANGING_AFTER.toSeconds()
-                        + " s; what it contributed stays until it is unchanged for " + settle.toMillis() + " ms");
+                problems.add(directory.relativize(file) + ": has kept changing for over "
+                        + REPORT_CHANGING_AFTER.toSeconds() + " s; what it contributed stays until it is unchanged for "
+                        + settle.toMillis() + " ms");
             }
-            for (HasMetadata resource : watched.resources()) {
-                ResourceKey key = ResourceKey.of(resource);
-                Path earlier = definedIn.put(key, file);
-                if (earlier != null) {
-                    problems.add(origin + ": " + key + " is also defined in " + directory.relativize(earlier)
-                            + "; the definition in " + origin + " wins (files are read in name order)");
-                }
-                resources.put(key, resource);
-            }
+            problems.addAll(overridden.getOrDefault(file, List.of()));
         });
         List<Egress> egresses = new ArrayList<>();
         List<HTTPRouteGroup> routeGroups = new ArrayList<>();
         MeshConfig meshConfig = null;
         List<io.fabric8.kubernetes.api.model.Namespace> namespaces = new ArrayList<>();
-        for (HasMetadata resource : resources.values()) {
+        for (HasMetadata resource : definitions.winners()) { // in key order, which the snapshot keeps
             if (resource instanceof io.fabric8.kubernetes.api.model.Namespace namespace) {
                 namespaces.add(namespace);
             } else if (resource instanceof Egress egress) {
@@ -608,8 +604,7 @@ public final class DirectoryConfigSource implements ConfigSource {
         NamespaceEgressModes modes = NamespaceEgressModes.of(namespaces);
         problems.addAll(modes.problems());
         return new SourceUpdate(
-                ResourceSnapshot.of(meshConfig, egresses, routeGroups).withAuditedNamespaces(modes.audited()),
-                problems);
+                new ResourceSnapshot(EgressSettings.of(meshConfig), egresses, routeGroups, modes.audited()), problems);
     }
 
     private static boolean isManifest(Path file) {

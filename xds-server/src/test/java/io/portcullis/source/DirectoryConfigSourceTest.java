@@ -88,6 +88,56 @@ class DirectoryConfigSourceTest {
         }
 
         @Test
+        void aKeyDefinedTwiceIsTakenFromTheLaterDefinitionInNameOrderAndEachLaterOneIsReported() throws Exception {
+            write("b.yaml", egress("x", "b.com"));
+            write("c.yaml", egress("x", "c1.com") + "---\n" + egress("x", "c2.com") + "---\n" + egress("y", "y.com"));
+            SourceUpdate update = settled();
+            assertThat(hosts(update)).containsEntry("x", List.of("c2.com")).containsEntry("y", List.of("y.com"));
+            assertThat(update.problems())
+                    .containsExactly(
+                            "c.yaml: Egress curl/x is also defined in b.yaml; the definition in c.yaml wins (files are "
+                                    + "read in name order)",
+                            "c.yaml: Egress curl/x is also defined in c.yaml; the definition in c.yaml wins (files are "
+                                    + "read in name order)");
+            assertSameAsAFreshRead(update);
+
+            // Added later, but earlier in name order: it wins nothing.
+            write("a.yaml", egress("x", "a.com"));
+            update = settled();
+            assertThat(hosts(update)).containsEntry("x", List.of("c2.com"));
+            assertThat(update.problems())
+                    .hasSize(3)
+                    .first()
+                    .asString()
+                    .startsWith("b.yaml: Egress curl/x is also defined in a.yaml");
+            assertSameAsAFreshRead(update);
+
+            Files.delete(dir.resolve("c.yaml"));
+            update = settled();
+            assertThat(hosts(update)).containsOnlyKeys("x").containsEntry("x", List.of("b.com"));
+            assertThat(update.problems())
+                    .containsExactly("b.yaml: Egress curl/x is also defined in a.yaml; the "
+                            + "definition in b.yaml wins (files are read in name order)");
+            assertSameAsAFreshRead(update);
+
+            write("b.yaml", egress("z", "z.com"));
+            update = settled();
+            assertThat(hosts(update))
+                    .containsOnlyKeys("x", "z")
+                    .containsEntry("x", List.of("a.com"))
+                    .containsEntry("z", List.of("z.com"));
+            assertThat(update.problems()).isEmpty();
+            assertSameAsAFreshRead(update);
+        }
+
+        /** What the scans put together step by step is what reading the directory once, from nothing, gives. */
+        private void assertSameAsAFreshRead(SourceUpdate update) throws Exception {
+            SourceUpdate fresh = new DirectoryConfigSource(dir, "fsm-system", SETTLE, () -> now).readOnce();
+            assertThat(update.problems()).containsExactlyElementsOf(fresh.problems());
+            assertThat(update.snapshot()).isEqualTo(fresh.snapshot());
+        }
+
+        @Test
         void aChangedFileIsReadOnlyOnceItsStampHeldForTheSettleTime() throws Exception {
             write("a.yaml", egress("a", "a.com"));
             assertThat(hosts(scanAfter(Duration.ZERO)))
