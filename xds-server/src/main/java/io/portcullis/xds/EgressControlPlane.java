@@ -1,7 +1,6 @@
 package io.portcullis.xds;
 
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
-import io.envoyproxy.controlplane.cache.v3.Snapshot;
 import io.portcullis.decisions.RecentDecisions;
 import io.portcullis.envoy.SidecarResources;
 import io.portcullis.input.ResourceKey;
@@ -605,20 +604,7 @@ public final class EgressControlPlane {
         built.put(identity, new Served(model, resources));
         // Each type with its own version: SimpleCache answers a sidecar's open watch of a type only when that
         // type's version differs from the one it ACKed, so a change re-sends only the types it changed.
-        SidecarResources.Versions versions = resources.versions();
-        cache.setSnapshot(
-                identity,
-                Snapshot.create(
-                        resources.clusters(),
-                        versions.clusters(),
-                        List.of(),
-                        versions.config(), // no endpoints or secrets over ADS: Portcullis' sidecars never ask
-                        resources.listeners(),
-                        versions.listeners(),
-                        resources.routes(),
-                        versions.routes(),
-                        List.of(),
-                        versions.config()));
+        cache.setSnapshot(identity, SidecarSnapshot.of(resources));
         metrics.snapshotBuilt(true, start);
         conflicts(model).forEach(conflict -> LOG.warn("{}", conflict));
         String shape = switch (model) {
