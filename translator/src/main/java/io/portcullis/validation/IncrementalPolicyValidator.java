@@ -39,6 +39,8 @@ public final class IncrementalPolicyValidator {
     private List<KnownEgress> egresses = List.of();
     private PolicyValidator.RouteGroupIndex routeGroupIndex = new PolicyValidator.RouteGroupIndex();
     private int validatedLastTime;
+    /** The last result, whose identity index the next one starts from. */
+    private ValidatedPolicies last;
 
     private record KnownRouteGroup(HTTPRouteGroup group, PolicyValidator.ValidatedRouteGroup outcome) {}
 
@@ -130,7 +132,10 @@ public final class IncrementalPolicyValidator {
         egresses = nextEgresses;
         routeGroupIndex = index;
         validatedLastTime = validated;
-        return new ValidatedPolicies(snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
+        last = last == null
+                ? new ValidatedPolicies(snapshot.mesh(), rules, problems, snapshot.auditedNamespaces())
+                : new ValidatedPolicies(last, snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
+        return last;
     }
 
     private static boolean stillAnswered(KnownEgress known, PolicyValidator.RouteGroupLookup index) {

@@ -6,6 +6,7 @@ import io.portcullis.crds.Egress;
 import io.portcullis.crds.EgressSettings;
 import io.portcullis.crds.HTTPRouteGroup;
 import io.portcullis.input.ResourceSnapshot;
+import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.translator.GeneratedPolicySet;
 import io.portcullis.translator.PolicySetArbitraries;
 import java.util.ArrayList;
@@ -111,6 +112,13 @@ class IncrementalPolicyValidatorPropertyTest {
         assertThat(actual.problems()).containsExactlyElementsOf(expected.problems());
         assertThat(actual.rules()).containsExactlyElementsOf(expected.rules());
         assertThat(actual).isEqualTo(expected);
+        // The identity index is carried over from the last result, not part of equals: compare it too.
+        assertThat(actual.namedIdentities()).isEqualTo(expected.namedIdentities());
+        for (ServiceAccountRef identity : expected.namedIdentities()) {
+            assertThat(actual.rulesFor(identity))
+                    .as(identity.toString())
+                    .containsExactlyElementsOf(expected.rulesFor(identity));
+        }
     }
 
     /** Puts the pool's resource {@code pick} in place of the current one of its key, or adds it (a duplicate too). */
