@@ -37,6 +37,7 @@ public final class ControlPlaneMetrics {
     public static final String SIDECAR_IDENTITIES_CONNECTED = "portcullis.sidecar.identities.connected";
     public static final String SNAPSHOT_BUILDS = "portcullis.snapshot.builds";
     public static final String SNAPSHOT_BUILD_DURATION = "portcullis.snapshot.build.duration";
+    public static final String RESOURCE_BUILDS = "portcullis.resource.builds";
     public static final String XDS_RESPONSES = "portcullis.xds.responses";
     public static final String XDS_ACK_LATENCY = "portcullis.xds.ack.latency";
     public static final String XDS_NACKS = "portcullis.xds.nacks";
@@ -231,6 +232,21 @@ public final class ControlPlaneMetrics {
                 .serviceLevelObjectives(BUILD_BUCKETS)
                 .register(registry)
                 .record(elapsed, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * An identity's Envoy resources were needed for a new model.
+     *
+     * @param translated whether they were translated now; false when an identity with an equal model (equal but
+     *     for the identity) had them built already and they were shared
+     */
+    public void resourcesBuilt(boolean translated) {
+        Counter.builder(RESOURCE_BUILDS)
+                .description("Envoy resources needed for an identity's new model, by whether they were translated or "
+                        + "shared with an identity whose model is equal")
+                .tag("outcome", translated ? "translated" : "shared")
+                .register(registry)
+                .increment();
     }
 
     /** A response of {@code type} (short xDS type name, e.g. Listener) was sent to a sidecar. */
