@@ -235,15 +235,15 @@ public final class ControlPlaneMetrics {
     }
 
     /**
-     * An identity's Envoy resources were needed for a new model.
+     * The Envoy resources of a model were translated (for an identity, or prepared for the identities no policy
+     * names), or an identity was given those already built for an equal model (equal but for the identity).
      *
-     * @param translated whether they were translated now; false when an identity with an equal model (equal but
-     *     for the identity) had them built already and they were shared
+     * @param translated whether they were translated now; false when they were shared
      */
     public void resourcesBuilt(boolean translated) {
         Counter.builder(RESOURCE_BUILDS)
-                .description("Envoy resources needed for an identity's new model, by whether they were translated or "
-                        + "shared with an identity whose model is equal")
+                .description("Envoy resources of a model translated, or shared with an identity whose model is equal "
+                        + "but for the identity")
                 .tag("outcome", translated ? "translated" : "shared")
                 .register(registry)
                 .increment();

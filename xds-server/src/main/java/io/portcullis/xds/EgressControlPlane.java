@@ -240,7 +240,7 @@ public final class EgressControlPlane {
         // The shared config of identities no policy names, first: sidecars waiting for it get it at once.
         List<SidecarEgressModel> unnamed = unnamedModels(now);
         prepared = unnamed.stream().map(ModelWithoutIdentity::of).collect(Collectors.toUnmodifiableSet());
-        unnamed.forEach(model -> builds.add(() -> sharedBuild(model)));
+        unnamed.forEach(model -> builds.add(() -> sharedBuild(model, false)));
         waiting.forEach(identity -> builds.add(() -> refresh(identity, now)));
         touched.stream().sorted().forEach(identity -> builds.add(() -> refresh(identity, now)));
         threads.buildAll(builds);
@@ -682,11 +682,16 @@ public final class EgressControlPlane {
      * identity's own, added to its copy, so one identity's retired routes never reach another's config.
      */
     private SidecarResources resources(IdentityState state, SidecarEgressModel model) {
-        return sharedBuild(model).withRetiredRoutes(state.routeNamesServed);
+        return sharedBuild(model, true).withRetiredRoutes(state.routeNamesServed);
     }
 
-    /** On a translation thread: the Envoy resources of {@code model}, translated only if no equal model's are kept. */
-    private SidecarResources sharedBuild(SidecarEgressModel model) {
+    /**
+     * On a translation thread: the Envoy resources of {@code model}, translated only if no equal model's are kept.
+     *
+     * @param forIdentity whether an identity is to be served them (counted as shared when they were kept), or they are
+     *     only prepared (counted only when translated)
+     */
+    private SidecarResources sharedBuild(SidecarEgressModel model, boolean forIdentity) {
         ModelWithoutIdentity key = ModelWithoutIdentity.of(model);
         FutureTask<SidecarResources> task = new FutureTask<>(() -> translator.resources(model));
         FutureTask<SidecarResources> kept = sharedBuilds.putIfAbsent(key, task);
@@ -694,7 +699,9 @@ public final class EgressControlPlane {
             task.run();
             kept = task;
         }
-        metrics.resourcesBuilt(kept == task);
+        if (forIdentity || kept == task) {
+            metrics.resourcesBuilt(kept == task);
+        }
         try {
             return kept.get();
         } catch (ExecutionException e) {
