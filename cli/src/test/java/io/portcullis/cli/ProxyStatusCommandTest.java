@@ -13,6 +13,8 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.debug.DebugAccess;
 import io.portcullis.debug.DebugEndpoint;
 import io.portcullis.input.ResourceSnapshot;
@@ -100,7 +102,7 @@ class ProxyStatusCommandTest {
                     .usePlaintext()
                     .build();
             open.add(channel::shutdownNow);
-            node = Node.newBuilder().setId(nodeId).build();
+            node = SidecarBootstrap.node(SidecarNodeId.parse(nodeId));
             requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                     .streamAggregatedResources(new StreamObserver<>() {
                         @Override

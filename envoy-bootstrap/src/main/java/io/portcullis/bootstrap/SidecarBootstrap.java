@@ -103,13 +103,24 @@ public record SidecarBootstrap(
     public static final int DEFAULT_ADMIN_PORT = 15000;
 
     /**
-     * Node metadata keys; informational only: the xDS server reads the node id, and only after checking
-     * it against the client certificate.
+     * Node metadata keys. {@link #META_NAMESPACE} and {@link #META_SERVICE_ACCOUNT} carry the sidecar's identity to
+     * its own decision logs and counter ({@link #IDENTITY_FORMAT}); the xDS server refuses a node whose metadata
+     * names another identity than its certificate (SidecarIdentity), so what Envoy logs is the proven identity.
      */
     public static final String META_NAMESPACE = "namespace";
 
     public static final String META_SERVICE_ACCOUNT = "service_account";
     public static final String META_POD_NAME = "pod_name";
+
+    /**
+     * The sidecar's identity ({@code namespace/serviceaccount}) as an Envoy substitution format string, read by
+     * Envoy from its own node metadata: the decision log's {@code identity} field and the decision counter's
+     * {@code identity} tag use it. Why not the identity as a literal: then no two identities' xDS resources would
+     * be equal, and identities whose policies are equal could not share one build (and one version) of their
+     * config. This is the one rule saying which metadata keys carry the identity.
+     */
+    public static final String IDENTITY_FORMAT = "%CEL(xds.node.metadata['" + META_NAMESPACE
+            + "'])%/%CEL(xds.node.metadata['" + META_SERVICE_ACCOUNT + "'])%";
 
     // Short so that a sidecar started before the xDS server is reachable retries quickly, and so
     // that a control plane whose host vanished (no RST) costs at most a second before the next one.
@@ -258,13 +269,22 @@ public record SidecarBootstrap(
     }
 
     private Node nodeProto() {
+        return node(node);
+    }
+
+    /**
+     * The node a sidecar announces on its ADS stream: its id, cluster and metadata. Every client of the xDS server
+     * must send the metadata: the server refuses a node whose identity keys are missing or differ from its
+     * certificate, since the sidecar's decision logs read them ({@link #IDENTITY_FORMAT}).
+     */
+    public static Node node(SidecarNodeId id) {
         return Node.newBuilder()
-                .setId(node.nodeId())
-                .setCluster(node.nodeCluster())
+                .setId(id.nodeId())
+                .setCluster(id.nodeCluster())
                 .setMetadata(Struct.newBuilder()
-                        .putFields(META_NAMESPACE, string(node.namespace()))
-                        .putFields(META_SERVICE_ACCOUNT, string(node.serviceAccount()))
-                        .putFields(META_POD_NAME, string(node.podName())))
+                        .putFields(META_NAMESPACE, string(id.namespace()))
+                        .putFields(META_SERVICE_ACCOUNT, string(id.serviceAccount()))
+                        .putFields(META_POD_NAME, string(id.podName())))
                 .build();
     }
 

@@ -23,11 +23,11 @@ import io.envoyproxy.envoy.type.metadata.v3.MetadataKind;
 import io.envoyproxy.envoy.type.tracing.v3.CustomTag;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.portcullis.bootstrap.SidecarBootstrap;
-import io.portcullis.input.ServiceAccountRef;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Every egress decision a sidecar takes is reported three ways, all from the config Envoy runs: a JSON
@@ -39,6 +39,11 @@ import java.util.Map;
  * <p>Where the deciding facts come from: a TCP or TLS filter chain decides one thing for one policy, so
  * they are literals in its loggers; an HTTP request is decided by its route, whose metadata
  * ({@value #METADATA_NAMESPACE}) carries them, read by {@code %METADATA(ROUTE:portcullis:...)%}.
+ *
+ * <p>The identity is no literal: Envoy reads it from its own node metadata ({@link SidecarBootstrap#IDENTITY_FORMAT},
+ * which the xDS server checks against the certificate), so the loggers, and with them the whole config, of
+ * identities with equal policies are equal and built once. The gRPC entries carry no identity at all: the
+ * control plane takes it from the authenticated stream they arrive on.
  */
 final class AccessLogs {
 
@@ -60,6 +65,10 @@ final class AccessLogs {
     private static final String STATS_LOGGER_TYPE =
             "type.googleapis.com/envoy.extensions.access_loggers.stats.v3.Config";
 
+    /** The identity, read by Envoy from its node metadata: see {@link SidecarBootstrap#IDENTITY_FORMAT}. */
+    private static final Value IDENTITY = format(SidecarBootstrap.IDENTITY_FORMAT);
+
+    private static final Value IDENTITY_STAT_TAG = statTag("identity", SidecarBootstrap.IDENTITY_FORMAT);
     private static final Value START_TIME = format("%START_TIME%");
     private static final Value DOWNSTREAM_LOCAL_ADDRESS = format("%DOWNSTREAM_LOCAL_ADDRESS%");
     private static final Value REQUESTED_SERVER_NAME = format("%REQUESTED_SERVER_NAME%");
@@ -85,47 +94,40 @@ final class AccessLogs {
     /** What one filter chain or route decides, as the decision log reports it. */
     record Decision(String protocol, String decision, String policy, String match, String reason) {}
 
-    /** The loggers of one identity's listener (see {@link Loggers}), reusing nothing. */
-    static Loggers forIdentity(ServiceAccountRef identity, DecisionSampling sampling) {
-        return forIdentity(identity, sampling, Map.of());
+    /** The loggers of one listener (see {@link Loggers}), reusing nothing. */
+    static Loggers forListener(DecisionSampling sampling) {
+        return forListener(sampling, decision -> null);
     }
 
     /**
-     * The loggers of one identity's listener, reusing {@code reusable}: the typed configs of an earlier build
-     * of the same identity ({@link Loggers#built}).
+     * The loggers of one listener, reusing what {@code reusable} returns: the typed configs of an earlier build
+     * ({@link Loggers#built}), or null.
      */
-    static Loggers forIdentity(
-            ServiceAccountRef identity, DecisionSampling sampling, Map<Decision, TypedConfigs> reusable) {
-        return new Loggers(identity.toString(), sampling, reusable);
+    static Loggers forListener(DecisionSampling sampling, Function<Decision, TypedConfigs> reusable) {
+        return new Loggers(sampling, reusable);
     }
 
     /**
-     * The typed configs of the loggers of one TCP or TLS decision of one identity: packed, so serialised. They
-     * depend on the identity and the decision alone (the sampling filter sits beside them in the
-     * {@code AccessLog}, not in them), so a rebuild of the identity can reuse them, even after a MeshConfig
-     * change of the sample rate, which rebuilds every identity.
+     * The typed configs of the loggers of one TCP or TLS decision: packed, so serialised. They depend on the
+     * decision alone (the sampling filter sits beside them in the {@code AccessLog}, not in them; the identity is
+     * read from the node), so any later build can reuse them, even after a MeshConfig change of the sample rate,
+     * which rebuilds every identity.
      */
     record TypedConfigs(Any stdout, Any grpc, Any stats) {}
 
     /**
-     * The loggers of one identity's listener. What every chain of the listener shares (the identity's
-     * values, the sampling filters, the HTTP loggers) is built once per listener rather than once per
-     * filter chain: a listener has a chain per deciding policy, a hundred at a large mesh.
+     * The loggers of one listener. What every chain of the listener shares (the sampling filters, the HTTP
+     * loggers) is built once per listener rather than once per filter chain: a listener has a chain per
+     * deciding policy, a hundred at a large mesh.
      */
     static final class Loggers {
 
-        private final Value identityValue;
-        private final CustomTag identityTag;
-        private final Value identityStatTag;
         private final AccessLogFilter allowedFilter;
         private final DecisionSampling sampling;
-        private final Map<Decision, TypedConfigs> reusable;
+        private final Function<Decision, TypedConfigs> reusable;
         private final Map<Decision, TypedConfigs> built = new HashMap<>();
 
-        private Loggers(String identity, DecisionSampling sampling, Map<Decision, TypedConfigs> reusable) {
-            this.identityValue = string(identity);
-            this.identityTag = literalTag(DecisionLog.IDENTITY, identity);
-            this.identityStatTag = statTag("identity", identity);
+        private Loggers(DecisionSampling sampling, Function<Decision, TypedConfigs> reusable) {
             this.allowedFilter = sampling.allowedFilter();
             this.sampling = sampling;
             this.reusable = reusable;
@@ -142,7 +144,7 @@ final class AccessLogs {
          */
         List<AccessLog> tcp(Decision decision) {
             TypedConfigs configs = built.computeIfAbsent(decision, d -> {
-                TypedConfigs earlier = reusable.get(d);
+                TypedConfigs earlier = reusable.apply(d);
                 return earlier != null ? earlier : tcpConfigs(d);
             });
             AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? allowedFilter : null;
@@ -158,7 +160,7 @@ final class AccessLogs {
             Value policy = decision.policy() == null ? NULL : string(decision.policy());
             Struct.Builder fields = Struct.newBuilder()
                     .putFields(DecisionLog.TIME, START_TIME)
-                    .putFields(DecisionLog.IDENTITY, identityValue)
+                    .putFields(DecisionLog.IDENTITY, IDENTITY)
                     .putFields(DecisionLog.DESTINATION, DOWNSTREAM_LOCAL_ADDRESS)
                     .putFields(DecisionLog.PROTOCOL, protocol)
                     .putFields(DecisionLog.SNI, REQUESTED_SERVER_NAME)
@@ -172,7 +174,6 @@ final class AccessLogs {
                     .putFields(DecisionLog.RESPONSE_CODE, NULL);
 
             CommonGrpcAccessLogConfig.Builder grpc = GRPC_COMMON.toBuilder()
-                    .addCustomTags(identityTag)
                     .addCustomTags(literalTag(DecisionLog.PROTOCOL, decision.protocol()))
                     .addCustomTags(literalTag(DecisionLog.DECISION, decision.decision()));
             if (decision.policy() != null) {
@@ -202,7 +203,7 @@ final class AccessLogs {
         List<AccessLog> http() {
             Struct.Builder fields = Struct.newBuilder()
                     .putFields(DecisionLog.TIME, START_TIME)
-                    .putFields(DecisionLog.IDENTITY, identityValue)
+                    .putFields(DecisionLog.IDENTITY, IDENTITY)
                     .putFields(DecisionLog.DESTINATION, DOWNSTREAM_LOCAL_ADDRESS)
                     .putFields(DecisionLog.PROTOCOL, string(DecisionLog.HTTP))
                     .putFields(DecisionLog.SNI, REQUESTED_SERVER_NAME)
@@ -216,9 +217,8 @@ final class AccessLogs {
                     .putFields(DecisionLog.RESPONSE_CODE, format("%RESPONSE_CODE%"));
             AccessLogFilter filter = sampling.refusedOrAllowedFilter();
 
-            CommonGrpcAccessLogConfig.Builder grpc = GRPC_COMMON.toBuilder()
-                    .addCustomTags(identityTag)
-                    .addCustomTags(literalTag(DecisionLog.PROTOCOL, DecisionLog.HTTP));
+            CommonGrpcAccessLogConfig.Builder grpc =
+                    GRPC_COMMON.toBuilder().addCustomTags(literalTag(DecisionLog.PROTOCOL, DecisionLog.HTTP));
             for (String field :
                     List.of(DecisionLog.DECISION, DecisionLog.POLICY, DecisionLog.MATCH, DecisionLog.REASON)) {
                 grpc.addCustomTags(CustomTag.newBuilder()
@@ -263,7 +263,7 @@ final class AccessLogs {
                             "tags",
                             Value.newBuilder()
                                     .setListValue(ListValue.newBuilder()
-                                            .addValues(identityStatTag)
+                                            .addValues(IDENTITY_STAT_TAG)
                                             .addValues(policy)
                                             .addValues(decision)
                                             .addValues(protocol))

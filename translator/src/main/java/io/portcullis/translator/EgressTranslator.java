@@ -34,6 +34,15 @@ public final class EgressTranslator {
         return envoy.build(model);
     }
 
+    /**
+     * A new config is being translated: pieces of Envoy resources kept for reuse ({@link SidecarResourceBuilder})
+     * that neither this config's builds nor the previous config's used are dropped from now on. A long-lived
+     * translator (the control plane's) calls it once per config change, so what it keeps stays bounded.
+     */
+    public void nextGeneration() {
+        envoy.nextGeneration();
+    }
+
     /** Translates for the given identities; identities no policy names get the deny-everything config. */
     public Translation translate(ResourceSnapshot snapshot, Collection<ServiceAccountRef> identities) {
         return translate(validate(snapshot), identities);

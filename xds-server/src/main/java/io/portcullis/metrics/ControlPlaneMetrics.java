@@ -37,6 +37,7 @@ public final class ControlPlaneMetrics {
     public static final String SIDECAR_IDENTITIES_CONNECTED = "portcullis.sidecar.identities.connected";
     public static final String SNAPSHOT_BUILDS = "portcullis.snapshot.builds";
     public static final String SNAPSHOT_BUILD_DURATION = "portcullis.snapshot.build.duration";
+    public static final String RESOURCE_BUILDS = "portcullis.resource.builds";
     public static final String XDS_RESPONSES = "portcullis.xds.responses";
     public static final String XDS_ACK_LATENCY = "portcullis.xds.ack.latency";
     public static final String XDS_NACKS = "portcullis.xds.nacks";
@@ -231,6 +232,21 @@ public final class ControlPlaneMetrics {
                 .serviceLevelObjectives(BUILD_BUCKETS)
                 .register(registry)
                 .record(elapsed, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The Envoy resources of a model were translated (for an identity, or prepared for the identities no policy
+     * names), or an identity was given those already built for an equal model (equal but for the identity).
+     *
+     * @param translated whether they were translated now; false when they were shared
+     */
+    public void resourcesBuilt(boolean translated) {
+        Counter.builder(RESOURCE_BUILDS)
+                .description("Envoy resources of a model translated, or shared with an identity whose model is equal "
+                        + "but for the identity")
+                .tag("outcome", translated ? "translated" : "shared")
+                .register(registry)
+                .increment();
     }
 
     /** A response of {@code type} (short xDS type name, e.g. Listener) was sent to a sidecar. */

@@ -2,6 +2,7 @@ package io.portcullis.xds;
 
 import io.envoyproxy.controlplane.cache.v3.SimpleCache;
 import io.portcullis.decisions.RecentDecisions;
+import io.portcullis.envoy.ModelWithoutIdentity;
 import io.portcullis.envoy.SidecarResources;
 import io.portcullis.input.ResourceKey;
 import io.portcullis.input.ResourceSnapshot;
@@ -22,10 +23,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -64,6 +68,19 @@ public final class EgressControlPlane {
      * before the cache, read by anyone.
      */
     private final Map<ServiceAccountRef, Served> built = new ConcurrentHashMap<>();
+    /**
+     * The Envoy resources of each model, built once and shared by every identity whose model is equal to it but for
+     * the identity (the resources do not name it: Envoy reads it from its node metadata). A build is a task, so
+     * identities built at once by several translation threads wait for one translation of their common model rather
+     * than each doing it. Only what is served or prepared is kept: {@link #load} drops the rest after each change.
+     */
+    private final Map<ModelWithoutIdentity, FutureTask<SidecarResources>> sharedBuilds = new ConcurrentHashMap<>();
+    /**
+     * What an identity no policy names is served under the enforced config (one model per namespace mode in use:
+     * enforced, and audited if a namespace is): built by {@link #load} before any such sidecar asks, so its first
+     * config needs no translation, only a lookup in {@link #sharedBuilds}.
+     */
+    private volatile Set<ModelWithoutIdentity> prepared = Set.of();
     /**
      * Identities some sidecar connected for: what {@link #served} and {@link #allServed} report (a prepared
      * snapshot nobody asked for is not "served", e.g. for /debug/xds and the operator page).
@@ -183,6 +200,9 @@ public final class EgressControlPlane {
     }
 
     private void load(SourceUpdate update) {
+        // Pieces of Envoy resources the translator keeps for reuse are kept only while this config or the last uses
+        // them.
+        translator.nextGeneration();
         Enforced before = enforced;
         ValidatedPolicies previous = before.policies();
         ValidatedPolicies next = validator.validate(update.snapshot());
@@ -216,9 +236,14 @@ public final class EgressControlPlane {
         waiting.removeIf(identity -> identities.containsKey(identity) || named.contains(identity));
         touched.removeAll(waiting);
         List<Runnable> builds = new ArrayList<>();
+        // The shared config of identities no policy names, first: sidecars waiting for it get it at once.
+        List<SidecarEgressModel> unnamed = unnamedModels(now);
+        prepared = unnamed.stream().map(ModelWithoutIdentity::of).collect(Collectors.toUnmodifiableSet());
+        unnamed.forEach(model -> builds.add(() -> sharedBuild(model, false)));
         waiting.forEach(identity -> builds.add(() -> refresh(identity, now)));
         touched.stream().sorted().forEach(identity -> builds.add(() -> refresh(identity, now)));
         threads.buildAll(builds);
+        dropUnusedBuilds();
         updateProblemMetrics();
         announceEvaluation();
     }
@@ -518,6 +543,11 @@ public final class EgressControlPlane {
         return all.stream().filter(Objects::nonNull).toList();
     }
 
+    /** How many builds of Envoy resources are kept to be shared (for tests: they must not pile up). */
+    int sharedBuilds() {
+        return sharedBuilds.size();
+    }
+
     /** How many times {@code identity}'s served config was recomputed (for tests; see the field). */
     int recomputations(ServiceAccountRef identity) {
         return recomputations.getOrDefault(identity, 0);
@@ -632,9 +662,66 @@ public final class EgressControlPlane {
         };
     }
 
-    /** The resources of a model, with tombstones for the route tables it no longer has (see SidecarResources). */
+    /**
+     * The resources of a model, with tombstones for the route tables the identity no longer has (see
+     * SidecarResources). The build is shared with every identity of an equal model; the tombstones are the
+     * identity's own, added to its copy, so one identity's retired routes never reach another's config.
+     */
     private SidecarResources resources(IdentityState state, SidecarEgressModel model) {
-        return translator.resources(model).withRetiredRoutes(state.routeNamesServed);
+        return sharedBuild(model, true).withRetiredRoutes(state.routeNamesServed);
+    }
+
+    /**
+     * On a translation thread: the Envoy resources of {@code model}, translated only if no equal model's are kept.
+     *
+     * @param forIdentity whether an identity is to be served them (counted as shared when they were kept), or they are
+     *     only prepared (counted only when translated)
+     */
+    private SidecarResources sharedBuild(SidecarEgressModel model, boolean forIdentity) {
+        ModelWithoutIdentity key = ModelWithoutIdentity.of(model);
+        FutureTask<SidecarResources> task = new FutureTask<>(() -> translator.resources(model));
+        FutureTask<SidecarResources> kept = sharedBuilds.putIfAbsent(key, task);
+        if (kept == null) {
+            task.run();
+            kept = task;
+        }
+        if (forIdentity || kept == task) {
+            metrics.resourcesBuilt(kept == task);
+        }
+        try {
+            return kept.get();
+        } catch (ExecutionException e) {
+            sharedBuilds.remove(key, kept); // the next ask tries again rather than failing for good
+            throw e.getCause() instanceof RuntimeException runtime
+                    ? runtime
+                    : new IllegalStateException("translating " + model.identity() + "'s config failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted waiting for the translation of an equal model", e);
+        }
+    }
+
+    /**
+     * The models an identity no policy names gets under {@code now}: with no rule, only the mesh settings and whether
+     * its namespace is audited make them, so one identity per namespace mode stands for all.
+     */
+    private List<SidecarEgressModel> unnamedModels(Enforced now) {
+        SortedSet<String> audited = now.policies().auditedNamespaces();
+        ValidatedPolicies noRules = new ValidatedPolicies(now.policies().mesh(), List.of(), List.of(), audited);
+        List<SidecarEgressModel> models = new ArrayList<>();
+        // A namespace name no audited namespace has (Kubernetes names never start with '-').
+        models.add(translator.model(noRules, new ServiceAccountRef("-enforced", "-unnamed")));
+        if (!audited.isEmpty()) {
+            models.add(translator.model(noRules, new ServiceAccountRef(audited.first(), "-unnamed")));
+        }
+        return models;
+    }
+
+    /** After a change: drops the builds neither served to an identity nor prepared, so they do not pile up. */
+    private void dropUnusedBuilds() {
+        Set<ModelWithoutIdentity> used = new HashSet<>(prepared);
+        built.values().forEach(served -> used.add(ModelWithoutIdentity.of(served.model())));
+        sharedBuilds.keySet().retainAll(used);
     }
 
     /** The model of an input: only its policies (in validation order, so an unchanged input gives an unchanged model). */

@@ -1,7 +1,9 @@
 package io.portcullis.xds;
 
+import com.google.protobuf.Value;
 import io.envoyproxy.envoy.config.core.v3.Node;
 import io.grpc.Status;
+import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.identity.PeerAuthentication;
 import io.portcullis.identity.SpiffeId;
@@ -16,6 +18,12 @@ import io.portcullis.input.ServiceAccountRef;
  * ServiceAccount, otherwise the stream is refused. Without this check any process that reaches the
  * xDS port could write another ServiceAccount into its node id and read that identity's egress
  * config. Plaintext calls trust the node id, and exist only on servers explicitly built for them.
+ *
+ * <p>The node metadata must name the same identity too ({@link SidecarBootstrap#META_NAMESPACE},
+ * {@link SidecarBootstrap#META_SERVICE_ACCOUNT}): Envoy writes the identity into its decision logs and its
+ * decision counter from there ({@link SidecarBootstrap#IDENTITY_FORMAT}), not from its config, so that identities
+ * with equal policies are served one config built once. A node whose metadata is missing or names someone else
+ * is refused, so a sidecar's logs always name the identity its certificate proved.
  */
 public final class SidecarIdentity {
 
@@ -42,7 +50,8 @@ public final class SidecarIdentity {
      * @param peer what the transport proved, from {@link PeerAuthentication#current()}; {@code null}
      *     (a call that did not pass the interceptor) is refused
      * @throws Refused when the node id is malformed, there is no certificate, the certificate is not a
-     *     SPIFFE ID of this trust domain, or it names another namespace or ServiceAccount
+     *     SPIFFE ID of this trust domain, or it names another namespace or ServiceAccount, or the node metadata
+     *     does not name the same identity
      */
     public static ServiceAccountRef authenticate(Node node, PeerAuthentication peer) throws Refused {
         String nodeId = node.getId();
@@ -59,7 +68,7 @@ public final class SidecarIdentity {
                     Status.Code.INVALID_ARGUMENT,
                     "node id from " + peer.remoteAddress() + " is invalid: " + e.getMessage());
         }
-        return switch (peer) {
+        ServiceAccountRef identity = switch (peer) {
             case PeerAuthentication.PlaintextTrustingNodeId plaintext -> claimed;
             case PeerAuthentication.NoCertificate none ->
                 throw new Refused(
@@ -92,6 +101,36 @@ public final class SidecarIdentity {
                 yield claimed;
             }
         };
+        String how = peer instanceof PeerAuthentication.Certificate
+                ? "proved by its certificate"
+                : "claimed by its node id (plaintext server)";
+        checkMetadata(node, SidecarBootstrap.META_NAMESPACE, identity.namespace(), identity, how);
+        checkMetadata(node, SidecarBootstrap.META_SERVICE_ACCOUNT, identity.name(), identity, how);
+        return identity;
+    }
+
+    /** Refuses a node whose metadata {@code key} is not {@code expected}, the identity's part it must carry. */
+    private static void checkMetadata(Node node, String key, String expected, ServiceAccountRef identity, String how)
+            throws Refused {
+        Value value = node.getMetadata().getFieldsMap().get(key);
+        String problem;
+        if (value == null) {
+            problem = "has no metadata '" + key + "'";
+        } else if (value.getKindCase() != Value.KindCase.STRING_VALUE) {
+            problem = "has metadata '" + key + "' that is no string";
+        } else if (!value.getStringValue().equals(expected)) {
+            problem = "has metadata '" + key + "': '" + value.getStringValue() + "'";
+        } else {
+            return;
+        }
+        throw new Refused(
+                Status.Code.PERMISSION_DENIED,
+                "node id '" + node.getId() + "' " + problem + ", but its identity " + how + " is " + identity
+                        + ": the sidecar's decision logs read the identity from node metadata '"
+                        + SidecarBootstrap.META_NAMESPACE + "' and '" + SidecarBootstrap.META_SERVICE_ACCOUNT
+                        + "', so they must be '" + identity.namespace() + "' and '" + identity.name()
+                        + "'; write the bootstrap with `portcullis bootstrap` (it sets them) or set them in "
+                        + "node.metadata");
     }
 
     /**

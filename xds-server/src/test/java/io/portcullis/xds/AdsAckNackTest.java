@@ -12,6 +12,8 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.input.ResourceSnapshot;
 import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.source.SourceUpdate;
@@ -56,7 +58,7 @@ class AdsAckNackTest {
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
-        Node node = Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
+        Node node = SidecarBootstrap.node(SidecarNodeId.parse("sidecar~curl~curl~curl-1"));
         requests.onNext(DiscoveryRequest.newBuilder()
                 .setNode(node)
                 .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
@@ -211,7 +213,7 @@ class AdsAckNackTest {
                     .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
             // Envoy after a control plane restart: its first request per type names the version it runs, no nonce.
             requests.onNext(DiscoveryRequest.newBuilder()
-                    .setNode(Node.newBuilder().setId(CURL_1))
+                    .setNode(SidecarBootstrap.node(SidecarNodeId.parse(CURL_1)))
                     .setTypeUrl(Resources.V3.CLUSTER_TYPE_URL)
                     .setVersionInfo(versions.clusters())
                     .build());
@@ -256,13 +258,13 @@ class AdsAckNackTest {
 
     private static DiscoveryRequest.Builder listeners(String nodeId) {
         return DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId(nodeId))
+                .setNode(SidecarBootstrap.node(SidecarNodeId.parse(nodeId)))
                 .setTypeUrl(Resources.V3.LISTENER_TYPE_URL);
     }
 
     private static DiscoveryRequest.Builder routes(String nodeId, List<String> names) {
         return DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId(nodeId))
+                .setNode(SidecarBootstrap.node(SidecarNodeId.parse(nodeId)))
                 .setTypeUrl(Resources.V3.ROUTE_TYPE_URL)
                 .addAllResourceNames(names);
     }
@@ -290,11 +292,11 @@ class AdsAckNackTest {
         var streamB = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(second, new LinkedBlockingQueue<>()));
         streamA.onNext(DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-1"))
+                .setNode(SidecarBootstrap.node(SidecarNodeId.parse("sidecar~curl~curl~curl-1")))
                 .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
                 .build());
         streamB.onNext(DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId("sidecar~curl~curl~curl-2"))
+                .setNode(SidecarBootstrap.node(SidecarNodeId.parse("sidecar~curl~curl~curl-2")))
                 .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
                 .build());
 
@@ -327,7 +329,7 @@ class AdsAckNackTest {
         BlockingQueue<DiscoveryResponse> responses = new LinkedBlockingQueue<>();
         StreamObserver<DiscoveryRequest> requests = AggregatedDiscoveryServiceGrpc.newStub(channel)
                 .streamAggregatedResources(collect(responses, new LinkedBlockingQueue<>()));
-        Node node = Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
+        Node node = SidecarBootstrap.node(SidecarNodeId.parse("sidecar~curl~curl~curl-1"));
 
         requests.onNext(DiscoveryRequest.newBuilder()
                 .setNode(node)

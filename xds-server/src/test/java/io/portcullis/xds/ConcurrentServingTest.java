@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.envoyproxy.controlplane.cache.Resources;
-import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.config.listener.v3.Listener;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
@@ -12,6 +11,8 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.ir.SidecarEgressModel;
 import io.portcullis.metrics.ControlPlaneMetrics;
@@ -260,7 +261,7 @@ class ConcurrentServingTest {
 
     private static DiscoveryRequest listenerRequest(String nodeId) {
         return DiscoveryRequest.newBuilder()
-                .setNode(Node.newBuilder().setId(nodeId))
+                .setNode(SidecarBootstrap.node(SidecarNodeId.parse(nodeId)))
                 .setTypeUrl(Resources.V3.LISTENER_TYPE_URL)
                 .build();
     }

@@ -16,6 +16,8 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,7 +51,7 @@ final class EnvoyLikeAdsClient implements AutoCloseable {
     private Predicate<DiscoveryResponse> reject = response -> false;
 
     EnvoyLikeAdsClient(ManagedChannel channel, String nodeId) {
-        node = Node.newBuilder().setId(nodeId).build();
+        node = SidecarBootstrap.node(SidecarNodeId.parse(nodeId));
         requests = AggregatedDiscoveryServiceGrpc.newStub(channel).streamAggregatedResources(new StreamObserver<>() {
             @Override
             public void onNext(DiscoveryResponse response) {

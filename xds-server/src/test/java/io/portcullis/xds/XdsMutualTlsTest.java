@@ -17,6 +17,8 @@ import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarNodeId;
 import io.portcullis.identity.CertificateAuthority;
 import io.portcullis.identity.IssuedCertificate;
 import io.portcullis.identity.SpiffeId;
@@ -47,8 +49,7 @@ import org.slf4j.LoggerFactory;
 class XdsMutualTlsTest {
 
     private static final String TRUST_DOMAIN = "cluster.local";
-    private static final Node CURL_NODE =
-            Node.newBuilder().setId("sidecar~curl~curl~curl-1").build();
+    private static final Node CURL_NODE = SidecarBootstrap.node(SidecarNodeId.parse("sidecar~curl~curl~curl-1"));
 
     @TempDir
     Path tmp;
@@ -158,7 +159,7 @@ class XdsMutualTlsTest {
     void aStreamThatSwitchesToAnotherNodeIdIsCutOff() throws Exception {
         channel = tlsChannel(ca.issueWorkload(new SpiffeId(TRUST_DOMAIN, "curl", "sleep"), Duration.ofHours(1)));
         Stream stream = Stream.open(channel);
-        stream.request(Node.newBuilder().setId("sidecar~curl~sleep~sleep-1").build());
+        stream.request(SidecarBootstrap.node(SidecarNodeId.parse("sidecar~curl~sleep~sleep-1")));
         assertThat(stream.responses.poll(10, TimeUnit.SECONDS))
                 .as("its own config")
                 .isNotNull();

@@ -14,6 +14,7 @@ import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
 import java.util.ArrayList;
 import java.util.List;
@@ -73,10 +74,8 @@ final class SimulatedSidecar {
 
     SimulatedSidecar(SidecarNodeId id, ManagedChannel channel, ScheduledExecutorService retries, BenchClock clock) {
         this.id = id;
-        this.node = Node.newBuilder()
-                .setId(id.nodeId())
-                .setCluster(id.nodeCluster())
-                .build();
+        // As Envoy under `portcullis bootstrap` announces itself: the server refuses a node without identity metadata.
+        this.node = SidecarBootstrap.node(id);
         this.channel = channel;
         this.retries = retries;
         this.clock = clock;
