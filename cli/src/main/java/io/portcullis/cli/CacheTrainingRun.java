@@ -88,17 +88,19 @@ public final class CacheTrainingRun {
                 Thread.currentThread().interrupt();
                 failures.add("portcullis serve: interrupted");
             }
+            if (failures.isEmpty()) {
+                // serve is still running: the exit stops it (its shutdown hook) and writes the cache. Its last log
+                // lines (the training sidecar leaving, the directory going) go to the discarded output.
+                delete(directory);
+                System.exit(0);
+            }
         } finally {
             System.setOut(stdout);
             System.setErr(stderr);
             delete(directory);
         }
-        if (!failures.isEmpty()) {
-            failures.forEach(System.err::println);
-            System.exit(1);
-        }
-        // serve's threads are still running; exiting stops them (its shutdown hook) and writes the cache.
-        System.exit(0);
+        failures.forEach(System.err::println);
+        System.exit(1);
     }
 
     /** One command of the training and the exit code it must give. */
