@@ -44,6 +44,13 @@ public final class AdsBenchmark implements Callable<Integer> {
             description = "The portcullis jar whose serve is measured (default: ${DEFAULT-VALUE}).")
     Path serverJar;
 
+    @Option(
+            names = "--server-launcher",
+            description = "The portcullis launcher scripts/install-cli installed for the server jar"
+                    + " (PREFIX/bin/portcullis): serve then starts from the start-up cache built at install, as an"
+                    + " installed control plane does. Without it: java -jar, no cache.")
+    Path serverLauncher;
+
     @Option(names = "--label", defaultValue = "", description = "before, after, ...: recorded in ads.json.")
     String label;
 
@@ -111,10 +118,11 @@ public final class AdsBenchmark implements Callable<Integer> {
         String started = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
         for (int policyCount : policies) {
             MeshShape shape = new MeshShape(identities, pods, policyCount);
-            log("mesh " + shape + ", server " + serverJar);
+            log("mesh " + shape + ", server " + serverJar
+                    + (serverLauncher == null ? " (java -jar)" : " (through " + serverLauncher + ")"));
             new SizeRun(shape).run();
             // Written after each size, so a later size that crashes leaves the earlier figures.
-            new BenchPart("ads", label, started, machine(), rows).write(resultsDir.resolve("ads.json"));
+            new BenchPart("ads", label, started, machine() + serverStart(), rows).write(resultsDir.resolve("ads.json"));
         }
         // Numbers are never judged here; a scenario that could not run is (its row says why).
         return failedScenarios == 0 ? 0 : 1;
@@ -139,7 +147,8 @@ public final class AdsBenchmark implements Callable<Integer> {
         void run() throws Exception {
             MeshGenerator.writeTo(configDir, shape);
             Path serverLog = resultsDir.resolve("ads-server-" + shape.policies() + ".log");
-            try (ServerUnderTest server = new ServerUnderTest(serverJar, configDir, serverLog, serverJvmOptions);
+            try (ServerUnderTest server =
+                            new ServerUnderTest(serverJar, serverLauncher, configDir, serverLog, serverJvmOptions);
                     SidecarFleet fleet = new SidecarFleet(shape, server.xdsPort(), clock)) {
                 boolean connected = scenario("connect storm", () -> connectStorm(server, fleet));
                 if (connected) {
@@ -469,6 +478,13 @@ public final class AdsBenchmark implements Callable<Integer> {
     @FunctionalInterface
     private interface Scenario {
         void run() throws Exception;
+    }
+
+    /** How the server was started: the start-up cache is part of what a start or a storm measures. */
+    private String serverStart() {
+        return serverLauncher == null
+                ? "; server: java -jar (no start-up cache)"
+                : "; server: the installed launcher (start-up cache of scripts/install-cli)";
     }
 
     private static String machine() {

@@ -19,8 +19,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The control plane under test: {@code java -jar <jar> serve} on a directory, as its own process (so its CPU,
- * RSS and heap are its own), plaintext xDS on loopback and the debug endpoint for readiness and /metrics.
+ * The control plane under test: {@code java -jar <jar> serve} on a directory, or {@code serve} through the
+ * launcher {@code scripts/install-cli} installed for that jar (which adds its start-up cache), as its own
+ * process (so its CPU, RSS and heap are its own; the launcher execs the JVM, so the process is the JVM), plaintext xDS on loopback and the debug endpoint for readiness and /metrics.
  * The same ports are kept across restarts, so sidecars reconnect to where they were.
  */
 final class ServerUnderTest implements AutoCloseable {
@@ -34,6 +35,7 @@ final class ServerUnderTest implements AutoCloseable {
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
     private final Path jar;
+    private final Path launcher;
     private final Path configDir;
     private final Path log;
     private final List<String> jvmOptions;
@@ -43,8 +45,10 @@ final class ServerUnderTest implements AutoCloseable {
             HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private Process process;
 
-    ServerUnderTest(Path jar, Path configDir, Path log, List<String> jvmOptions) {
+    /** @param launcher the installed launcher of {@code jar}, or null to run {@code java -jar} */
+    ServerUnderTest(Path jar, Path launcher, Path configDir, Path log, List<String> jvmOptions) {
         this.jar = jar;
+        this.launcher = launcher;
         this.configDir = configDir;
         this.log = log;
         this.jvmOptions = List.copyOf(jvmOptions);
@@ -59,11 +63,14 @@ final class ServerUnderTest implements AutoCloseable {
     /** Starts the server process; returns at once (see {@link #awaitReady}). */
     void launch() {
         List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
+        if (launcher == null) {
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-jar", jar.toString()));
+        } else {
+            command.add(launcher.toString());
+        }
         command.addAll(List.of(
-                "-jar",
-                jar.toString(),
                 "serve",
                 "--config-dir",
                 configDir.toString(),
@@ -77,8 +84,13 @@ final class ServerUnderTest implements AutoCloseable {
                 "--replica-name",
                 "bench"));
         try {
-            process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            if (launcher != null) {
+                // The launcher runs $JAVA_HOME/bin/java (the JDK its cache was built for) with these options.
+                builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+                builder.environment().put("PORTCULLIS_JAVA_OPTIONS", String.join(" ", jvmOptions));
+            }
+            process = builder.redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();
         } catch (IOException e) {

@@ -37,6 +37,7 @@ final class SidecarFleet implements AutoCloseable {
     });
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final List<SimulatedSidecar> sidecars = new ArrayList<>();
+    private final ResponseNames names = new ResponseNames();
 
     SidecarFleet(MeshShape shape, int xdsPort, BenchClock clock) {
         this.shape = shape;
@@ -54,7 +55,7 @@ final class SidecarFleet implements AutoCloseable {
                 channels.add(channel);
                 SidecarNodeId id =
                         new SidecarNodeId(account.namespace(), account.name(), account.name() + "-pod-" + pod);
-                sidecars.add(new SimulatedSidecar(id, channel, retries, clock));
+                sidecars.add(new SimulatedSidecar(id, channel, retries, clock, names));
             }
         }
     }

@@ -1,13 +1,6 @@
 package io.portcullis.bench.ads;
 
-import com.google.protobuf.Any;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.envoyproxy.envoy.config.core.v3.Node;
-import io.envoyproxy.envoy.config.listener.v3.Filter;
-import io.envoyproxy.envoy.config.listener.v3.FilterChain;
-import io.envoyproxy.envoy.config.listener.v3.Listener;
-import io.envoyproxy.envoy.config.route.v3.RouteConfiguration;
-import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
@@ -16,10 +9,8 @@ import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +39,7 @@ final class SimulatedSidecar {
     private final ManagedChannel channel;
     private final ScheduledExecutorService retries;
     private final BenchClock clock;
+    private final ResponseNames responseNames;
 
     private volatile boolean running;
     /** Bumped by every start: a re-open scheduled by an earlier life of this sidecar (before a stop) is dropped. */
@@ -72,13 +64,19 @@ final class SimulatedSidecar {
     private final AtomicInteger responses = new AtomicInteger();
     private final AtomicInteger failures = new AtomicInteger();
 
-    SimulatedSidecar(SidecarNodeId id, ManagedChannel channel, ScheduledExecutorService retries, BenchClock clock) {
+    SimulatedSidecar(
+            SidecarNodeId id,
+            ManagedChannel channel,
+            ScheduledExecutorService retries,
+            BenchClock clock,
+            ResponseNames names) {
         this.id = id;
         // As Envoy under `portcullis bootstrap` announces itself: the server refuses a node without identity metadata.
         this.node = SidecarBootstrap.node(id);
         this.channel = channel;
         this.retries = retries;
         this.clock = clock;
+        this.responseNames = names;
     }
 
     SidecarNodeId id() {
@@ -188,7 +186,7 @@ final class SimulatedSidecar {
                     case LISTENER -> {
                         listenersHeld = true;
                         listenerVersion = response.getVersionInfo();
-                        Set<String> names = routeNames(response);
+                        Set<String> names = responseNames.routeNames(response);
                         send(ack(response, List.of()));
                         if (!names.equals(routeNames)) {
                             routeNames = names;
@@ -199,7 +197,7 @@ final class SimulatedSidecar {
                     case ROUTE -> {
                         routeVersion = response.getVersionInfo();
                         routeNonce = response.getNonce();
-                        routesHeld = routeNamesOf(response);
+                        routesHeld = responseNames.routeConfigurationNames(response);
                         send(ack(response, routeNames));
                     }
                     default -> send(ack(response, List.of()));
@@ -264,44 +262,5 @@ final class SimulatedSidecar {
 
     private DiscoveryRequest ack(DiscoveryResponse response, Iterable<String> names) {
         return request(response.getTypeUrl(), response.getVersionInfo(), response.getNonce(), names);
-    }
-
-    /** The RDS route names the listeners' HTTP connection managers reference, sorted. */
-    static Set<String> routeNames(DiscoveryResponse listeners) {
-        Set<String> names = new TreeSet<>();
-        for (Any resource : listeners.getResourcesList()) {
-            Listener listener = unpack(resource, Listener.class);
-            List<FilterChain> chains = new ArrayList<>(listener.getFilterChainsList());
-            if (listener.hasDefaultFilterChain()) {
-                chains.add(listener.getDefaultFilterChain());
-            }
-            for (FilterChain chain : chains) {
-                for (Filter filter : chain.getFiltersList()) {
-                    if (filter.hasTypedConfig() && filter.getTypedConfig().is(HttpConnectionManager.class)) {
-                        HttpConnectionManager manager = unpack(filter.getTypedConfig(), HttpConnectionManager.class);
-                        if (manager.hasRds()) {
-                            names.add(manager.getRds().getRouteConfigName());
-                        }
-                    }
-                }
-            }
-        }
-        return names;
-    }
-
-    private static Set<String> routeNamesOf(DiscoveryResponse routes) {
-        Set<String> names = new TreeSet<>();
-        for (Any resource : routes.getResourcesList()) {
-            names.add(unpack(resource, RouteConfiguration.class).getName());
-        }
-        return names;
-    }
-
-    private static <T extends com.google.protobuf.Message> T unpack(Any any, Class<T> type) {
-        try {
-            return any.unpack(type);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("the control plane sent a " + any.getTypeUrl() + " that does not parse", e);
-        }
     }
 }
