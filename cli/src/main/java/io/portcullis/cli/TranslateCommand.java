@@ -107,7 +107,7 @@ final class TranslateCommand implements Callable<Integer> {
      * The offline report's shape, filled from the debug endpoint: {@code problems} as the control plane's policy
      * problems (the same lines), and per identity the {@code model} and {@code xds} it serves.
      */
-    private int live() throws IOException, InterruptedException {
+    private int live() throws IOException {
         // Sorted and once each, as the offline report lists them.
         List<ServiceAccountRef> targets = identities.stream()
                 .map(ServiceAccountRef::parse)
@@ -116,26 +116,24 @@ final class TranslateCommand implements Callable<Integer> {
                 .toList();
         ObjectNode report = JsonNodeFactory.instance.objectNode();
         var problems = report.putArray("problems");
-        JsonNode problemsAnswer;
-        try (DebugEndpointClient client = new DebugEndpointClient(server, tokenFile)) {
-            problemsAnswer = client.get("/debug/problems");
-            for (JsonNode problem : problemsAnswer.path("policies")) {
-                problems.add(problem.path("severity").asText() + " "
-                        + problem.path("resource").asText() + " "
-                        + problem.path("field").asText() + ": "
-                        + problem.path("message").asText());
+        DebugEndpointClient client = new DebugEndpointClient(server, tokenFile);
+        JsonNode problemsAnswer = client.get("/debug/problems");
+        for (JsonNode problem : problemsAnswer.path("policies")) {
+            problems.add(problem.path("severity").asText() + " "
+                    + problem.path("resource").asText() + " "
+                    + problem.path("field").asText() + ": "
+                    + problem.path("message").asText());
+        }
+        ObjectNode shown = report.putObject("identities");
+        for (ServiceAccountRef identity : targets) {
+            JsonNode served = client.get("/debug/xds/" + identity.namespace() + "/" + identity.name());
+            ObjectNode xds = JsonNodeFactory.instance.objectNode();
+            for (String field : List.of("version", "listeners", "routes", "clusters")) {
+                xds.set(field, served.get(field));
             }
-            ObjectNode shown = report.putObject("identities");
-            for (ServiceAccountRef identity : targets) {
-                JsonNode served = client.get("/debug/xds/" + identity.namespace() + "/" + identity.name());
-                ObjectNode xds = JsonNodeFactory.instance.objectNode();
-                for (String field : List.of("version", "listeners", "routes", "clusters")) {
-                    xds.set(field, served.get(field));
-                }
-                ObjectNode entry = shown.putObject(identity.toString());
-                entry.set("model", served.get("model"));
-                entry.set("xds", xds);
-            }
+            ObjectNode entry = shown.putObject(identity.toString());
+            entry.set("model", served.get("model"));
+            entry.set("xds", xds);
         }
         PrintWriter err = spec.commandLine().getErr();
         problemsAnswer.path("source").forEach(p -> err.println("problem: " + p.asText()));
