@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * launcher uses: what it loads and links here is what every later {@code apply}, {@code patch}, {@code
  * delete}, {@code translate} or {@code explain} finds ready instead of reading it from the jar.
  *
- * <p>It runs the real commands (through {@link PortcullisCommand#commandLine()}, as {@code main} does) on
+ * <p>It runs the real commands (through {@link PortcullisCommand#commandLine(String...)}, as {@code main} does) on
  * manifests of its own in a temporary directory: each protocol and an HTTPRouteGroup, so the parsing,
  * validation and Envoy rendering paths are all taken; then a translation of a few hundred policies, whose
  * method profiles (kept by JDK 25's cache) let the JIT compile the hot translator code sooner. Their
@@ -74,7 +74,8 @@ public final class CacheTrainingRun {
             System.setOut(discard);
             System.setErr(discard);
             for (Step step : steps(directory)) {
-                int exit = PortcullisCommand.commandLine().execute(step.args().toArray(String[]::new));
+                String[] command = step.args().toArray(String[]::new);
+                int exit = PortcullisCommand.commandLine(command).execute(command);
                 if (exit != step.exitCode()) {
                     failures.add("portcullis " + String.join(" ", step.args()) + " exited " + exit + ", not "
                             + step.exitCode());

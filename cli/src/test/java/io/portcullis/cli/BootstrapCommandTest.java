@@ -17,7 +17,6 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code portcullis bootstrap} as an injector calls it: the file it writes is the bootstrap asked for. */
 class BootstrapCommandTest {
@@ -72,7 +71,7 @@ class BootstrapCommandTest {
                 List.of("bootstrap", "-n", "curl", "--service-account", "curl", "--pod", "curl-1"));
         args.addAll(List.of(xdsArgs));
         args.add("--insecure-plaintext-xds");
-        return new CommandLine(new PortcullisCommand()).execute(args.toArray(String[]::new));
+        return PortcullisCommand.commandLine().execute(args.toArray(String[]::new));
     }
 
     @Test
@@ -114,7 +113,7 @@ class BootstrapCommandTest {
     void withoutACertificateDirectoryItIsRefused() {
         StringWriter err = new StringWriter();
 
-        int code = new CommandLine(new PortcullisCommand())
+        int code = PortcullisCommand.commandLine()
                 .setErr(new PrintWriter(err))
                 .execute(
                         "bootstrap",
@@ -169,6 +168,6 @@ class BootstrapCommandTest {
     }
 
     private static int run(String... args) {
-        return new CommandLine(new PortcullisCommand()).execute(args);
+        return PortcullisCommand.commandLine().execute(args);
     }
 }

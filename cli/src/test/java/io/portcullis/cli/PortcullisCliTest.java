@@ -205,10 +205,9 @@ class PortcullisCliTest {
 
     @Test
     void everyCommandWithAConfigDirOptionDefaultsItToPortcullisConfigDir() {
-        var withConfigDir = new CommandLine(new PortcullisCommand())
-                .getSubcommands().values().stream()
-                        .filter(c -> c.getCommandSpec().findOption("--config-dir") != null)
-                        .toList();
+        var withConfigDir = PortcullisCommand.commandLine().getSubcommands().values().stream()
+                .filter(c -> c.getCommandSpec().findOption("--config-dir") != null)
+                .toList();
 
         assertThat(withConfigDir)
                 .extracting(CommandLine::getCommandName)

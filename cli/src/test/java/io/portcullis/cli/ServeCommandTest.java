@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code portcullis serve} refuses, before listening, to expose anything unauthenticated. */
 class ServeCommandTest {
@@ -169,7 +168,7 @@ class ServeCommandTest {
         // A refusal returns at once; should serve start instead, it would block, which fails the test.
         int code = assertTimeoutPreemptively(
                 Duration.ofSeconds(30),
-                () -> new CommandLine(new PortcullisCommand())
+                () -> PortcullisCommand.commandLine()
                         .setErr(new PrintWriter(err))
                         .execute(args.toArray(String[]::new)));
         return new Result(code, err.toString());

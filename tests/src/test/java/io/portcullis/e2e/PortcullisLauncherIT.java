@@ -77,6 +77,28 @@ class PortcullisLauncherIT {
     }
 
     @Test
+    void translateThroughTheLauncherPrintsTheReportWithNoJvmWarningOnStderr() throws IOException {
+        Path dir = Files.createDirectories(work.resolve("translate-config"));
+        Path examples = Path.of(System.getProperty("portcullis.examples"));
+        Run apply = portcullis(
+                cached,
+                Map.of(),
+                "apply",
+                "-f",
+                examples.resolve("01-http-egress.yaml").toString(),
+                "--config-dir",
+                dir.toString());
+        assertThat(apply.exitCode()).as(apply.toString()).isZero();
+
+        Run translate = portcullis(cached, Map.of(), "translate", "--config-dir", dir.toString());
+
+        assertThat(translate.exitCode()).as(translate.toString()).isZero();
+        assertThat(translate.stdout()).contains("httpbin.org");
+        // JDK 24+ warns about protobuf's sun.misc.Unsafe calls unless the launcher allows them.
+        assertThat(translate.stderr()).as(translate.toString()).isEmpty();
+    }
+
+    @Test
     void aCacheBuiltForAnotherJarIsIgnoredAndTheCommandsRunUnchanged() throws IOException {
         Path stale = work.resolve("stale");
         Run install = run(List.of("bash", installer(), "--prefix", stale.toString(), "--jar", jar()), Map.of());

@@ -1,6 +1,7 @@
 package io.portcullis.translator;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -80,8 +81,16 @@ public final class TranslationReport {
             node.set("model", model(model));
             node.set("xds", xds(translation.resources().get(identity)));
         });
+        return toYaml(root);
+    }
+
+    /**
+     * A report of this shape built from elsewhere ({@code portcullis translate --server} fills it from a control
+     * plane's debug endpoint), written as {@link #toYaml(Translation)} writes its own, so both print alike.
+     */
+    public static String toYaml(JsonNode report) {
         try {
-            return YAML.writeValueAsString(root);
+            return YAML.writeValueAsString(report);
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
