@@ -186,15 +186,18 @@ public final class AdsBenchmark implements Callable<Integer> {
         void connectStorm(ServerUnderTest server, SidecarFleet fleet) throws Exception {
             List<Double> first = new ArrayList<>();
             List<Double> last = new ArrayList<>();
-            long rssIdle = 0;
-            long heapIdle = 0;
+            // Memory per sidecar on every storm's server, not only the last: one sample of a JVM's RSS moves by
+            // megabytes with a GC or a JIT burst, so a single figure said little.
+            List<Double> rssPerSidecar = new ArrayList<>();
+            List<Double> heapPerSidecar = new ArrayList<>();
+            List<String> memoryNotes = new ArrayList<>();
             double idleCpuPerSecond = 0;
             for (int rep = 0; rep < repsStorm; rep++) {
                 server.launch();
                 server.awaitReady(START_TIMEOUT);
+                long heapIdle = server.liveHeapKiB();
+                long rssIdle = server.rssKiB();
                 if (rep == repsStorm - 1) {
-                    heapIdle = server.liveHeapKiB();
-                    rssIdle = server.rssKiB();
                     double cpu = server.cpuMillis();
                     Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
                     idleCpuPerSecond = (server.cpuMillis() - cpu) / IDLE_WINDOW.toSeconds();
@@ -204,6 +207,14 @@ public final class AdsBenchmark implements Callable<Integer> {
                 SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
                 first.add(BenchClock.millis(dial, span.firstNanos()));
                 last.add(BenchClock.millis(dial, span.lastNanos()));
+                fleet.awaitQuiet(Duration.ofSeconds(1));
+                server.awaitConnected(fleet.size(), START_TIMEOUT);
+                long heapConnected = server.liveHeapKiB();
+                long rssConnected = server.rssKiB();
+                rssPerSidecar.add((rssConnected - rssIdle) / (double) fleet.size());
+                heapPerSidecar.add((heapConnected - heapIdle) / (double) fleet.size());
+                memoryNotes.add("RSS " + rssIdle + " -> " + rssConnected + " KiB, heap " + heapIdle + " -> "
+                        + heapConnected + " KiB");
                 if (rep < repsStorm - 1) {
                     fleet.stopAll();
                     server.close();
@@ -223,29 +234,34 @@ public final class AdsBenchmark implements Callable<Integer> {
                     "ms",
                     first,
                     load));
-            fleet.awaitQuiet(Duration.ofSeconds(1));
-            server.awaitConnected(fleet.size(), START_TIMEOUT);
-            long heapConnected = server.liveHeapKiB();
-            long rssConnected = server.rssKiB();
-            load = ProcStats.loadAverage();
+            String perStorm = "median of " + repsStorm + " storms (a fresh server each); idle -> with N: "
+                    + String.join("; ", memoryNotes);
             rows.add(BenchRow.single(
                             "server RSS per connected sidecar ((RSS with N - RSS with 0) / N)",
                             size,
                             "KiB",
-                            (rssConnected - rssIdle) / (double) fleet.size(),
+                            median(rssPerSidecar),
                             load)
                     .withTarget("< 50 KiB")
-                    .withNote("RSS " + rssIdle + " KiB idle, " + rssConnected + " KiB with N"));
+                    .withNote(perStorm));
             rows.add(BenchRow.single(
                             "server live heap per connected sidecar (after a full GC, with N - with 0) / N",
                             size,
                             "KiB",
-                            (heapConnected - heapIdle) / (double) fleet.size(),
+                            median(heapPerSidecar),
                             load)
                     .withTarget("< 20 KiB")
-                    .withNote("heap " + heapIdle + " KiB idle, " + heapConnected + " KiB with N"));
+                    .withNote(perStorm));
             rows.add(BenchRow.single("server CPU while idle (rescans), per second", size, "ms", idleCpuPerSecond, load)
                     .withNote("subtract from the CPU per change rows to get the change's own cost"));
+        }
+
+        private static double median(List<Double> samples) {
+            double[] sorted =
+                    samples.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted.length % 2 == 1
+                    ? sorted[sorted.length / 2]
+                    : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
         }
 
         /**
