@@ -14,6 +14,7 @@ import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
+import io.portcullis.bootstrap.SidecarBootstrap;
 import io.portcullis.bootstrap.SidecarNodeId;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -134,10 +135,8 @@ final class ServeTraining {
                             responses.add(new IllegalStateException("the ADS stream ended"));
                         }
                     });
-            Node node = Node.newBuilder()
-                    .setId(sidecar.nodeId())
-                    .setCluster(sidecar.nodeCluster())
-                    .build();
+            // As a bootstrapped sidecar announces itself: the server refuses a node without its identity metadata.
+            Node node = SidecarBootstrap.node(sidecar);
             DiscoveryResponse clusters = exchange(requests, responses, request(node, CLUSTER, List.of()));
             requests.onNext(ack(node, clusters, List.of()));
             DiscoveryResponse listeners = exchange(requests, responses, request(node, LISTENER, List.of()));
