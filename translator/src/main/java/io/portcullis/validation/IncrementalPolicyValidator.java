@@ -132,9 +132,7 @@ public final class IncrementalPolicyValidator {
         egresses = nextEgresses;
         routeGroupIndex = index;
         validatedLastTime = validated;
-        last = last == null
-                ? new ValidatedPolicies(snapshot.mesh(), rules, problems, snapshot.auditedNamespaces())
-                : new ValidatedPolicies(last, snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
+        last = new ValidatedPolicies(last, snapshot.mesh(), rules, problems, snapshot.auditedNamespaces());
         return last;
     }
 

@@ -38,13 +38,7 @@ public final class ValidatedPolicies {
             List<EgressRule> rules,
             List<PolicyProblem> problems,
             SortedSet<String> auditedNamespaces) {
-        this.mesh = mesh;
-        this.rules = List.copyOf(rules);
-        this.problems = List.copyOf(problems);
-        this.auditedNamespaces = auditedNamespaces == null
-                ? Collections.emptySortedSet()
-                : Collections.unmodifiableSortedSet(new TreeSet<>(auditedNamespaces));
-        this.rulesBySource = index(this.rules);
+        this(null, mesh, rules, problems, auditedNamespaces);
     }
 
     /**
@@ -52,6 +46,8 @@ public final class ValidatedPolicies {
      * touch. When the rules are the same objects at the same positions but a few (an Egress edited in place, the
      * common change), only the identities those few name, before or after, are indexed again: indexing all
      * 10,000 rules on every one-policy change was a large part of validating it incrementally.
+     *
+     * @param previous the last result; null: index every rule
      */
     ValidatedPolicies(
             ValidatedPolicies previous,
@@ -65,15 +61,20 @@ public final class ValidatedPolicies {
         this.auditedNamespaces = auditedNamespaces == null
                 ? Collections.emptySortedSet()
                 : Collections.unmodifiableSortedSet(new TreeSet<>(auditedNamespaces));
-        Set<ServiceAccountRef> touched = touchedInPlace(previous.rules, this.rules);
+        this.rulesBySource = previous == null ? index(this.rules) : reindexed(previous, this.rules);
+    }
+
+    /** {@code previous}'s index brought to {@code rules}: see the constructor. */
+    private static Map<ServiceAccountRef, List<EgressRule>> reindexed(
+            ValidatedPolicies previous, List<EgressRule> rules) {
+        Set<ServiceAccountRef> touched = touchedInPlace(previous.rules, rules);
         if (touched == null) {
-            this.rulesBySource = index(this.rules);
-            return;
+            return index(rules);
         }
         Map<ServiceAccountRef, List<EgressRule>> bySource = new HashMap<>(previous.rulesBySource);
         for (ServiceAccountRef identity : touched) {
             List<EgressRule> named = new ArrayList<>();
-            for (EgressRule rule : this.rules) {
+            for (EgressRule rule : rules) {
                 if (rule.sources().contains(identity)) {
                     named.add(rule);
                 }
@@ -84,7 +85,7 @@ public final class ValidatedPolicies {
                 bySource.put(identity, List.copyOf(named));
             }
         }
-        this.rulesBySource = bySource;
+        return bySource;
     }
 
     /** Each identity's rules, in the order of {@code rules}. */
