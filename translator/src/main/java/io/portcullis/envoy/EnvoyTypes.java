@@ -40,6 +40,7 @@ public final class EnvoyTypes {
                     io.envoyproxy.envoy.extensions.filters.network.sni_dynamic_forward_proxy.v3.FilterConfig
                             .getDescriptor())
             .add(io.envoyproxy.envoy.extensions.upstreams.http.v3.HttpProtocolOptions.getDescriptor())
+            .add(io.envoyproxy.envoy.extensions.filters.network.set_filter_state.v3.Config.getDescriptor())
             .build();
 
     private static final JsonFormat.Printer PRINTER = JsonFormat.printer().usingTypeRegistry(REGISTRY);

@@ -147,6 +147,7 @@ final class OutboundListenerBuilder {
                 : TcpProxy.newBuilder().setStatPrefix("egress_denied").setCluster(EgressNames.DENY_CLUSTER);
         return FilterChain.newBuilder()
                 .setName(name)
+                .addFilters(AccessLogs.IDENTITY_FILTER)
                 .addFilters(tcpProxyFilter(proxy.addAllAccessLog(loggers.tcp(decision))))
                 .build();
     }
@@ -226,6 +227,7 @@ final class OutboundListenerBuilder {
         return FilterChain.newBuilder()
                 .setName(name)
                 .setFilterChainMatch(match)
+                .addFilters(AccessLogs.IDENTITY_FILTER)
                 .addFilters(tcpProxyFilter(TcpProxy.newBuilder()
                         .setStatPrefix(
                                 "egress_tcp_" + match.getDestinationPort().getValue())
@@ -276,6 +278,7 @@ final class OutboundListenerBuilder {
                             .setDestinationPort(UInt32Value.of(port))
                             .setTransportProtocol("tls")
                             .addAllServerNames(group.getValue()))
+                    .addFilters(AccessLogs.IDENTITY_FILTER)
                     .addFilters(Filter.newBuilder()
                             .setName("envoy.filters.network.sni_dynamic_forward_proxy")
                             .setTypedConfig(EnvoyTypes.pack(sniForwardProxy)))
@@ -315,6 +318,7 @@ final class OutboundListenerBuilder {
         return FilterChain.newBuilder()
                 .setName(prefix)
                 .setFilterChainMatch(FilterChainMatch.newBuilder().setDestinationPort(UInt32Value.of(plan.port())))
+                .addFilters(AccessLogs.IDENTITY_FILTER)
                 .addFilters(Filter.newBuilder()
                         .setName("envoy.filters.network.http_connection_manager")
                         .setTypedConfig(EnvoyTypes.pack(hcm)))
