@@ -72,6 +72,8 @@ VARIANTS = [
     ("no-access-logs", "sidecar without any access logger"),
     ("no-cel-filters", "sidecar with the loggers' CEL filter (route decision is not allow) replaced by a status filter"),
     ("no-dfp", "sidecar without the dynamic forward proxy (route to a STATIC cluster, as stock Envoy)"),
+    ("identity-per-request", "sidecar reading its identity from the node metadata per request (%CEL% in the"
+                             " loggers, no set_filter_state filter), as before it was read once per connection"),
 ]
 SMOKE_VARIANTS = ("stock", "sidecar")
 
@@ -112,16 +114,22 @@ def translate(java, jar, work):
     return report["identities"]["/".join(IDENTITY)]["xds"]
 
 
+HCM = "envoy.filters.network.http_connection_manager"
+
+
 def http_chain(xds):
-    """The HTTP connection manager of the chain for port 80, with its route table inlined."""
+    """The network filters of the chain for port 80 (the HTTP connection manager last, its route table inlined)."""
     for listener in xds["listeners"]:
         for chain in listener.get("filterChains", []):
             if chain.get("filterChainMatch", {}).get("destinationPort") == 80:
-                hcm = copy.deepcopy(chain["filters"][0]["typedConfig"])
+                filters = copy.deepcopy(chain["filters"])
+                hcm = filters[-1]
+                if hcm["name"] != HCM:
+                    die(f"the chain for port 80 ends in {hcm['name']}, not {HCM}")
                 routes = {r["name"]: r for r in xds["routes"]}
-                name = hcm.pop("rds")["routeConfigName"]
-                hcm["routeConfig"] = copy.deepcopy(routes[name])
-                return hcm
+                name = hcm["typedConfig"].pop("rds")["routeConfigName"]
+                hcm["typedConfig"]["routeConfig"] = copy.deepcopy(routes[name])
+                return filters
     die("the translated listener has no filter chain for port 80")
 
 
@@ -146,7 +154,7 @@ def static_cluster(name, address, port, http2=False):
     return cluster
 
 
-def bootstrap(hcm, clusters):
+def bootstrap(filters, clusters):
     return {
         # The node as `portcullis bootstrap` writes it: the loggers read the identity from its metadata.
         "node": {"id": "/".join(IDENTITY) + "/client-1", "cluster": "/".join(IDENTITY),
@@ -155,8 +163,7 @@ def bootstrap(hcm, clusters):
         "staticResources": {
             "listeners": [{"name": "egress_outbound", "address": {"socketAddress": {
                 "address": "127.0.0.1", "portValue": LISTEN_PORT}},
-                "filterChains": [{"filters": [{"name": "envoy.filters.network.http_connection_manager",
-                                               "typedConfig": hcm}]}]}],
+                "filterChains": [{"filters": filters}]}],
             "clusters": clusters}}
 
 
@@ -172,9 +179,10 @@ def variant_config(name, xds):
                     "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "upstream"}}]},
                    {"name": "denied", "domains": ["*"],
                     "routes": [{"match": {"prefix": "/"}, "directResponse": {"status": 403}}]}]}}
-        return bootstrap(hcm, [static_cluster("upstream", UPSTREAM, 80)])
+        return bootstrap([{"name": HCM, "typedConfig": hcm}], [static_cluster("upstream", UPSTREAM, 80)])
 
-    hcm = http_chain(xds)
+    filters = http_chain(xds)
+    hcm = filters[-1]["typedConfig"]
     clusters = copy.deepcopy(xds["clusters"])
     loggers = hcm.get("accessLog", [])
     if name == "no-counter":
@@ -197,6 +205,17 @@ def variant_config(name, xds):
         walk(hcm, replace)
         if not replaced:
             die("no-cel-filters: the sidecar's loggers have no CEL filter any more; update this variant")
+    elif name == "identity-per-request":
+        state = [f for f in filters if f["name"] == "envoy.filters.network.set_filter_state"]
+        if not state:
+            die("identity-per-request: the chain has no set_filter_state filter any more; update this variant")
+        node_format = state[0]["typedConfig"]["onNewConnection"][0]["formatString"]["textFormatSource"]["inlineString"]
+        key = state[0]["typedConfig"]["onNewConnection"][0]["objectKey"]
+        filters.remove(state[0])
+        text = json.dumps(hcm).replace(json.dumps(f"%FILTER_STATE({key}:PLAIN)%")[1:-1],
+                                       json.dumps(node_format)[1:-1])
+        hcm.clear()
+        hcm.update(json.loads(text))
     elif name == "no-dfp":
         hcm["httpFilters"] = [f for f in hcm["httpFilters"] if "dynamic_forward_proxy" not in f["name"]]
 
@@ -225,7 +244,7 @@ def variant_config(name, xds):
             node["dnsCacheConfig"]["typedDnsResolverConfig"] = resolver
     walk(hcm, use_resolver)
     walk(clusters, use_resolver)
-    return bootstrap(hcm, clusters)
+    return bootstrap(filters, clusters)
 
 
 # ------------------------------------------------------------------ the namespace and its servers
