@@ -197,6 +197,8 @@ public final class AdsBenchmark implements Callable<Integer> {
                 server.awaitReady(START_TIMEOUT);
                 long heapIdle = server.liveHeapKiB();
                 long rssIdle = server.rssKiB();
+                long threadsIdle = server.threads();
+                server.nativeMemorySummary(resultsDir.resolve("ads-nmt-" + shape.policies() + "-" + rep + "-idle.txt"));
                 if (rep == repsStorm - 1) {
                     double cpu = server.cpuMillis();
                     Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
@@ -211,10 +213,13 @@ public final class AdsBenchmark implements Callable<Integer> {
                 server.awaitConnected(fleet.size(), START_TIMEOUT);
                 long heapConnected = server.liveHeapKiB();
                 long rssConnected = server.rssKiB();
+                long threadsConnected = server.threads();
+                server.nativeMemorySummary(
+                        resultsDir.resolve("ads-nmt-" + shape.policies() + "-" + rep + "-connected.txt"));
                 rssPerSidecar.add((rssConnected - rssIdle) / (double) fleet.size());
                 heapPerSidecar.add((heapConnected - heapIdle) / (double) fleet.size());
                 memoryNotes.add("RSS " + rssIdle + " -> " + rssConnected + " KiB, heap " + heapIdle + " -> "
-                        + heapConnected + " KiB");
+                        + heapConnected + " KiB, threads " + threadsIdle + " -> " + threadsConnected);
                 if (rep < repsStorm - 1) {
                     fleet.stopAll();
                     server.close();
