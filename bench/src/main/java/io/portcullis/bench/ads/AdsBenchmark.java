@@ -191,6 +191,7 @@ public final class AdsBenchmark implements Callable<Integer> {
             List<Double> rssPerSidecar = new ArrayList<>();
             List<Double> heapPerSidecar = new ArrayList<>();
             List<String> memoryNotes = new ArrayList<>();
+            List<String> stormCpu = new ArrayList<>();
             double idleCpuPerSecond = 0;
             for (int rep = 0; rep < repsStorm; rep++) {
                 server.launch();
@@ -204,9 +205,17 @@ public final class AdsBenchmark implements Callable<Integer> {
                     Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
                     idleCpuPerSecond = (server.cpuMillis() - cpu) / IDLE_WINDOW.toSeconds();
                 }
+                double serverCpuBefore = server.cpuMillis();
+                double clientCpuBefore = ProcStats.ownCpuMillis();
                 long dial = clock.nanos();
                 fleet.startAll();
                 SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+                // Both processes share the cores: how much of the storm's CPU is the simulated sidecars' own.
+                stormCpu.add(String.format(
+                        Locale.ROOT,
+                        "%.0f ms server / %.0f ms client",
+                        server.cpuMillis() - serverCpuBefore,
+                        ProcStats.ownCpuMillis() - clientCpuBefore));
                 first.add(BenchClock.millis(dial, span.firstNanos()));
                 last.add(BenchClock.millis(dial, span.lastNanos()));
                 fleet.awaitQuiet(Duration.ofSeconds(1));
@@ -232,7 +241,8 @@ public final class AdsBenchmark implements Callable<Integer> {
                             "ms",
                             last,
                             load)
-                    .withTarget("< 2 s"));
+                    .withTarget("< 2 s")
+                    .withCpu(String.join("; ", stormCpu)));
             rows.add(BenchRow.distribution(
                     "connect storm: N sidecars dial an idle server -> first has a complete config",
                     size,
