@@ -13,6 +13,7 @@ import io.portcullis.identity.XdsServerTls;
 import io.portcullis.input.ServiceAccountRef;
 import io.portcullis.metrics.ControlPlaneMetrics;
 import io.portcullis.xds.EgressControlPlane;
+import io.portcullis.xds.HeapFootprint;
 import io.portcullis.xds.SidecarRegistry;
 import io.portcullis.xds.XdsServer;
 import java.io.IOException;
@@ -149,6 +150,9 @@ final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        // Committed heap follows the live data back down after a connect storm (see HeapFootprint).
+        List<String> heapSettings = HeapFootprint.ofThisJvm().apply();
+        LOG.debug("heap footprint settings applied: {}", heapSettings);
         // One registry for this control plane, scraped at the debug endpoint's /metrics; nothing global.
         ControlPlaneMetrics metrics = new ControlPlaneMetrics(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
         EgressControlPlane controlPlane =

@@ -72,6 +72,19 @@ class PortcullisLauncherIT {
     }
 
     @Test
+    void serveTrimsTheNativeHeapEverySecondAndTheShortCommandsDoNot() {
+        Map<String, String> printFlags = Map.of("PORTCULLIS_JAVA_OPTIONS", "-XX:+PrintFlagsFinal");
+
+        Run serve = portcullis(cached, printFlags, "serve", "--help");
+        Run translate = portcullis(cached, printFlags, "translate", "--help");
+
+        assertThat(serve.exitCode()).as(serve.toString()).isZero();
+        assertThat(serve.stdout())
+                .containsPattern("TrimNativeHeapInterval +=\\s+1000 +\\{product\\} \\{command line\\}");
+        assertThat(translate.stdout()).containsPattern("TrimNativeHeapInterval +=\\s+0 +\\{product\\} \\{default\\}");
+    }
+
+    @Test
     void applyTranslateExplainPatchAndDeleteGiveTheSameOutputWithAndWithoutTheCache() throws IOException {
         assertThat(session(cached, Map.of())).isEqualTo(session(uncached, Map.of()));
     }

@@ -191,30 +191,44 @@ public final class AdsBenchmark implements Callable<Integer> {
             List<Double> rssPerSidecar = new ArrayList<>();
             List<Double> heapPerSidecar = new ArrayList<>();
             List<String> memoryNotes = new ArrayList<>();
+            List<String> stormCpu = new ArrayList<>();
             double idleCpuPerSecond = 0;
             for (int rep = 0; rep < repsStorm; rep++) {
                 server.launch();
                 server.awaitReady(START_TIMEOUT);
                 long heapIdle = server.liveHeapKiB();
                 long rssIdle = server.rssKiB();
+                long threadsIdle = server.threads();
+                server.nativeMemorySummary(resultsDir.resolve("ads-nmt-" + shape.policies() + "-" + rep + "-idle.txt"));
                 if (rep == repsStorm - 1) {
                     double cpu = server.cpuMillis();
                     Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
                     idleCpuPerSecond = (server.cpuMillis() - cpu) / IDLE_WINDOW.toSeconds();
                 }
+                double serverCpuBefore = server.cpuMillis();
+                double clientCpuBefore = ProcStats.ownCpuMillis();
                 long dial = clock.nanos();
                 fleet.startAll();
                 SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+                // Both processes share the cores: how much of the storm's CPU is the simulated sidecars' own.
+                stormCpu.add(String.format(
+                        Locale.ROOT,
+                        "%.0f ms server / %.0f ms client",
+                        server.cpuMillis() - serverCpuBefore,
+                        ProcStats.ownCpuMillis() - clientCpuBefore));
                 first.add(BenchClock.millis(dial, span.firstNanos()));
                 last.add(BenchClock.millis(dial, span.lastNanos()));
                 fleet.awaitQuiet(Duration.ofSeconds(1));
                 server.awaitConnected(fleet.size(), START_TIMEOUT);
                 long heapConnected = server.liveHeapKiB();
                 long rssConnected = server.rssKiB();
+                long threadsConnected = server.threads();
+                server.nativeMemorySummary(
+                        resultsDir.resolve("ads-nmt-" + shape.policies() + "-" + rep + "-connected.txt"));
                 rssPerSidecar.add((rssConnected - rssIdle) / (double) fleet.size());
                 heapPerSidecar.add((heapConnected - heapIdle) / (double) fleet.size());
                 memoryNotes.add("RSS " + rssIdle + " -> " + rssConnected + " KiB, heap " + heapIdle + " -> "
-                        + heapConnected + " KiB");
+                        + heapConnected + " KiB, threads " + threadsIdle + " -> " + threadsConnected);
                 if (rep < repsStorm - 1) {
                     fleet.stopAll();
                     server.close();
@@ -227,7 +241,8 @@ public final class AdsBenchmark implements Callable<Integer> {
                             "ms",
                             last,
                             load)
-                    .withTarget("< 2 s"));
+                    .withTarget("< 2 s")
+                    .withCpu(String.join("; ", stormCpu)));
             rows.add(BenchRow.distribution(
                     "connect storm: N sidecars dial an idle server -> first has a complete config",
                     size,

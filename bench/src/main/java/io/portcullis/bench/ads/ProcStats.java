@@ -2,6 +2,7 @@ package io.portcullis.bench.ads;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +23,13 @@ final class ProcStats {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** User plus system CPU of this process (the simulated sidecars) so far, in milliseconds. */
+    static double ownCpuMillis() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                        .getProcessCpuTime()
+                / 1e6;
     }
 
     private static long clockTicks() {

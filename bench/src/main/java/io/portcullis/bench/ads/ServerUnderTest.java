@@ -32,6 +32,7 @@ final class ServerUnderTest implements AutoCloseable {
     static final String APPLY_CPU_SUM = "portcullis_config_apply_cpu_seconds_sum";
 
     private static final Pattern RSS = Pattern.compile("(?m)^VmRSS:\\s+(\\d+) kB");
+    private static final Pattern THREADS = Pattern.compile("(?m)^Threads:\\s+(\\d+)");
     private static final Pattern HEAP_USED = Pattern.compile("used (\\d+)K");
 
     private final Path jar;
@@ -166,6 +167,26 @@ final class ServerUnderTest implements AutoCloseable {
             throw new IllegalStateException("no VmRSS in /proc/" + process.pid() + "/status");
         }
         return Long.parseLong(matcher.group(1));
+    }
+
+    /** How many threads the server process has (/proc/PID/status Threads): each costs its stack. */
+    long threads() {
+        Matcher matcher = THREADS.matcher(read(Path.of("/proc", Long.toString(process.pid()), "status")));
+        if (!matcher.find()) {
+            throw new IllegalStateException("no Threads in /proc/" + process.pid() + "/status");
+        }
+        return Long.parseLong(matcher.group(1));
+    }
+
+    /**
+     * When the server runs with {@code -XX:NativeMemoryTracking}, writes its {@code VM.native_memory summary}
+     * to {@code file}: where the RSS goes (heap, threads, metaspace, code, Netty's direct buffers under
+     * "Other"). Without that option, writes nothing.
+     */
+    void nativeMemorySummary(Path file) throws IOException, InterruptedException {
+        if (jvmOptions.stream().anyMatch(option -> option.startsWith("-XX:NativeMemoryTracking="))) {
+            Files.writeString(file, jcmd("VM.native_memory summary"));
+        }
     }
 
     /** Live heap: a full GC, then the heap's used KiB (jcmd GC.run, GC.heap_info). */
