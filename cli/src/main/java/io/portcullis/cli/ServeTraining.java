@@ -58,23 +58,24 @@ final class ServeTraining {
         int xdsPort = freePort();
         int debugPort = freePort();
         AtomicInteger exit = new AtomicInteger(-1);
-        Thread server = Thread.ofPlatform()
-                .daemon()
-                .name("training-serve")
-                .start(() -> exit.set(PortcullisCommand.commandLine()
-                        .execute(
-                                "serve",
-                                "--config-dir",
-                                configDir.toString(),
-                                "--insecure-plaintext-xds",
-                                "--xds-address",
-                                "127.0.0.1",
-                                "--xds-port",
-                                Integer.toString(xdsPort),
-                                "--debug-port",
-                                Integer.toString(debugPort),
-                                "--replica-name",
-                                "training")));
+        Thread server = Thread.ofPlatform().daemon().name("training-serve").start(() -> {
+            String[] args = {
+                "serve",
+                "--config-dir",
+                configDir.toString(),
+                "--insecure-plaintext-xds",
+                "--xds-address",
+                "127.0.0.1",
+                "--xds-port",
+                Integer.toString(xdsPort),
+                "--debug-port",
+                Integer.toString(debugPort),
+                "--replica-name",
+                "training"
+            };
+            // As main builds it: only the serve subcommand, so the serve cache holds what serve loads.
+            exit.set(PortcullisCommand.commandLine(args).execute(args));
+        });
         awaitReady(debugPort, server, exit);
         fetchConfig(xdsPort, sidecar);
     }
