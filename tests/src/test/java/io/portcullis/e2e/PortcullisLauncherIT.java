@@ -46,10 +46,13 @@ class PortcullisLauncherIT {
     }
 
     @Test
-    void installCliBuildsACacheForTheShortCommandsAndOneForServeBesideTheJar() {
+    void installCliBuildsACacheForTheEditingCommandsOneForTheOtherShortCommandsAndOneForServeBesideTheJar() {
         Path lib = cached.resolve("lib/portcullis");
         String extension = Runtime.version().feature() >= 25 ? ".aot" : ".jsa";
 
+        assertThat(lib.resolve("portcullis-store" + extension))
+                .as("apply, patch and delete's start-up cache for Java " + Runtime.version())
+                .isNotEmptyFile();
         assertThat(lib.resolve("portcullis-commands" + extension))
                 .as("the short commands' start-up cache for Java " + Runtime.version())
                 .isNotEmptyFile();
@@ -80,26 +83,30 @@ class PortcullisLauncherIT {
     }
 
     @Test
-    void applyStartsFromTheShortCommandsCacheAndServeFromItsOwn() throws IOException {
+    void applyTranslateAndServeEachStartFromTheirOwnCache() throws IOException {
         // The JVM names the cache it maps: JDK 25 under the aot log tag, older JDKs under cds.
         String tag = Runtime.version().feature() >= 25 ? "aot" : "cds";
         Map<String, String> logCache = Map.of("PORTCULLIS_JAVA_OPTIONS", "-Xlog:" + tag + "=info:stderr");
         Path lib = cached.resolve("lib/portcullis").toRealPath(); // as the launcher names the jar
 
         Run apply = portcullis(cached, logCache, "apply", "--help");
+        Run translate = portcullis(cached, logCache, "translate", "--help");
         Run serve = portcullis(cached, logCache, "serve", "--help");
 
-        assertThat(apply.exitCode()).as(apply.toString()).isZero();
-        assertThat(serve.exitCode()).as(serve.toString()).isZero();
         String extension = Runtime.version().feature() >= 25 ? ".aot" : ".jsa";
-        assertThat(apply.stderr())
-                .as(apply.toString())
-                .contains(lib.resolve("portcullis-commands" + extension).toString())
-                .doesNotContain("portcullis-serve");
-        assertThat(serve.stderr())
-                .as(serve.toString())
-                .contains(lib.resolve("portcullis-serve" + extension).toString())
-                .doesNotContain("portcullis-commands");
+        Map<Run, String> cacheOf =
+                Map.of(apply, "portcullis-store", translate, "portcullis-commands", serve, "portcullis-serve");
+        cacheOf.forEach((run, cache) -> {
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(run.stderr())
+                    .as(run.toString())
+                    .contains(lib.resolve(cache + extension).toString());
+            for (String other : cacheOf.values()) {
+                if (!other.equals(cache)) {
+                    assertThat(run.stderr()).as(run.toString()).doesNotContain(other);
+                }
+            }
+        });
     }
 
     @Test
