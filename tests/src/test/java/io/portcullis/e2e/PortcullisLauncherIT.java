@@ -18,10 +18,11 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The fast-starting CLI: {@code scripts/install-cli} into a prefix builds the start-up cache (JDK 25's
- * ahead-of-time cache, or AppCDS before it) with its training run, and the installed {@code portcullis}
- * launcher runs the same commands with the same output, exit code and files whether it has a cache, has
- * none, or has one built for another jar. Each command runs with a clean environment (PATH, JAVA_HOME, HOME)
+ * The fast-starting CLI: {@code scripts/install-cli} into a prefix builds the start-up caches (JDK 25's
+ * ahead-of-time caches, or AppCDS before it) with their training runs, one each for the editing commands, the
+ * other short commands and {@code serve}; the installed {@code portcullis} launcher hands each command its own
+ * and runs the same commands with the same output, exit code and files whether it has caches, has none, or has
+ * ones built for another jar. Each command runs with a clean environment (PATH, JAVA_HOME, HOME)
  * as a user's shell would give it.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
