@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The {@code serve} part of the start-up cache's training ({@link CacheTrainingRun}): a real {@code serve} on
+ * The training of {@code serve}'s start-up cache ({@link CacheTrainingRun} {@code serve}): a real {@code serve} on
  * a directory of policies, in this JVM, on loopback ports, until its first config is applied, then one
  * sidecar's ADS exchange (clusters, listeners, the route tables they name, each ACKed). What {@code serve}
  * loads and links on that way (the directory source's parallel reads, the control plane and its translation
