@@ -33,7 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The {@code serve} part of the start-up cache's training ({@link CacheTrainingRun}): a real {@code serve} on
+ * The training of {@code serve}'s start-up cache ({@link CacheTrainingRun} {@code serve}): a real {@code serve} on
  * a directory of policies, in this JVM, on loopback ports, until its first config is applied, then one
  * sidecar's ADS exchange (clusters, listeners, the route tables they name, each ACKed). What {@code serve}
  * loads and links on that way (the directory source's parallel reads, the control plane and its translation
@@ -58,23 +58,24 @@ final class ServeTraining {
         int xdsPort = freePort();
         int debugPort = freePort();
         AtomicInteger exit = new AtomicInteger(-1);
-        Thread server = Thread.ofPlatform()
-                .daemon()
-                .name("training-serve")
-                .start(() -> exit.set(PortcullisCommand.commandLine()
-                        .execute(
-                                "serve",
-                                "--config-dir",
-                                configDir.toString(),
-                                "--insecure-plaintext-xds",
-                                "--xds-address",
-                                "127.0.0.1",
-                                "--xds-port",
-                                Integer.toString(xdsPort),
-                                "--debug-port",
-                                Integer.toString(debugPort),
-                                "--replica-name",
-                                "training")));
+        Thread server = Thread.ofPlatform().daemon().name("training-serve").start(() -> {
+            String[] args = {
+                "serve",
+                "--config-dir",
+                configDir.toString(),
+                "--insecure-plaintext-xds",
+                "--xds-address",
+                "127.0.0.1",
+                "--xds-port",
+                Integer.toString(xdsPort),
+                "--debug-port",
+                Integer.toString(debugPort),
+                "--replica-name",
+                "training"
+            };
+            // As main builds it: only the serve subcommand, so the serve cache holds what serve loads.
+            exit.set(PortcullisCommand.commandLine(args).execute(args));
+        });
         awaitReady(debugPort, server, exit);
         fetchConfig(xdsPort, sidecar);
     }
