@@ -144,9 +144,17 @@ public final class MeshGenerator {
     }
 
     /**
+     * The version of the RTDS runtime layer the control plane serves for {@link #meshConfig}'s generation: its sample
+     * rate, as the xDS server's DecisionSamplingLayer names it.
+     */
+    public static String runtimeLayerVersion(int generation) {
+        return "sample-" + (generation % 100);
+    }
+
+    /**
      * The MeshConfig at {@code generation}: egress policy enforced, and the sampling of allowed decisions
-     * (which every sidecar's access log config carries) set to {@code generation % 100}, so each generation
-     * changes every identity's config.
+     * set to {@code generation % 100}, so each generation changes it; the rate reaches the sidecars as their RTDS
+     * runtime layer ({@link #runtimeLayerVersion}), not in their listeners.
      */
     public static String meshConfig(int generation) {
         return "apiVersion: config.flomesh.io/v1alpha3\nkind: MeshConfig\nmetadata:\n  name: fsm-mesh-config\n"

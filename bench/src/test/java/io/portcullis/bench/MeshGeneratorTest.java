@@ -68,7 +68,7 @@ class MeshGeneratorTest {
     }
 
     @Test
-    void aNewMeshConfigGenerationChangesEveryIdentitysConfig() {
+    void aNewMeshConfigGenerationChangesTheSampleRateAndNoIdentitysConfig() {
         MeshShape shape = new MeshShape(3, 1, 6);
         EgressTranslator translator = new EgressTranslator();
         Map<String, String> files = MeshGenerator.manifests(shape);
@@ -76,6 +76,8 @@ class MeshGeneratorTest {
         files.put(MeshGenerator.MESH_CONFIG_FILE, MeshGenerator.meshConfig(1));
         ValidatedPolicies after = translator.validate(read(files));
 
+        assertThat(after.mesh().allowedLogPercent()).isNotEqualTo(before.mesh().allowedLogPercent());
+        assertThat(MeshGenerator.runtimeLayerVersion(1)).isNotEqualTo(MeshGenerator.runtimeLayerVersion(0));
         for (int i = 0; i < shape.identities(); i++) {
             String a = translator
                     .resources(translator.model(before, shape.identity(i)))
@@ -83,7 +85,9 @@ class MeshGeneratorTest {
             String b = translator
                     .resources(translator.model(after, shape.identity(i)))
                     .version();
-            assertThat(b).as("identity %d", i).isNotEqualTo(a);
+            assertThat(b)
+                    .as("identity %d: the rate reaches sidecars over RTDS, not in their config", i)
+                    .isEqualTo(a);
         }
     }
 }

@@ -24,6 +24,14 @@ public record EgressSettings(boolean policyEnforced, boolean passthrough, int al
     }
 
     /**
+     * These settings but for the sample rate: all that the sidecars' Envoy resources (listeners, clusters, routes)
+     * are built from. The rate reaches the sidecars at run time (RTDS), so a change of it alone rebuilds nothing.
+     */
+    public EgressSettings withoutLogSampling() {
+        return new EgressSettings(policyEnforced, passthrough);
+    }
+
+    /**
      * Settings used when there is no MeshConfig or it leaves a flag out: enforcement ON, passthrough
      * OFF. Secure by default: an absent or incomplete MeshConfig must never widen what workloads
      * can reach (fail closed); opening egress up requires an explicit {@code enableEgress: true} or

@@ -235,8 +235,29 @@ public record SidecarBootstrap(
     }
 
     /**
-     * The runtime settings of {@link SidecarContract}, as one static layer. Public so that tests which
-     * build their own bootstrap validate xDS under the same limits as a real sidecar.
+     * The name of the runtime layer the control plane serves over RTDS, and of the one Runtime resource in it:
+     * the MeshConfig's settings that change at run time without touching a listener (today
+     * {@link SidecarContract#DECISION_SAMPLE_RUNTIME_KEY}).
+     */
+    public static final String RTDS_LAYER = "portcullis_mesh_config";
+
+    /** The layer an operator writes with the admin API's {@code /runtime_modify}; it overrides every other. */
+    public static final String ADMIN_LAYER = "portcullis_admin_override";
+
+    /**
+     * The sidecar's layered runtime, later layers overriding earlier ones: the settings of {@link SidecarContract}
+     * as a static layer, then {@link #RTDS_LAYER} from the control plane, then the admin layer, so an operator can
+     * still override a key on one sidecar ({@code curl -X POST 'localhost:15000/runtime_modify?key=value'}) until
+     * it restarts. Public so that tests which build their own bootstrap validate xDS under the same limits as a
+     * real sidecar.
+     *
+     * <p>What Envoy (1.40) does when the RTDS layer does not arrive: it subscribes after its static clusters are
+     * up and starts CDS (then LDS) only once every RTDS layer arrived or its {@code initial_fetch_timeout} (here
+     * the default, 15 s) ran out ({@code onClusterManagerPrimaryInitializationComplete} waits for
+     * {@code startRtdsSubscriptions}). Either way it fails closed: until the listeners come over LDS nothing
+     * listens on the outbound port, so the workload's intercepted connections are refused; and with the layer
+     * missing the sampling filters fall back to their default (0 %, refusals only), which changes what is
+     * logged, never what is allowed. Readiness ({@code /ready}) stays false meanwhile.
      */
     public static LayeredRuntime runtime() {
         return LayeredRuntime.newBuilder()
@@ -248,6 +269,26 @@ public record SidecarBootstrap(
                                         Value.newBuilder()
                                                 .setNumberValue(SidecarContract.REGEX_MAX_PROGRAM_SIZE)
                                                 .build())))
+                .addLayers(RuntimeLayer.newBuilder()
+                        .setName(RTDS_LAYER)
+                        .setRtdsLayer(RuntimeLayer.RtdsLayer.newBuilder()
+                                .setName(RTDS_LAYER)
+                                .setRtdsConfig(ConfigSource.newBuilder()
+                                        .setResourceApiVersion(ApiVersion.V3)
+                                        // Its own stream, not ADS: java-control-plane's ADS knows no runtime
+                                        // type; same cluster, so the same mutual TLS and identity check.
+                                        .setApiConfigSource(ApiConfigSource.newBuilder()
+                                                .setApiType(ApiConfigSource.ApiType.GRPC)
+                                                .setTransportApiVersion(ApiVersion.V3)
+                                                .addGrpcServices(GrpcService.newBuilder()
+                                                        .setEnvoyGrpc(GrpcService.EnvoyGrpc.newBuilder()
+                                                                .setClusterName(XDS_CLUSTER)
+                                                                .setRetryPolicy(ADS_RECONNECT)))
+                                                // The server checks the node of every request, as on ADS.
+                                                .setSetNodeOnFirstMessageOnly(false)))))
+                .addLayers(RuntimeLayer.newBuilder()
+                        .setName(ADMIN_LAYER)
+                        .setAdminLayer(RuntimeLayer.AdminLayer.getDefaultInstance()))
                 .build();
     }
 

@@ -38,5 +38,13 @@ public final class SidecarContract {
      */
     public static final int REGEX_MAX_PROGRAM_SIZE = 1024;
 
+    /**
+     * The runtime key of the percentage (0-100) of allowed connections and requests a sidecar writes to its decision
+     * log (refusals are always written). The listeners' sampling filters name it; the control plane serves it over
+     * RTDS in the layer {@link SidecarBootstrap#RTDS_LAYER}, set to the MeshConfig's
+     * {@code spec.observability.egressDecisionLog.allowedSamplePercent}.
+     */
+    public static final String DECISION_SAMPLE_RUNTIME_KEY = "portcullis.decision_log.allowed_sample_percent";
+
     private SidecarContract() {}
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.google.protobuf.util.JsonFormat;
 import io.envoyproxy.envoy.config.bootstrap.v3.Bootstrap;
+import io.envoyproxy.envoy.config.bootstrap.v3.RuntimeLayer;
 import io.envoyproxy.envoy.config.cluster.v3.Cluster;
 import io.envoyproxy.envoy.config.core.v3.ApiConfigSource;
 import io.envoyproxy.envoy.config.core.v3.ApiVersion;
@@ -153,15 +154,31 @@ class SidecarBootstrapTest {
     }
 
     @Test
-    void setsTheRegexProgramSizeLimitOfTheSidecarContractAsAStaticRuntimeLayer() {
+    void runtimeLayersAreTheContractThenTheControlPlanesRtdsLayerThenTheAdminOverride() {
         Bootstrap b = SidecarBootstrap.of(NODE, "10.96.0.10", 18000).toProto();
 
         assertThat(b.getLayeredRuntime().getLayersList())
-                .singleElement()
-                .satisfies(layer -> assertThat(layer.getStaticLayer()
-                                .getFieldsOrThrow("re2.max_program_size.error_level")
-                                .getNumberValue())
-                        .isEqualTo(SidecarContract.REGEX_MAX_PROGRAM_SIZE));
+                .extracting(RuntimeLayer::getLayerSpecifierCase)
+                .containsExactly(
+                        RuntimeLayer.LayerSpecifierCase.STATIC_LAYER,
+                        RuntimeLayer.LayerSpecifierCase.RTDS_LAYER,
+                        RuntimeLayer.LayerSpecifierCase.ADMIN_LAYER);
+        assertThat(b.getLayeredRuntime()
+                        .getLayers(0)
+                        .getStaticLayer()
+                        .getFieldsOrThrow("re2.max_program_size.error_level")
+                        .getNumberValue())
+                .isEqualTo(SidecarContract.REGEX_MAX_PROGRAM_SIZE);
+        RuntimeLayer.RtdsLayer rtds = b.getLayeredRuntime().getLayers(1).getRtdsLayer();
+        assertThat(rtds.getName()).isEqualTo(SidecarBootstrap.RTDS_LAYER);
+        assertThat(rtds.getRtdsConfig().hasAds())
+                .as("RTDS is its own stream, not ADS")
+                .isFalse();
+        assertThat(rtds.getRtdsConfig().getResourceApiVersion()).isEqualTo(ApiVersion.V3);
+        ApiConfigSource source = rtds.getRtdsConfig().getApiConfigSource();
+        assertThat(source.getApiType()).isEqualTo(ApiConfigSource.ApiType.GRPC);
+        assertThat(source.getTransportApiVersion()).isEqualTo(ApiVersion.V3);
+        assertThat(source.getGrpcServices(0).getEnvoyGrpc().getClusterName()).isEqualTo(SidecarBootstrap.XDS_CLUSTER);
     }
 
     @ParameterizedTest

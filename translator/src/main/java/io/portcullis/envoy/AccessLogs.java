@@ -26,6 +26,7 @@ import io.envoyproxy.envoy.type.metadata.v3.MetadataKind;
 import io.envoyproxy.envoy.type.tracing.v3.CustomTag;
 import io.envoyproxy.envoy.type.v3.FractionalPercent;
 import io.portcullis.bootstrap.SidecarBootstrap;
+import io.portcullis.bootstrap.SidecarContract;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -37,7 +38,7 @@ import java.util.function.Function;
  * line on stdout ({@link DecisionLog}'s fields), an entry to the control plane over the gRPC access log
  * service (the same facts as custom tags), and a count in the counter {@value #DECISIONS_STAT} of the
  * sidecar's stats. Denials are always logged; allowed traffic only at the mesh's sample rate, since
- * it is the bulk. The counter counts everything, unsampled.
+ * it is the bulk; that rate is a runtime key the control plane serves over RTDS ({@link DecisionSampling}). The counter counts everything, unsampled.
  *
  * <p>Where the deciding facts come from: a TCP or TLS filter chain decides one thing for one policy, so
  * they are literals in its loggers; an HTTP request is decided by its route, whose metadata
@@ -128,23 +129,22 @@ final class AccessLogs {
     record Decision(String protocol, String decision, String policy, String match, String reason) {}
 
     /** The loggers of one listener (see {@link Loggers}), reusing nothing. */
-    static Loggers forListener(DecisionSampling sampling) {
-        return forListener(sampling, decision -> null);
+    static Loggers forListener() {
+        return forListener(decision -> null);
     }
 
     /**
      * The loggers of one listener, reusing what {@code reusable} returns: the typed configs of an earlier build
      * ({@link Loggers#built}), or null.
      */
-    static Loggers forListener(DecisionSampling sampling, Function<Decision, TypedConfigs> reusable) {
-        return new Loggers(sampling, reusable);
+    static Loggers forListener(Function<Decision, TypedConfigs> reusable) {
+        return new Loggers(reusable);
     }
 
     /**
      * The typed configs of the loggers of one TCP or TLS decision: packed, so serialised. They depend on the
      * decision alone (the sampling filter sits beside them in the {@code AccessLog}, not in them; the identity is
-     * read from the node), so any later build can reuse them, even after a MeshConfig change of the sample rate,
-     * which rebuilds every identity.
+     * read from the node), so any later build can reuse them.
      */
     record TypedConfigs(Any stdout, Any grpc, Any stats) {}
 
@@ -155,14 +155,10 @@ final class AccessLogs {
      */
     static final class Loggers {
 
-        private final AccessLogFilter allowedFilter;
-        private final DecisionSampling sampling;
         private final Function<Decision, TypedConfigs> reusable;
         private final Map<Decision, TypedConfigs> built = new HashMap<>();
 
-        private Loggers(DecisionSampling sampling, Function<Decision, TypedConfigs> reusable) {
-            this.allowedFilter = sampling.allowedFilter();
-            this.sampling = sampling;
+        private Loggers(Function<Decision, TypedConfigs> reusable) {
             this.reusable = reusable;
         }
 
@@ -180,7 +176,7 @@ final class AccessLogs {
                 TypedConfigs earlier = reusable.apply(d);
                 return earlier != null ? earlier : tcpConfigs(d);
             });
-            AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? allowedFilter : null;
+            AccessLogFilter filter = DecisionLog.ALLOW.equals(decision.decision()) ? DecisionSampling.ALLOWED : null;
             return List.of(
                     logger("envoy.access_loggers.stdout", configs.stdout(), filter),
                     logger("envoy.access_loggers.tcp_grpc", configs.grpc(), filter),
@@ -248,7 +244,7 @@ final class AccessLogs {
                     .putFields(DecisionLog.MATCH, format(routeMetadata(DecisionLog.MATCH)))
                     .putFields(DecisionLog.REASON, format(routeMetadata(DecisionLog.REASON)))
                     .putFields(DecisionLog.RESPONSE_CODE, format("%RESPONSE_CODE%"));
-            AccessLogFilter filter = sampling.refusedOrAllowedFilter();
+            AccessLogFilter filter = DecisionSampling.REFUSED_OR_ALLOWED;
 
             CommonGrpcAccessLogConfig.Builder grpc =
                     GRPC_COMMON.toBuilder().addCustomTags(literalTag(DecisionLog.PROTOCOL, DecisionLog.HTTP));
@@ -382,50 +378,50 @@ final class AccessLogs {
     }
 
     /**
-     * How allowed traffic is sampled for the logs (refusals are always logged).
-     *
-     * @param allowedPercent of allowed connections and requests logged, 0 to 100
+     * How allowed traffic is sampled for the logs (refusals are always logged): by the runtime key
+     * {@link #RUNTIME_KEY}, which the control plane serves every sidecar over RTDS with the MeshConfig's
+     * {@code spec.observability.egressDecisionLog.allowedSamplePercent} (SidecarBootstrap's runtime layers; an
+     * operator may override it on one sidecar through its admin {@code /runtime_modify}). The listeners carry no rate
+     * of their own, only {@link #DEFAULT_PERCENT} for while the key is absent, so a change of the rate rebuilds and
+     * re-sends no listener (each LDS update would also drain the sidecar's listener).
      */
-    record DecisionSampling(int allowedPercent) {
+    static final class DecisionSampling {
 
-        /** The runtime key that can override the percentage on one sidecar. */
-        static final String RUNTIME_KEY = "portcullis.decision_log.allowed_sample_percent";
+        /** The runtime key of the percentage of allowed connections and requests logged, 0 to 100. */
+        static final String RUNTIME_KEY = SidecarContract.DECISION_SAMPLE_RUNTIME_KEY;
 
-        /** Refusals only: the default. */
-        static final DecisionSampling REFUSALS_ONLY = new DecisionSampling(0);
+        /**
+         * The percentage while the runtime key is absent (before the RTDS layer arrived, or if it never does):
+         * refusals only, the quietest log.
+         */
+        static final int DEFAULT_PERCENT = 0;
 
-        DecisionSampling {
-            if (allowedPercent < 0 || allowedPercent > 100) {
-                throw new IllegalArgumentException("sample percent " + allowedPercent + " is not within 0-100");
-            }
-        }
-
-        AccessLogFilter allowedFilter() {
-            return AccessLogFilter.newBuilder()
-                    .setRuntimeFilter(RuntimeFilter.newBuilder()
-                            .setRuntimeKey(RUNTIME_KEY)
-                            .setPercentSampled(FractionalPercent.newBuilder()
-                                    .setNumerator(allowedPercent)
-                                    .setDenominator(FractionalPercent.DenominatorType.HUNDRED))
-                            // Each request its own draw: the default reuses the request id, which
-                            // the forward proxy does not always set.
-                            .setUseIndependentRandomness(true))
-                    .build();
-        }
+        /** An allowed decision drawn for the sample. */
+        static final AccessLogFilter ALLOWED = AccessLogFilter.newBuilder()
+                .setRuntimeFilter(RuntimeFilter.newBuilder()
+                        .setRuntimeKey(RUNTIME_KEY)
+                        .setPercentSampled(FractionalPercent.newBuilder()
+                                .setNumerator(DEFAULT_PERCENT)
+                                .setDenominator(FractionalPercent.DenominatorType.HUNDRED))
+                        // Each request its own draw: the default reuses the request id, which
+                        // the forward proxy does not always set.
+                        .setUseIndependentRandomness(true))
+                .build();
 
         /** A refusal by the route's decision (deny, would_deny), or an allowed request drawn for the sample. */
-        AccessLogFilter refusedOrAllowedFilter() {
-            AccessLogFilter refused = AccessLogFilter.newBuilder()
-                    .setExtensionFilter(ExtensionFilter.newBuilder()
-                            .setName("envoy.access_loggers.extension_filters.cel")
-                            .setTypedConfig(EnvoyTypes.pack(ExpressionFilter.newBuilder()
-                                    .setExpression("xds.route_metadata.filter_metadata['" + METADATA_NAMESPACE + "']['"
-                                            + DecisionLog.DECISION + "'] != '" + DecisionLog.ALLOW + "'")
-                                    .build())))
-                    .build();
-            return AccessLogFilter.newBuilder()
-                    .setOrFilter(OrFilter.newBuilder().addFilters(refused).addFilters(allowedFilter()))
-                    .build();
-        }
+        static final AccessLogFilter REFUSED_OR_ALLOWED = AccessLogFilter.newBuilder()
+                .setOrFilter(OrFilter.newBuilder()
+                        .addFilters(AccessLogFilter.newBuilder()
+                                .setExtensionFilter(ExtensionFilter.newBuilder()
+                                        .setName("envoy.access_loggers.extension_filters.cel")
+                                        .setTypedConfig(EnvoyTypes.pack(ExpressionFilter.newBuilder()
+                                                .setExpression("xds.route_metadata.filter_metadata['"
+                                                        + METADATA_NAMESPACE + "']['" + DecisionLog.DECISION
+                                                        + "'] != '" + DecisionLog.ALLOW + "'")
+                                                .build()))))
+                        .addFilters(ALLOWED))
+                .build();
+
+        private DecisionSampling() {}
     }
 }

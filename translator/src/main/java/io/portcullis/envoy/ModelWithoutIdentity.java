@@ -15,7 +15,6 @@ public final class ModelWithoutIdentity {
     private final String kind;
     private final List<PortPlan> ports;
     private final boolean audit;
-    private final int allowedLogPercent;
     /**
      * Computed once: the control plane looks a build up by this key for every identity it serves on every change,
      * and a record's hash walked every port plan, host and match each time (a quarter of a one-policy change's
@@ -27,24 +26,21 @@ public final class ModelWithoutIdentity {
      * @param kind which {@link SidecarEgressModel} it is: passthrough, deny-all or policy
      * @param ports the policy model's port plans; empty for the others
      * @param audit whether refusals are let through and logged would_deny (deny-all and policy models)
-     * @param allowedLogPercent of allowed traffic logged (policy models); 0 for the others
      */
-    public ModelWithoutIdentity(String kind, List<PortPlan> ports, boolean audit, int allowedLogPercent) {
+    public ModelWithoutIdentity(String kind, List<PortPlan> ports, boolean audit) {
         this.kind = Objects.requireNonNull(kind, "kind");
         this.ports = List.copyOf(ports);
         this.audit = audit;
-        this.allowedLogPercent = allowedLogPercent;
-        this.hash = Objects.hash(kind, this.ports, audit, allowedLogPercent);
+        this.hash = Objects.hash(kind, this.ports, audit);
     }
 
     public static ModelWithoutIdentity of(SidecarEgressModel model) {
         return switch (model) {
             case SidecarEgressModel.Passthrough passthrough ->
-                new ModelWithoutIdentity("passthrough", List.of(), false, 0);
-            case SidecarEgressModel.DenyAll denyAll ->
-                new ModelWithoutIdentity("deny-all", List.of(), denyAll.audit(), 0);
+                new ModelWithoutIdentity("passthrough", List.of(), false);
+            case SidecarEgressModel.DenyAll denyAll -> new ModelWithoutIdentity("deny-all", List.of(), denyAll.audit());
             case SidecarEgressModel.PolicyEnforced policy ->
-                new ModelWithoutIdentity("policy", policy.ports(), policy.audit(), policy.allowedLogPercent());
+                new ModelWithoutIdentity("policy", policy.ports(), policy.audit());
         };
     }
 
@@ -60,10 +56,6 @@ public final class ModelWithoutIdentity {
         return audit;
     }
 
-    public int allowedLogPercent() {
-        return allowedLogPercent;
-    }
-
     @Override
     public boolean equals(Object other) {
         if (this == other) {
@@ -72,7 +64,6 @@ public final class ModelWithoutIdentity {
         return other instanceof ModelWithoutIdentity that
                 && hash == that.hash // different hashes: no walk of the port plans
                 && audit == that.audit
-                && allowedLogPercent == that.allowedLogPercent
                 && kind.equals(that.kind)
                 && ports.equals(that.ports);
     }
@@ -84,7 +75,6 @@ public final class ModelWithoutIdentity {
 
     @Override
     public String toString() {
-        return "ModelWithoutIdentity[kind=" + kind + ", ports=" + ports + ", audit=" + audit + ", allowedLogPercent="
-                + allowedLogPercent + "]";
+        return "ModelWithoutIdentity[kind=" + kind + ", ports=" + ports + ", audit=" + audit + "]";
     }
 }

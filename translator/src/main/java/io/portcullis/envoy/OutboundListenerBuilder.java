@@ -54,20 +54,7 @@ final class OutboundListenerBuilder {
 
     private OutboundListenerBuilder() {}
 
-    /**
-     * How the model's decisions are sampled for the logs: the mesh's rate where policies decide, refusals only
-     * where nothing is allowed (passthrough logs nothing).
-     */
-    static AccessLogs.DecisionSampling sampling(SidecarEgressModel model) {
-        return switch (model) {
-            case SidecarEgressModel.PolicyEnforced policy ->
-                new AccessLogs.DecisionSampling(policy.allowedLogPercent());
-            case SidecarEgressModel.Passthrough passthrough -> AccessLogs.DecisionSampling.REFUSALS_ONLY;
-            case SidecarEgressModel.DenyAll denyAll -> AccessLogs.DecisionSampling.REFUSALS_ONLY;
-        };
-    }
-
-    /** @param loggers the model's identity's, sampled as {@link #sampling} says */
+    /** @param loggers the model's identity's (see {@link AccessLogs.DecisionSampling} for the sample rate) */
     static Listener build(SidecarEgressModel model, AccessLogs.Loggers loggers) {
         Listener.Builder listener = Listener.newBuilder()
                 .setName(EgressNames.OUTBOUND_LISTENER)

@@ -79,8 +79,7 @@ public final class SidecarResourceBuilder {
             case SidecarEgressModel.DenyAll denyAll -> List.of();
         };
         Generation<AccessLogs.Decision, AccessLogs.TypedConfigs> loggerPieces = loggers;
-        AccessLogs.Loggers listenerLoggers =
-                AccessLogs.forListener(OutboundListenerBuilder.sampling(model), loggerPieces::kept);
+        AccessLogs.Loggers listenerLoggers = AccessLogs.forListener(loggerPieces::kept);
         Listener listener = OutboundListenerBuilder.build(model, listenerLoggers);
         listenerLoggers.built().forEach(loggerPieces::keep);
         return SidecarResources.of(List.of(listener), EgressClusters.all(), routeTables);

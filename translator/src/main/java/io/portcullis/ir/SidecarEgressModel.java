@@ -47,29 +47,23 @@ public sealed interface SidecarEgressModel {
      * @param conflicts warnings about policies of this identity that cannot all take effect together
      * @param audit     the identity's namespace is in audit mode: what the policies do not allow is let
      *                  through to the address dialled and logged {@code would_deny}; every port is audited
-     * @param allowedLogPercent of allowed connections and requests written to the decision log, 0-100 (the
-     *                  MeshConfig's); refusals are always logged
+     *
+     * <p>The MeshConfig's sample rate of allowed traffic in the decision log is no part of the model: sidecars get it
+     * at run time (RTDS, see AccessLogs.DecisionSampling), so changing it rebuilds no identity.
      */
     record PolicyEnforced(
-            ServiceAccountRef identity,
-            List<PortPlan> ports,
-            List<PolicyProblem> conflicts,
-            boolean audit,
-            int allowedLogPercent)
+            ServiceAccountRef identity, List<PortPlan> ports, List<PolicyProblem> conflicts, boolean audit)
             implements SidecarEgressModel {
 
         /** Enforced in its namespace (ports may still be audited by their Egress), logging refusals only. */
         public PolicyEnforced(ServiceAccountRef identity, List<PortPlan> ports, List<PolicyProblem> conflicts) {
-            this(identity, ports, conflicts, false, 0);
+            this(identity, ports, conflicts, false);
         }
 
         public PolicyEnforced {
             Objects.requireNonNull(identity, "identity");
             ports = List.copyOf(ports);
             conflicts = List.copyOf(conflicts);
-            if (allowedLogPercent < 0 || allowedLogPercent > 100) {
-                throw new IllegalArgumentException("allowedLogPercent " + allowedLogPercent + " is not within 0-100");
-            }
             // Each port's policies are merged into one plan: two plans for a port would give Envoy two
             // filter chains with the same match, which it rejects.
             for (int i = 1; i < ports.size(); i++) {

@@ -43,8 +43,7 @@ public final class SidecarModelBuilder {
         List<PortPlan> plans = byPort.values().stream()
                 .map(acc -> acc.toPlan(identity, conflicts, namespaceAudited))
                 .toList();
-        return new SidecarEgressModel.PolicyEnforced(
-                identity, plans, conflicts, namespaceAudited, mesh.allowedLogPercent());
+        return new SidecarEgressModel.PolicyEnforced(identity, plans, conflicts, namespaceAudited);
     }
 
     /** Collects one port's contributions before they are merged. */

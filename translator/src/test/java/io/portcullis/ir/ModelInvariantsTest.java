@@ -38,7 +38,7 @@ class ModelInvariantsTest {
         assertThat(components(SidecarEgressModel.Passthrough.class)).containsExactly("identity");
         assertThat(components(SidecarEgressModel.DenyAll.class)).containsExactly("identity", "audit");
         assertThat(components(SidecarEgressModel.PolicyEnforced.class))
-                .containsExactly("identity", "ports", "conflicts", "audit", "allowedLogPercent");
+                .containsExactly("identity", "ports", "conflicts", "audit");
     }
 
     @Test

@@ -54,7 +54,7 @@ public final class ControlPlaneMetrics {
     public static final String CONFIG_SOURCE_LAST_UPDATE = "portcullis.config.source.last.update.timestamp";
 
     /** The xDS types the control plane serves (short names, the {@code type} label). */
-    public static final List<String> XDS_TYPES = List.of("Listener", "Cluster", "RouteConfiguration");
+    public static final List<String> XDS_TYPES = List.of("Listener", "Cluster", "RouteConfiguration", "Runtime");
 
     /** Distinct identities, and distinct policies, the decision counter keeps apart; more are dropped. */
     public static final int MAX_DECISION_LABEL_VALUES = 5000;

@@ -120,6 +120,8 @@ public final class EgressControlPlane {
 
     private final ControlPlaneMetrics metrics;
     private final RecentDecisions decisions;
+    /** Serves the MeshConfig's values that change at run time (the decision log's sample rate) over RTDS. */
+    private final RuntimeDiscovery runtime;
 
     /** The config being enforced, swapped whole by the coordinator so readers see one consistent state. */
     private volatile Enforced enforced;
@@ -177,7 +179,14 @@ public final class EgressControlPlane {
         this.metrics = metrics;
         this.decisions = decisions;
         enforced = Enforced.of(ResourceSnapshot.EMPTY, translator.validate(ResourceSnapshot.EMPTY), List.of());
+        // Until the first config: the default's rate (0, refusals only), the same the listeners fall back to.
+        runtime = new RuntimeDiscovery(metrics, enforced.policies().mesh().allowedLogPercent());
         updateProblemMetrics();
+    }
+
+    /** The RTDS service serving the sidecars the MeshConfig's run-time values; the xDS server exposes it. */
+    public RuntimeDiscovery runtimeDiscovery() {
+        return runtime;
     }
 
     public ControlPlaneMetrics metrics() {
@@ -229,9 +238,13 @@ public final class EgressControlPlane {
         // Set before `asked` is read below: a sidecar that connects from here on queues its own first build, one that
         // connected before is in `asked` (see ensureServed).
         loaded = true;
-        Set<ServiceAccountRef> touched = next.mesh().equals(previous.mesh())
-                ? touchedIdentities(before, now)
-                : new HashSet<>(identities.keySet());
+        // The sample rate goes to the sidecars over RTDS, not in their listeners: a change of it alone rebuilds and
+        // re-sends no listener (which would also drain each sidecar's listener).
+        runtime.publish(next.mesh().allowedLogPercent());
+        Set<ServiceAccountRef> touched =
+                next.mesh().withoutLogSampling().equals(previous.mesh().withoutLogSampling())
+                        ? touchedIdentities(before, now)
+                        : new HashSet<>(identities.keySet());
         // A namespace switched between audit and enforce changes every identity in it, whatever its policies.
         Set<String> switched = new HashSet<>(previous.auditedNamespaces());
         switched.addAll(next.auditedNamespaces());
@@ -596,8 +609,8 @@ public final class EgressControlPlane {
             now.rulesFor(identity).forEach(rule -> rules.put(rule.origin().resource(), rule));
             List<Quarantine> lifted;
             synchronized (state.acceptance) {
-                lifted =
-                        state.acceptance.newInput(new ServedInput(now.policies().mesh(), rules, false));
+                lifted = state.acceptance.newInput(
+                        new ServedInput(now.policies().mesh().withoutLogSampling(), rules, false));
             }
             for (Quarantine quarantine : lifted) {
                 LOG.info("{} changed: no longer quarantined for {}, trying it again", quarantine.policy(), identity);

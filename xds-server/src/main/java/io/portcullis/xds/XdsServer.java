@@ -23,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC server sidecars connect to: the Aggregated Discovery Service (ADS), and Envoy's Access Log
+ * The gRPC server sidecars connect to: the Aggregated Discovery Service (ADS), the Runtime Discovery Service
+ * (RTDS, {@link RuntimeDiscovery}: the MeshConfig's run-time values), and Envoy's Access Log
  * Service, over which they report their egress decisions ({@link DecisionLogReceiver}) on the same
  * connection. Over mutual TLS, a sidecar's identity is the SPIFFE ID of its client certificate (see
  * SidecarIdentity), for both services; the plaintext form trusts node ids and is for in-process tests and
@@ -67,6 +68,8 @@ public final class XdsServer implements AutoCloseable {
         this.server = builder.executor(calls)
                 .withChildOption(ChannelOption.ALLOCATOR, connectionBuffers())
                 .addService(ServerInterceptors.intercept(discovery.getAggregatedDiscoveryServiceImpl(), peers))
+                // RTDS beside ADS, behind the same interceptor: the same certificate proof for the same identity.
+                .addService(ServerInterceptors.intercept(controlPlane.runtimeDiscovery(), peers))
                 .addService(ServerInterceptors.intercept(
                         new DecisionLogReceiver(controlPlane.decisions(), controlPlane.metrics(), Clock.systemUTC()),
                         peers))
@@ -78,7 +81,8 @@ public final class XdsServer implements AutoCloseable {
 
     public XdsServer start() throws IOException {
         server.start();
-        LOG.info("xDS (ADS) and the decision log (access log service) listening on {}", server.getListenSockets());
+        LOG.info(
+                "xDS (ADS, RTDS) and the decision log (access log service) listening on {}", server.getListenSockets());
         return this;
     }
 

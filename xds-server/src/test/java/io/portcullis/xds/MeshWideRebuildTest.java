@@ -8,8 +8,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A MeshConfig change touches every identity: each gets a new snapshot from one apply(), rebuilt over the
- * translation pool, and a change that leaves an identity's model as it was keeps its snapshot. Prints how long
+ * A MeshConfig change of the egress switches touches every identity: each gets a new snapshot from one apply(),
+ * rebuilt over the translation pool, and a change that leaves an identity's model as it was keeps its snapshot. A
+ * change of the decision log's sample rate alone touches none: it goes to the sidecars over RTDS. Prints how long
  * the applies took; it asserts no timing. Sizes from {@code -Dportcullis.rebuild.identities} and
  * {@code -Dportcullis.rebuild.policiesPerIdentity} (defaults 20 x 20; the issue's shape is 100 x 100).
  */
@@ -23,17 +24,17 @@ class MeshWideRebuildTest {
         EgressControlPlane controlPlane = new EgressControlPlane();
         String policies = ConcurrentServingTest.policies(IDENTITIES, PER_IDENTITY);
 
-        long first = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(0))));
+        long first = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(true, 0))));
         // A sidecar of each identity connects (all are prepared already, so this builds nothing).
         for (int i = 0; i < IDENTITIES; i++) {
             controlPlane.ensureServed(ConcurrentServingTest.identity(i));
         }
         controlPlane.awaitIdle();
         Map<ServiceAccountRef, String> before = versions(controlPlane);
-        long meshChange = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(1))));
+        long meshChange = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(false, 0))));
         Map<ServiceAccountRef, String> after = versions(controlPlane);
         int builtBefore = recomputations(controlPlane);
-        long sameAgain = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(1))));
+        long sameAgain = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(false, 0))));
 
         assertThat(before).hasSize(IDENTITIES);
         assertThat(after).hasSize(IDENTITIES);
@@ -57,6 +58,36 @@ class MeshWideRebuildTest {
                 first / 1_000_000,
                 meshChange / 1_000_000,
                 sameAgain / 1_000_000);
+    }
+
+    @Test
+    void aChangeOfTheSampleRateAloneRebuildsNoIdentityAndIsServedOverRtds() {
+        EgressControlPlane controlPlane = new EgressControlPlane();
+        String policies = ConcurrentServingTest.policies(IDENTITIES, PER_IDENTITY);
+        controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(true, 0)));
+        for (int i = 0; i < IDENTITIES; i++) {
+            controlPlane.ensureServed(ConcurrentServingTest.identity(i));
+        }
+        controlPlane.awaitIdle();
+        Map<ServiceAccountRef, String> before = versions(controlPlane);
+        int recomputedBefore = recomputations(controlPlane);
+
+        long rateChange = timed(() -> controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(true, 25))));
+
+        assertThat(controlPlane.runtimeDiscovery().allowedPercent())
+                .as("the RTDS layer serves the new rate")
+                .isEqualTo(25);
+        assertThat(versions(controlPlane))
+                .as("every identity keeps its version")
+                .isEqualTo(before);
+        assertThat(recomputations(controlPlane)).as("no identity is recomputed").isEqualTo(recomputedBefore);
+        System.out.printf(
+                "MeshWideRebuildTest: %d identities x %d policies, load %.2f: sample rate change %d ms%n",
+                IDENTITIES,
+                PER_IDENTITY,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                        .getSystemLoadAverage(),
+                rateChange / 1_000_000);
     }
 
     private static Map<ServiceAccountRef, String> versions(EgressControlPlane controlPlane) {
@@ -84,8 +115,12 @@ class MeshWideRebuildTest {
         return System.nanoTime() - start;
     }
 
-    /** The decision log's sampling is in every sidecar's access log config, so changing it changes every identity. */
-    private static String meshConfig(int generation) {
+    /**
+     * @param enforced whether Egress policies are enforced; off (with egress passthrough on) changes every identity's
+     *     listeners
+     * @param sampling the decision log's sample rate, which is in no listener
+     */
+    private static String meshConfig(boolean enforced, int sampling) {
         return """
                 ---
                 apiVersion: config.flomesh.io/v1alpha3
@@ -95,12 +130,12 @@ class MeshWideRebuildTest {
                   namespace: fsm-system
                 spec:
                   featureFlags:
-                    enableEgressPolicy: true
+                    enableEgressPolicy: %s
                   traffic:
-                    enableEgress: false
+                    enableEgress: %s
                   observability:
                     egressDecisionLog:
                       allowedSamplePercent: %d
-                """.formatted(generation);
+                """.formatted(enforced, !enforced, sampling);
     }
 }

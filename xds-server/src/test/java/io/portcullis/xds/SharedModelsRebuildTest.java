@@ -32,17 +32,20 @@ class SharedModelsRebuildTest {
     void aMeshConfigChangeTranslatesOneBuildPerModelNotOnePerIdentity() {
         EgressControlPlane controlPlane = new EgressControlPlane();
         String policies = policies();
-        controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(0)));
+        controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(true)));
         for (int i = 0; i < IDENTITIES; i++) {
             controlPlane.ensureServed(identity(i));
         }
         controlPlane.awaitIdle();
         long[] cpu = new long[CHANGES];
         for (int change = 1; change <= CHANGES; change++) {
+            // Passthrough and back: the sample rate would rebuild nothing (it is served over RTDS), so the
+            // enforcement switch is the MeshConfig change that rebuilds every identity.
+            controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(false)));
             double translatedBefore = count(controlPlane, "translated");
             long cpuBefore = applyCpuNanos(controlPlane);
 
-            controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(change)));
+            controlPlane.apply(FailClosedOnNackTest.update(policies + meshConfig(true)));
 
             cpu[change - 1] = applyCpuNanos(controlPlane) - cpuBefore;
             assertThat(count(controlPlane, "translated") - translatedBefore)
@@ -120,7 +123,8 @@ class SharedModelsRebuildTest {
         return timer == null ? 0 : (long) timer.totalTime(TimeUnit.NANOSECONDS);
     }
 
-    private static String meshConfig(int sampling) {
+    /** @param enforced whether Egress policies are enforced; off lets all egress through (passthrough) */
+    private static String meshConfig(boolean enforced) {
         return """
                 ---
                 apiVersion: config.flomesh.io/v1alpha3
@@ -130,12 +134,9 @@ class SharedModelsRebuildTest {
                   namespace: fsm-system
                 spec:
                   featureFlags:
-                    enableEgressPolicy: true
+                    enableEgressPolicy: %s
                   traffic:
-                    enableEgress: false
-                  observability:
-                    egressDecisionLog:
-                      allowedSamplePercent: %d
-                """.formatted(sampling);
+                    enableEgress: %s
+                """.formatted(enforced, !enforced);
     }
 }

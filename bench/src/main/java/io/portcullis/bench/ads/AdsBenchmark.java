@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Predicate;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -283,7 +284,8 @@ public final class AdsBenchmark implements Callable<Integer> {
          * Changes like the measured ones, not measured: a control plane runs for days, and its first changes
          * after a start cost mostly the JIT compiling the change path (C2 compiler threads were ~90% of the
          * process's CPU over the first 20 identity changes at 10,000 policies), which says nothing about what a
-         * change costs. MeshConfig changes first: each builds every identity, so they warm the build path.
+         * change costs. MeshConfig changes first (now only the RTDS push: the sample rate is in no listener), then
+         * identity changes, which warm the build path.
          */
         void warmUp(ServerUnderTest server, SidecarFleet fleet) throws Exception {
             Changes discarded = new Changes();
@@ -327,7 +329,10 @@ public final class AdsBenchmark implements Callable<Integer> {
                     () -> MeshGenerator.replace(configDir, MeshGenerator.policyFile(policy), content));
         }
 
-        /** The MeshConfig replaced with a change every identity's config carries. */
+        /**
+         * The MeshConfig's decision log sample rate changed: no listener carries it, so the change reaches every
+         * sidecar as the RTDS runtime layer; measured until all hold the layer with the new rate.
+         */
         void meshChanges(ServerUnderTest server, SidecarFleet fleet) throws Exception {
             Changes changes = new Changes();
             for (int rep = 0; rep < repsMesh; rep++) {
@@ -339,11 +344,13 @@ public final class AdsBenchmark implements Callable<Integer> {
         private void meshChange(ServerUnderTest server, SidecarFleet fleet, Changes changes) throws Exception {
             meshGeneration++;
             String content = MeshGenerator.meshConfig(meshGeneration);
+            String layer = MeshGenerator.runtimeLayerVersion(meshGeneration);
             changes.measure(
                     server,
                     fleet,
                     fleet.all(),
-                    () -> MeshGenerator.replace(configDir, MeshGenerator.MESH_CONFIG_FILE, content));
+                    () -> MeshGenerator.replace(configDir, MeshGenerator.MESH_CONFIG_FILE, content),
+                    sidecar -> layer.equals(sidecar.runtimeVersion()));
         }
 
         /**
@@ -417,6 +424,17 @@ public final class AdsBenchmark implements Callable<Integer> {
 
             void measure(ServerUnderTest server, SidecarFleet fleet, List<SimulatedSidecar> group, Runnable change)
                     throws InterruptedException, TimeoutException {
+                measure(server, fleet, group, change, sidecar -> true);
+            }
+
+            /** @param has whether a sidecar holds the change, besides having got a response since it was made */
+            void measure(
+                    ServerUnderTest server,
+                    SidecarFleet fleet,
+                    List<SimulatedSidecar> group,
+                    Runnable change,
+                    Predicate<SimulatedSidecar> has)
+                    throws InterruptedException, TimeoutException {
                 fleet.awaitQuiet(QUIET);
                 int[] before = fleet.responseCounts(group);
                 int[] everyone = fleet.responseCounts(fleet.all());
@@ -425,7 +443,7 @@ public final class AdsBenchmark implements Callable<Integer> {
                 double cpuBefore = server.cpuMillis();
                 long replaced = clock.nanos();
                 change.run();
-                long last = fleet.awaitChange(group, before, QUIET, CHANGE_TIMEOUT);
+                long last = fleet.awaitChange(group, before, has, QUIET, CHANGE_TIMEOUT);
                 cpu.add(server.cpuMillis() - cpuBefore);
                 OptionalDouble applyCpuAfter = server.metric(ServerUnderTest.APPLY_CPU_SUM);
                 if (applyCpuBefore.isPresent() && applyCpuAfter.isPresent()) {

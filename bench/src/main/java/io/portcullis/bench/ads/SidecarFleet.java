@@ -99,17 +99,22 @@ final class SidecarFleet implements AutoCloseable {
 
     /**
      * Waits until each sidecar of {@code group} got a response after {@code before} (its response count from
-     * {@link #responseCounts}) and then no sidecar of the fleet got one for {@code quiet}; returns the last
+     * {@link #responseCounts}) and {@code has} it and then no sidecar of the fleet got one for {@code quiet}; returns the last
      * response time over {@code group}: when the last of them had the whole change, however many responses
      * (CDS, LDS, RDS) the server split it into.
      */
-    long awaitChange(List<SimulatedSidecar> group, int[] before, Duration quiet, Duration timeout)
+    long awaitChange(
+            List<SimulatedSidecar> group,
+            int[] before,
+            Predicate<SimulatedSidecar> has,
+            Duration quiet,
+            Duration timeout)
             throws InterruptedException, TimeoutException {
         long deadline = clock.nanos() + timeout.toNanos();
         while (true) {
             boolean all = true;
             for (int i = 0; i < group.size() && all; i++) {
-                all = group.get(i).responses() > before[i];
+                all = group.get(i).responses() > before[i] && has.test(group.get(i));
             }
             if (all) {
                 break;

@@ -4,6 +4,7 @@ import io.envoyproxy.envoy.config.core.v3.Node;
 import io.envoyproxy.envoy.service.discovery.v3.AggregatedDiscoveryServiceGrpc;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryRequest;
 import io.envoyproxy.envoy.service.discovery.v3.DiscoveryResponse;
+import io.envoyproxy.envoy.service.runtime.v3.RuntimeDiscoveryServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -24,6 +25,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * When the stream fails it re-opens after a jittered back-off of at most 1 s, resending the versions it
  * holds (Envoy resumes that way, so a control plane serving the same versions need not answer).
  *
+ * <p>Like Envoy under {@code portcullis bootstrap}, it first opens the RTDS stream of the bootstrap's runtime layer
+ * ({@link SidecarBootstrap#RTDS_LAYER}, the MeshConfig's decision log sample rate) and starts ADS only once that layer
+ * arrived (Envoy starts CDS after its RTDS layers); every runtime response is ACKed at once too, and a failed RTDS
+ * stream re-opens on its own like ADS.
+ *
  * <p>It keeps only what the benchmark needs: when the last response arrived, how many arrived, and whether
  * it holds a complete config (clusters, listeners, and every referenced route table). Thread-safe: gRPC
  * calls back on its executor; the benchmark reads from another thread.
@@ -33,6 +39,7 @@ final class SimulatedSidecar {
     static final String CLUSTER = "type.googleapis.com/envoy.config.cluster.v3.Cluster";
     static final String LISTENER = "type.googleapis.com/envoy.config.listener.v3.Listener";
     static final String ROUTE = "type.googleapis.com/envoy.config.route.v3.RouteConfiguration";
+    static final String RUNTIME = "type.googleapis.com/envoy.service.runtime.v3.Runtime";
 
     private final SidecarNodeId id;
     private final Node node;
@@ -46,6 +53,11 @@ final class SimulatedSidecar {
     private int lives;
 
     private ClientCallStreamObserver<DiscoveryRequest> requests;
+    private ClientCallStreamObserver<DiscoveryRequest> runtimeRequests;
+    // The runtime layer held: its version (resent on reconnect), and whether the current RTDS stream served it.
+    private String runtimeVersion = "";
+    private boolean runtimeServedOnThisStream;
+    private volatile String heldRuntimeVersion = "";
     // What this sidecar holds, per type: the last accepted version (resent on reconnect, like Envoy).
     private String clusterVersion = "";
     private String listenerVersion = "";
@@ -57,6 +69,8 @@ final class SimulatedSidecar {
     private boolean listenersHeld;
     // Since the current stream opened: a resumed stream is "configured" only once this stream served it.
     private boolean servedOnThisStream;
+    // Whether this life opened ADS (on its first runtime layer); from then on ADS re-opens on its own.
+    private boolean adsStarted;
 
     private volatile long lastResponseNanos;
     private volatile long configuredNanos;
@@ -87,7 +101,7 @@ final class SimulatedSidecar {
     synchronized void start() {
         running = true;
         lives++;
-        open(lives);
+        openRuntime(lives);
     }
 
     /** Closes the stream and forgets the config, as a sidecar that goes away. */
@@ -97,6 +111,14 @@ final class SimulatedSidecar {
             requests.cancel("benchmark: sidecar stopped", null);
             requests = null;
         }
+        if (runtimeRequests != null) {
+            runtimeRequests.cancel("benchmark: sidecar stopped", null);
+            runtimeRequests = null;
+        }
+        runtimeVersion = "";
+        heldRuntimeVersion = "";
+        runtimeServedOnThisStream = false;
+        adsStarted = false;
         clusterVersion = "";
         listenerVersion = "";
         routeVersion = "";
@@ -125,9 +147,104 @@ final class SimulatedSidecar {
         return failures.get();
     }
 
+    /** The version of the runtime layer it holds (the server's {@code sample-<percent>}); empty before the first. */
+    String runtimeVersion() {
+        return heldRuntimeVersion;
+    }
+
     /** When this stream last became fully configured, in {@link BenchClock} nanos; 0 when it is not. */
     long configuredNanos() {
         return configuredNanos;
+    }
+
+    private synchronized void openRuntime(int life) {
+        if (!running || life != lives) {
+            return;
+        }
+        if (runtimeRequests != null) {
+            runtimeRequests.cancel("benchmark: stream replaced", null);
+            runtimeRequests = null;
+        }
+        runtimeServedOnThisStream = false;
+        configuredNanos = 0;
+        channel.resetConnectBackoff();
+        RuntimeResponses responses = new RuntimeResponses();
+        runtimeRequests = (ClientCallStreamObserver<DiscoveryRequest>)
+                RuntimeDiscoveryServiceGrpc.newStub(channel).streamRuntime(responses);
+        responses.stream = runtimeRequests;
+        sendRuntime(request(RUNTIME, runtimeVersion, "", List.of(SidecarBootstrap.RTDS_LAYER)));
+    }
+
+    /** The responses of one RTDS stream; the first runtime layer of a life starts ADS, as in Envoy. */
+    private final class RuntimeResponses implements StreamObserver<DiscoveryResponse> {
+
+        private ClientCallStreamObserver<DiscoveryRequest> stream;
+
+        @Override
+        public void onNext(DiscoveryResponse response) {
+            long now = clock.nanos();
+            synchronized (SimulatedSidecar.this) {
+                if (runtimeRequests != stream) {
+                    return;
+                }
+                runtimeServedOnThisStream = true;
+                runtimeVersion = response.getVersionInfo();
+                heldRuntimeVersion = runtimeVersion;
+                sendRuntime(request(
+                        RUNTIME, response.getVersionInfo(), response.getNonce(), List.of(SidecarBootstrap.RTDS_LAYER)));
+                lastResponseNanos = now;
+                lastAckNanos = clock.nanos();
+                responses.incrementAndGet();
+                if (!adsStarted) {
+                    adsStarted = true;
+                    open(lives);
+                }
+                maybeConfigured(now);
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            reopenLater();
+        }
+
+        @Override
+        public void onCompleted() {
+            reopenLater();
+        }
+
+        private void reopenLater() {
+            int life;
+            synchronized (SimulatedSidecar.this) {
+                if ((stream != null && runtimeRequests != stream) || !running) {
+                    return;
+                }
+                runtimeRequests = null;
+                failures.incrementAndGet();
+                configuredNanos = 0;
+                life = lives;
+            }
+            var unused = retries.schedule(
+                    () -> openRuntime(life), ThreadLocalRandom.current().nextLong(250, 1000), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void sendRuntime(DiscoveryRequest request) {
+        if (runtimeRequests != null) {
+            runtimeRequests.onNext(request);
+        }
+    }
+
+    /** Configured: clusters, listeners, every referenced route table, and the runtime layer, each ACKed. */
+    private void maybeConfigured(long now) {
+        if (configuredNanos == 0
+                && servedOnThisStream
+                && runtimeServedOnThisStream
+                && clustersHeld
+                && listenersHeld
+                && routesHeld.containsAll(routeNames)) {
+            configuredNanos = now;
+        }
     }
 
     private synchronized void open(int life) {
@@ -205,13 +322,7 @@ final class SimulatedSidecar {
                 lastResponseNanos = now;
                 lastAckNanos = clock.nanos();
                 responses.incrementAndGet();
-                if (configuredNanos == 0
-                        && servedOnThisStream
-                        && clustersHeld
-                        && listenersHeld
-                        && routesHeld.containsAll(routeNames)) {
-                    configuredNanos = now;
-                }
+                maybeConfigured(now);
             }
         }
 
