@@ -116,6 +116,12 @@ abstract class GuideWalkthrough {
     void step1_egressPolicyOnPassthroughOff_httpFails() throws Exception {
         step("1. kubectl patch meshconfig: enableEgressPolicy=true, enableEgress=false");
         guide().patchMeshConfig(Manifests.ENABLE_EGRESS_POLICY);
+        // Wait for the patch to take effect first: "every sidecar ACKed its identity's current version" also
+        // holds before the control plane has seen the patch (the old passthrough config is current until then),
+        // which a Kubernetes watch delivers a moment after kubectl returns.
+        for (Pod pod : List.of(curlPod, otherPod)) {
+            awaitDenied(pod, HTTPBIN_80);
+        }
         awaitSidecarsInSync();
         assertHttpDenied(curlPod, HTTPBIN_80);
         assertOtherPodBlocked();
