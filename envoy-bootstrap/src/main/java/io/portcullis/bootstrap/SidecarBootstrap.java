@@ -245,6 +245,24 @@ public record SidecarBootstrap(
     public static final String ADMIN_LAYER = "portcullis_admin_override";
 
     /**
+     * The static layer of {@link SidecarContract}'s runtime settings (the regex program-size limit): the one layer
+     * that decides whether Envoy accepts a config. Public for the tests that validate translated configs with
+     * {@code envoy --mode validate} without a node or control plane, which the RTDS layer of {@link #runtime()}
+     * would need.
+     */
+    public static RuntimeLayer contractLayer() {
+        return RuntimeLayer.newBuilder()
+                .setName("portcullis_sidecar_contract")
+                .setStaticLayer(Struct.newBuilder()
+                        .putFields(
+                                SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
+                                Value.newBuilder()
+                                        .setNumberValue(SidecarContract.REGEX_MAX_PROGRAM_SIZE)
+                                        .build()))
+                .build();
+    }
+
+    /**
      * The sidecar's layered runtime, later layers overriding earlier ones: the settings of {@link SidecarContract}
      * as a static layer, then {@link #RTDS_LAYER} from the control plane, then the admin layer, so an operator can
      * still override a key on one sidecar ({@code curl -X POST 'localhost:15000/runtime_modify?key=value'}) until
@@ -261,14 +279,7 @@ public record SidecarBootstrap(
      */
     public static LayeredRuntime runtime() {
         return LayeredRuntime.newBuilder()
-                .addLayers(RuntimeLayer.newBuilder()
-                        .setName("portcullis_sidecar_contract")
-                        .setStaticLayer(Struct.newBuilder()
-                                .putFields(
-                                        SidecarContract.REGEX_PROGRAM_SIZE_RUNTIME_KEY,
-                                        Value.newBuilder()
-                                                .setNumberValue(SidecarContract.REGEX_MAX_PROGRAM_SIZE)
-                                                .build())))
+                .addLayers(contractLayer())
                 .addLayers(RuntimeLayer.newBuilder()
                         .setName(RTDS_LAYER)
                         .setRtdsLayer(RuntimeLayer.RtdsLayer.newBuilder()

@@ -208,20 +208,26 @@ class EnvoyAcceptsGoldenConfigTest {
                     .isEqualTo(new TreeSet<>(routes.keySet()));
         }
         try {
-            // The sidecars' runtime (regex program-size limit), exactly as SidecarBootstrap writes it.
+            // The sidecars' runtime (the regex program-size limit, the RTDS and admin layers) and node, exactly as
+            // SidecarBootstrap writes them: Envoy wants a node for an RTDS layer.
+            Bootstrap sidecar = sidecarBootstrap();
             return PRINTER.print(Bootstrap.newBuilder()
+                    .setNode(sidecar.getNode())
                     .setStaticResources(statics)
-                    .setLayeredRuntime(SidecarBootstrap.runtime())
+                    .setLayeredRuntime(sidecar.getLayeredRuntime())
                     .build());
         } catch (InvalidProtocolBufferException e) {
             throw new AssertionError("type missing from EnvoyTypes.REGISTRY: " + e.getMessage(), e);
         }
     }
 
-    private static Cluster xdsCluster() {
-        Bootstrap sidecar = SidecarBootstrap.of(new SidecarNodeId("curl", "curl", "curl-0"), "127.0.0.1", 15010)
+    private static Bootstrap sidecarBootstrap() {
+        return SidecarBootstrap.of(new SidecarNodeId("curl", "curl", "curl-0"), "127.0.0.1", 15010)
                 .toProto();
-        return sidecar.getStaticResources().getClustersList().stream()
+    }
+
+    private static Cluster xdsCluster() {
+        return sidecarBootstrap().getStaticResources().getClustersList().stream()
                 .filter(cluster -> cluster.getName().equals(SidecarBootstrap.XDS_CLUSTER))
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("the sidecar bootstrap has no " + SidecarBootstrap.XDS_CLUSTER));

@@ -64,7 +64,11 @@ class EnvoyAgreesWithEnvoyRegexTest {
         }
         assertThat(accepted).hasSize(1000);
 
-        EnvoyProcess.Result result = EnvoyProcess.validate(write(accepted, SidecarBootstrap.runtime()));
+        EnvoyProcess.Result result = EnvoyProcess.validate(write(
+                accepted,
+                LayeredRuntime.newBuilder()
+                        .addLayers(SidecarBootstrap.contractLayer())
+                        .build()));
 
         assertThat(result.exitCode())
                 .as("envoy --mode validate refused a regex EnvoyRegex accepts:%n%s", result.output())
@@ -129,7 +133,11 @@ class EnvoyAgreesWithEnvoyRegexTest {
     void envoyAndEnvoyRegexBothRefuse(String regex, String envoySays) throws IOException {
         assertThat(EnvoyRegex.check(regex)).isInstanceOf(EnvoyRegex.Refused.class);
 
-        EnvoyProcess.Result result = EnvoyProcess.validate(write(List.of(regex), SidecarBootstrap.runtime()));
+        EnvoyProcess.Result result = EnvoyProcess.validate(write(
+                List.of(regex),
+                LayeredRuntime.newBuilder()
+                        .addLayers(SidecarBootstrap.contractLayer())
+                        .build()));
 
         assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isNotZero();
         assertThat(result.output()).contains(envoySays);
@@ -141,7 +149,11 @@ class EnvoyAgreesWithEnvoyRegexTest {
         String regex = "/v2/[a-z0-9]+/manifests/[a-zA-Z0-9_.-]{1,128}";
         assertThat(EnvoyRegex.check(regex)).isInstanceOf(EnvoyRegex.Accepted.class);
 
-        EnvoyProcess.Result result = EnvoyProcess.validate(write(List.of(regex), SidecarBootstrap.runtime()));
+        EnvoyProcess.Result result = EnvoyProcess.validate(write(
+                List.of(regex),
+                LayeredRuntime.newBuilder()
+                        .addLayers(SidecarBootstrap.contractLayer())
+                        .build()));
 
         assertThat(result.exitCode()).as("envoy output:%n%s", result.output()).isZero();
     }
