@@ -76,6 +76,13 @@ public final class AdsBenchmark implements Callable<Integer> {
     @Option(names = "--reps-storm", defaultValue = "3")
     int repsStorm;
 
+    @Option(
+            names = "--client-warmup-storms",
+            defaultValue = "1",
+            description = "Unmeasured storms against a throwaway server before the measured ones, so that the"
+                    + " simulated sidecars' own JVM has compiled its gRPC client (Envoy has no JIT to warm).")
+    int clientWarmupStorms;
+
     @Option(names = "--reps-restart", defaultValue = "3")
     int repsRestart;
 
@@ -108,6 +115,7 @@ public final class AdsBenchmark implements Callable<Integer> {
             repsIdentity = 2;
             repsMesh = 2;
             repsStorm = 2;
+            clientWarmupStorms = 1;
             repsRestart = 1;
             repsStart = 1;
             warmupChanges = 1;
@@ -151,11 +159,13 @@ public final class AdsBenchmark implements Callable<Integer> {
             try (ServerUnderTest server =
                             new ServerUnderTest(serverJar, serverLauncher, configDir, serverLog, serverJvmOptions);
                     SidecarFleet fleet = new SidecarFleet(shape, server.xdsPort(), clock)) {
-                boolean connected = scenario("connect storm", () -> connectStorm(server, fleet));
+                boolean warm = scenario("client warm-up storms", () -> clientWarmUp(server, fleet));
+                boolean connected = warm && scenario("connect storm", () -> connectStorm(server, fleet));
                 if (connected) {
                     scenario("warm-up", () -> warmUp(server, fleet));
                     scenario("one identity's policy changed", () -> identityChanges(server, fleet));
                     scenario("MeshConfig changed", () -> meshChanges(server, fleet));
+                    scenario("connect storm to a warm server", () -> warmServerStorms(server, fleet));
                     scenario("restart", () -> restarts(server, fleet));
                 }
                 scenario("start", () -> starts(server, fleet));
@@ -176,6 +186,66 @@ public final class AdsBenchmark implements Callable<Integer> {
                 rows.add(BenchRow.failed(name, size, "ms", ProcStats.loadAverage(), "FAILED: " + e.getMessage()));
                 return false;
             }
+        }
+
+        /**
+         * Storms like the measured ones, not measured, each against a fresh server that is then stopped. The
+         * simulated sidecars stand in for Envoys, which are compiled ahead of time and run on their own machines;
+         * this JVM, on the same two cores as the server, would otherwise spend the first measured storm's CPU
+         * compiling its own gRPC client (C2 compiler threads were a large share of its CPU then), which says
+         * nothing about the server. The server of every measured storm is still a fresh, cold process.
+         */
+        void clientWarmUp(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            for (int rep = 0; rep < clientWarmupStorms; rep++) {
+                server.launch();
+                server.awaitReady(START_TIMEOUT);
+                fleet.startAll();
+                fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+                fleet.awaitQuiet(Duration.ofSeconds(1));
+                fleet.stopAll();
+                server.close();
+            }
+        }
+
+        /**
+         * Every sidecar's streams closed, then all opened again at once, on the server that served everything
+         * so far (its JIT warm, every identity built): what a fleet-wide reconnect costs a running control plane,
+         * e.g. after a network partition heals. Set beside the storm on a fresh server, the difference is what a
+         * cold JVM costs.
+         */
+        void warmServerStorms(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            List<Double> first = new ArrayList<>();
+            List<Double> last = new ArrayList<>();
+            List<String> stormCpu = new ArrayList<>();
+            for (int rep = 0; rep < repsStorm; rep++) {
+                fleet.awaitQuiet(QUIET);
+                fleet.stopAll();
+                server.awaitConnected(0, START_TIMEOUT);
+                StormCpu cpu = StormCpu.start(server);
+                long dial = clock.nanos();
+                fleet.startAll();
+                SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+                stormCpu.add(cpu.end(server));
+                first.add(BenchClock.millis(dial, span.firstNanos()));
+                last.add(BenchClock.millis(dial, span.lastNanos()));
+                server.awaitConnected(fleet.size(), START_TIMEOUT);
+            }
+            String load = ProcStats.loadAverage();
+            rows.add(BenchRow.distribution(
+                            "connect storm to a warm server: every stream closed and opened again -> last has a "
+                                    + "complete config",
+                            size,
+                            "ms",
+                            last,
+                            load)
+                    .withCpu(String.join("; ", stormCpu)));
+            rows.add(BenchRow.distribution(
+                    "connect storm to a warm server: every stream closed and opened again -> first has a complete "
+                            + "config",
+                    size,
+                    "ms",
+                    first,
+                    load));
         }
 
         /**
@@ -206,17 +276,12 @@ public final class AdsBenchmark implements Callable<Integer> {
                     Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
                     idleCpuPerSecond = (server.cpuMillis() - cpu) / IDLE_WINDOW.toSeconds();
                 }
-                double serverCpuBefore = server.cpuMillis();
-                double clientCpuBefore = ProcStats.ownCpuMillis();
+                StormCpu cpu = StormCpu.start(server);
                 long dial = clock.nanos();
                 fleet.startAll();
                 SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
                 // Both processes share the cores: how much of the storm's CPU is the simulated sidecars' own.
-                stormCpu.add(String.format(
-                        Locale.ROOT,
-                        "%.0f ms server / %.0f ms client",
-                        server.cpuMillis() - serverCpuBefore,
-                        ProcStats.ownCpuMillis() - clientCpuBefore));
+                stormCpu.add(cpu.end(server));
                 first.add(BenchClock.millis(dial, span.firstNanos()));
                 last.add(BenchClock.millis(dial, span.lastNanos()));
                 fleet.awaitQuiet(Duration.ofSeconds(1));
@@ -270,6 +335,26 @@ public final class AdsBenchmark implements Callable<Integer> {
                     .withNote(perStorm));
             rows.add(BenchRow.single("server CPU while idle (rescans), per second", size, "ms", idleCpuPerSecond, load)
                     .withNote("subtract from the CPU per change rows to get the change's own cost"));
+        }
+
+        /**
+         * The CPU of a storm, server and client, and the server's by kind of thread: both processes share the
+         * cores, and a cold server's storm is mostly its JIT compiling the serving path.
+         */
+        private record StormCpu(double server, double client, ThreadCpu serverThreads) {
+
+            static StormCpu start(ServerUnderTest server) {
+                return new StormCpu(server.cpuMillis(), ProcStats.ownCpuMillis(), server.threadCpu());
+            }
+
+            String end(ServerUnderTest server) {
+                return String.format(
+                        Locale.ROOT,
+                        "%.0f ms server (%s) / %.0f ms client",
+                        server.cpuMillis() - this.server,
+                        ThreadCpu.shares(server.threadCpu().since(serverThreads)),
+                        ProcStats.ownCpuMillis() - client);
+            }
         }
 
         private static double median(List<Double> samples) {

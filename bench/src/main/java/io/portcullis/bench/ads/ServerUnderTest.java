@@ -160,6 +160,11 @@ final class ServerUnderTest implements AutoCloseable {
         return ticks * 1000.0 / ProcStats.CLOCK_TICKS_PER_SECOND;
     }
 
+    /** Every server thread's CPU so far (see {@link ThreadCpu}). */
+    ThreadCpu threadCpu() {
+        return ThreadCpu.of(process.pid());
+    }
+
     /** Resident set size of the server process, KiB (/proc/PID/status VmRSS). */
     long rssKiB() {
         Matcher matcher = RSS.matcher(read(Path.of("/proc", Long.toString(process.pid()), "status")));
