@@ -16,15 +16,21 @@ import java.util.stream.Stream;
 
 /**
  * The workloads {@code scripts/install-cli} runs, under {@code -XX:AOTCacheOutput} (JDK 25+) or {@code
- * -XX:ArchiveClassesAtExit} (AppCDS, JDK 21-24), to build the three start-up caches the {@code portcullis} launcher
+ * -XX:ArchiveClassesAtExit} (AppCDS, JDK 21-24), to build the four start-up caches the {@code portcullis} launcher
  * uses: {@code store} for {@code apply}, {@code patch} and {@code delete}, {@code serve} for {@code serve}, {@code
- * commands} for every other command. What a training loads and links is what every later run of those commands
+ * client} for {@code translate} and {@code explain} with {@code --server}, {@code commands} for every other command. What a training loads and links is what every later run of those commands
  * finds ready instead of reading it from the jar.
  *
- * <p>Three caches, not one: a JDK 25 cache's classes are all loaded at every start, whether the command uses them
+ * <p>Four caches, not one: a JDK 25 cache's classes are all loaded at every start, whether the command uses them
  * or not. One cache trained on both {@code serve} and the short commands held 9,000 classes (83 MB), and an {@code
  * apply} spent a third of its start loading the server's gRPC, Netty and xDS classes it never runs; the editing
  * commands need neither the translator nor Envoy's protobuf types either (31 MB against 60).
+ *
+ * <p>{@code client} is for {@code translate --server} and {@code explain --server}, which read no file and translate
+ * nothing: they ask a control plane's debug endpoint; its training runs {@code translate --server} against a
+ * stand-in with canned answers ({@link
+ * DebugEndpointStandIn}), so that their cache holds the HTTP client and not the translator, protobuf and Envoy types
+ * the offline commands load (a JDK 25 cache loads all its classes at every start).
  *
  * <p>{@code commands} runs the real commands (through {@link PortcullisCommand#commandLine(String...)}, as {@code
  * main} does) on manifests of its own in a temporary directory: each protocol and an HTTPRouteGroup, so the
@@ -76,12 +82,13 @@ public final class CacheTrainingRun {
 
     /** The cache this training run is for: {@code store}, {@code commands} or {@code serve}. */
     public static void main(String[] args) throws IOException {
-        if (args.length != 1 || !Set.of("store", "commands", "serve").contains(args[0])) {
-            System.err.println("usage: CacheTrainingRun store|commands|serve");
+        if (args.length != 1 || !Set.of("store", "commands", "client", "serve").contains(args[0])) {
+            System.err.println("usage: CacheTrainingRun store|commands|client|serve");
             System.exit(2);
         }
         boolean serve = args[0].equals("serve");
         boolean store = args[0].equals("store");
+        boolean client = args[0].equals("client");
         Path directory = Files.createTempDirectory("portcullis-training-");
         PrintStream stdout = System.out;
         PrintStream stderr = System.err;
@@ -100,6 +107,10 @@ public final class CacheTrainingRun {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     failures.add("portcullis serve: interrupted");
+                }
+            } else if (client) {
+                try (DebugEndpointStandIn endpoint = DebugEndpointStandIn.start()) {
+                    run(endpoint.steps(), failures);
                 }
             } else {
                 for (Step step : steps) {
@@ -129,8 +140,19 @@ public final class CacheTrainingRun {
         System.exit(1);
     }
 
+    private static void run(List<Step> steps, List<String> failures) {
+        for (Step step : steps) {
+            String[] command = step.args().toArray(String[]::new);
+            int exit = PortcullisCommand.commandLine(command).execute(command);
+            if (exit != step.exitCode()) {
+                failures.add(
+                        "portcullis " + String.join(" ", step.args()) + " exited " + exit + ", not " + step.exitCode());
+            }
+        }
+    }
+
     /** One command of the training and the exit code it must give. */
-    private record Step(int exitCode, List<String> args) {
+    record Step(int exitCode, List<String> args) {
 
         static Step of(String... args) {
             return new Step(0, List.of(args));

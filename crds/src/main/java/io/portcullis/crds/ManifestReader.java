@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.IOException;
@@ -88,10 +89,33 @@ public final class ManifestReader {
      * {@link #MAX_BYTES}.
      */
     public ManifestSet readUtf8(byte[] bytes, String origin) {
-        Collector out = new Collector(origin);
+        Collector out = new Collector(origin, false);
+        readUtf8(bytes, out);
+        return out.result();
+    }
+
+    /**
+     * Reads manifest bytes as {@link #readUtf8} does, for a command that stores what it reads ({@code portcullis
+     * apply}): the same problems, but a document in {@link PlainForm} is not bound to the fabric8 model, whose first
+     * binding in a fresh JVM costs more than all the rest of such a command.
+     */
+    public ManifestObject.Objects readObjects(byte[] bytes, String origin) {
+        Collector out = new Collector(origin, true);
+        readUtf8(bytes, out);
+        return out.objects();
+    }
+
+    /** Like {@link #readObjects(byte[], String)} for text. */
+    public ManifestObject.Objects readObjects(String yamlText, String origin) {
+        Collector out = new Collector(origin, true);
+        read(yamlText, out);
+        return out.objects();
+    }
+
+    private void readUtf8(byte[] bytes, Collector out) {
         if (bytes.length > MAX_BYTES) {
             out.problem(ManifestProblem.WHOLE_TEXT, null, tooLarge());
-            return out.result();
+            return;
         }
         CharsetDecoder decoder = StandardCharsets.UTF_8
                 .newDecoder()
@@ -102,10 +126,10 @@ public final class ManifestReader {
         CoderResult result = decoder.decode(in, text, true);
         if (result.isError()) {
             out.problem(ManifestProblem.WHOLE_TEXT, null, notUtf8(bytes, in.position()));
-            return out.result();
+            return;
         }
         decoder.flush(text);
-        return read(text.flip().toString(), origin);
+        read(text.flip().toString(), out);
     }
 
     private static String tooLarge() {
@@ -138,19 +162,23 @@ public final class ManifestReader {
      * @param origin label used in problems, e.g. the file name
      */
     public ManifestSet read(String yamlText, String origin) {
-        Collector out = new Collector(origin);
+        Collector out = new Collector(origin, false);
+        read(yamlText, out);
+        return out.result();
+    }
+
+    private void read(String yamlText, Collector out) {
         if (yamlText == null) {
-            return out.result();
+            return;
         }
         if (yamlText.length() > MAX_BYTES || yamlText.getBytes(StandardCharsets.UTF_8).length > MAX_BYTES) {
             out.problem(ManifestProblem.WHOLE_TEXT, null, tooLarge());
-            return out.result();
+            return;
         }
         String text = yamlText.startsWith("\uFEFF") ? yamlText.substring(1) : yamlText;
         for (Chunk chunk : split(text)) {
             readChunk(chunk, out);
         }
-        return out.result();
     }
 
     // ---------------------------------------------------------------- splitting & parsing
@@ -391,6 +419,13 @@ public final class ManifestReader {
         if (known.specRequired() && (spec == null || spec.isNull())) {
             messages.add("spec is missing: " + known.specHint());
         }
+        if (messages.isEmpty() && out.keepsPlainForm()) {
+            Optional<ObjectNode> plain = PlainForm.of(doc, known);
+            if (plain.isPresent()) {
+                out.plain(known, plain.get());
+                return;
+            }
+        }
         HasMetadata resource = null;
         if (messages.isEmpty()) {
             try {
@@ -405,7 +440,7 @@ public final class ManifestReader {
             }
             return;
         }
-        out.resource(resource);
+        out.resource(known, resource);
     }
 
     private static void checkMetadata(JsonNode metadata, String kind, List<String> messages) {
@@ -466,13 +501,20 @@ public final class ManifestReader {
 
     private static final class Collector {
         private final String origin;
+        private final boolean keepsPlainForm;
         private final List<HasMetadata> resources = new ArrayList<>();
+        private final List<ManifestObject> objects = new ArrayList<>();
         private final List<ManifestProblem> problems = new ArrayList<>();
         private final List<ManifestProblem> ignored = new ArrayList<>();
         private int index;
 
-        Collector(String origin) {
+        Collector(String origin, boolean keepsPlainForm) {
             this.origin = origin;
+            this.keepsPlainForm = keepsPlainForm;
+        }
+
+        boolean keepsPlainForm() {
+            return keepsPlainForm;
         }
 
         int nextIndex() {
@@ -487,12 +529,21 @@ public final class ManifestReader {
             ignored.add(new ManifestProblem(origin, documentIndex, resource, message));
         }
 
-        void resource(HasMetadata r) {
+        void resource(KnownKind kind, HasMetadata r) {
             resources.add(r);
+            objects.add(new ManifestObject.Bound(kind, r));
+        }
+
+        void plain(KnownKind kind, ObjectNode tree) {
+            objects.add(new ManifestObject.Plain(kind, tree));
         }
 
         ManifestSet result() {
             return new ManifestSet(resources, problems, ignored);
+        }
+
+        ManifestObject.Objects objects() {
+            return new ManifestObject.Objects(objects, problems);
         }
     }
 }

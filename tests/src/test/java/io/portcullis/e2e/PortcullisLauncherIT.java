@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The fast-starting CLI: {@code scripts/install-cli} into a prefix builds the start-up caches (JDK 25's
  * ahead-of-time caches, or AppCDS before it) with their training runs, one each for the editing commands, the
- * other short commands and {@code serve}; the installed {@code portcullis} launcher hands each command its own
+ * commands that ask a control plane ({@code --server}), the other short commands and {@code serve}; the installed {@code portcullis} launcher hands each command its own
  * and runs the same commands with the same output, exit code and files whether it has caches, has none, or has
  * ones built for another jar. Each command runs with a clean environment (PATH, JAVA_HOME, HOME)
  * as a user's shell would give it.
@@ -47,7 +47,7 @@ class PortcullisLauncherIT {
     }
 
     @Test
-    void installCliBuildsACacheForTheEditingCommandsOneForTheOtherShortCommandsAndOneForServeBesideTheJar() {
+    void installCliBuildsACacheForTheEditingCommandsTheServerAskingCommandsTheOtherShortCommandsAndServeBesideTheJar() {
         Path lib = cached.resolve("lib/portcullis");
         String extension = Runtime.version().feature() >= 25 ? ".aot" : ".jsa";
 
@@ -59,6 +59,9 @@ class PortcullisLauncherIT {
                 .isNotEmptyFile();
         assertThat(lib.resolve("portcullis-serve" + extension))
                 .as("serve's start-up cache for Java " + Runtime.version())
+                .isNotEmptyFile();
+        assertThat(lib.resolve("portcullis-client" + extension))
+                .as("translate --server's and explain --server's start-up cache for Java " + Runtime.version())
                 .isNotEmptyFile();
         assertThat(lib.resolve("portcullis.cache-key")).isNotEmptyFile();
         assertThat(uncached.resolve("lib/portcullis")).isDirectoryNotContaining("glob:**/portcullis*.{aot,jsa}");
@@ -97,7 +100,7 @@ class PortcullisLauncherIT {
     }
 
     @Test
-    void applyTranslateAndServeEachStartFromTheirOwnCache() throws IOException {
+    void applyTranslateTranslateServerAndServeEachStartFromTheirOwnCache() throws IOException {
         // The JVM names the cache it maps: JDK 25 under the aot log tag, older JDKs under cds.
         String tag = Runtime.version().feature() >= 25 ? "aot" : "cds";
         Map<String, String> logCache = Map.of("PORTCULLIS_JAVA_OPTIONS", "-Xlog:" + tag + "=info:stderr");
@@ -106,10 +109,21 @@ class PortcullisLauncherIT {
         Run apply = portcullis(cached, logCache, "apply", "--help");
         Run translate = portcullis(cached, logCache, "translate", "--help");
         Run serve = portcullis(cached, logCache, "serve", "--help");
+        Run translateServer = portcullis(cached, logCache, "translate", "--server", "http://127.0.0.1:9", "--help");
+        Run explainServer = portcullis(cached, logCache, "explain", "--help", "--server=http://127.0.0.1:9");
 
         String extension = Runtime.version().feature() >= 25 ? ".aot" : ".jsa";
-        Map<Run, String> cacheOf =
-                Map.of(apply, "portcullis-store", translate, "portcullis-commands", serve, "portcullis-serve");
+        Map<Run, String> cacheOf = Map.of(
+                apply,
+                "portcullis-store",
+                translate,
+                "portcullis-commands",
+                serve,
+                "portcullis-serve",
+                translateServer,
+                "portcullis-client",
+                explainServer,
+                "portcullis-client");
         cacheOf.forEach((run, cache) -> {
             assertThat(run.exitCode()).as(run.toString()).isZero();
             assertThat(run.stderr())

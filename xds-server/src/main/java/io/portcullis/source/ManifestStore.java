@@ -2,6 +2,7 @@ package io.portcullis.source;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.portcullis.crds.KnownKind;
+import io.portcullis.crds.ManifestObject;
 import io.portcullis.crds.ManifestReader;
 import io.portcullis.crds.ManifestSet;
 import io.portcullis.crds.ManifestWriter;
@@ -42,15 +43,17 @@ public final class ManifestStore {
 
     /** Applies every document of a manifest stream; nothing is written unless all documents are valid. */
     public List<String> apply(String yaml, String origin, String namespace) throws IOException {
-        return apply(reader.read(yaml, origin), namespace);
+        return apply(reader.readObjects(yaml, origin), namespace);
     }
 
     /** Like {@link #apply(String, String, String)} for bytes, which must be UTF-8 (a problem otherwise). */
     public List<String> apply(byte[] manifest, String origin, String namespace) throws IOException {
-        return apply(reader.readUtf8(manifest, origin), namespace);
+        return apply(reader.readObjects(manifest, origin), namespace);
     }
 
-    private List<String> apply(ManifestSet set, String namespace) throws IOException {
+    // ManifestObjects, not the fabric8 resources: a plain Egress or HTTPRouteGroup is stored without binding the
+    // model, which cold was most of a 'portcullis apply' (ManifestObject, PlainForm).
+    private List<String> apply(ManifestObject.Objects set, String namespace) throws IOException {
         if (!set.problems().isEmpty()) {
             throw new IllegalArgumentException("nothing applied:\n  "
                     + String.join(
@@ -59,13 +62,13 @@ public final class ManifestStore {
         }
         Files.createDirectories(directory);
         List<String> results = new ArrayList<>();
-        for (HasMetadata resource : set.resources()) {
-            Namespaces.fillIn(resource, meshNamespace, namespace);
-            Path file = fileFor(ResourceKey.of(resource));
-            String text = writer.write(resource);
+        for (ManifestObject object : set.objects()) {
+            String effective = Namespaces.effective(object.kind().type(), meshNamespace, object.namespace(), namespace);
+            Path file = fileFor(new ResourceKey(object.kind().kind(), effective, object.name()));
+            String text = object.yaml(effective);
             String verb = !Files.exists(file) ? "created" : holds(file, text) ? "unchanged" : "configured";
             write(file, text);
-            results.add(displayName(resource) + " " + verb);
+            results.add(object.displayName() + " " + verb);
         }
         return results;
     }
