@@ -70,8 +70,17 @@ VARIANTS = [
     ("no-counter", "sidecar without the decision counter (the stats access logger)"),
     ("no-log-lines", "sidecar without the decision lines (the stdout and gRPC access loggers)"),
     ("no-access-logs", "sidecar without any access logger"),
-    ("no-cel-filters", "sidecar with the loggers' CEL filter (route decision is not allow) replaced by a status filter"),
+    ("status-filter", "sidecar with the loggers' refusal test (the route's mark) replaced by a status filter"),
+    ("refusal-by-cel", "sidecar with round 4's refusal test: a CEL filter on the route's decision, no mark"),
     ("no-dfp", "sidecar without the dynamic forward proxy (route to a STATIC cluster, as stock Envoy)"),
+    ("logical-dns", "sidecar with the allowed exact host routed to a LOGICAL_DNS cluster of its own (host rewritten"
+                    " to the policy's), the dynamic forward proxy kept for wildcard hosts"),
+    ("strict-dns", "sidecar with the allowed exact host routed to a STRICT_DNS cluster of its own (host rewritten"
+                   " to the policy's), the dynamic forward proxy kept for wildcard hosts"),
+    ("logical-dns-only", "sidecar with the allowed exact host routed to a LOGICAL_DNS cluster of its own and no"
+                         " dynamic forward proxy filter (a chain without wildcard hosts needs none)"),
+    ("no-dfp-filter-kept", "sidecar routed to a STATIC cluster (as no-dfp) but with the dynamic forward proxy"
+                           " filter still in the chain"),
     ("identity-per-request", "sidecar reading its identity from the node metadata per request (%CEL% in the"
                              " loggers, no set_filter_state filter), as before it was read once per connection"),
 ]
@@ -191,20 +200,67 @@ def variant_config(name, xds):
         hcm["accessLog"] = [a for a in loggers if a["name"] == "envoy.access_loggers.stats"]
     elif name == "no-access-logs":
         hcm.pop("accessLog", None)
-    elif name == "no-cel-filters":
+    elif name in ("status-filter", "refusal-by-cel"):
         replaced = []
+
+        def refusal_test():
+            if name == "status-filter":
+                return {"statusCodeFilter": {"comparison": {"op": "GE", "value": {
+                    "defaultValue": 403, "runtimeKey": "envoycost.unused"}}}}
+            return {"extensionFilter": {"name": "envoy.access_loggers.extension_filters.cel", "typedConfig": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter",
+                "expression": "xds.route_metadata.filter_metadata['portcullis']['decision'] != 'allow'"}}}
 
         def replace(node):
             filters = node.get("orFilter", {}).get("filters")
-            if filters and any("extensionFilter" in f for f in filters):
+            if filters and any("extensionFilter" in f or "metadataFilter" in f for f in filters):
                 node["orFilter"]["filters"] = [
-                    {"statusCodeFilter": {"comparison": {"op": "GE", "value": {
-                        "defaultValue": 403, "runtimeKey": "envoycost.unused"}}}} if "extensionFilter" in f else f
-                    for f in filters]
+                    refusal_test() if "extensionFilter" in f or "metadataFilter" in f else f for f in filters]
                 replaced.append(1)
         walk(hcm, replace)
         if not replaced:
-            die("no-cel-filters: the sidecar's loggers have no CEL filter any more; update this variant")
+            die(f"{name}: the sidecar's loggers have no refusal test (CEL or metadata) any more; update this variant")
+        # Without the mark's test nothing reads the mark: its filter and the routes' configs go too.
+        marks = [f["name"] for f in hcm["httpFilters"] if "set_metadata" in f["name"]]
+        hcm["httpFilters"] = [f for f in hcm["httpFilters"] if f["name"] not in marks]
+        walk(hcm["routeConfig"], lambda n: [n.get("typedPerFilterConfig", {}).pop(m, None) for m in marks])
+    elif name in ("logical-dns", "strict-dns", "logical-dns-only"):
+        # Each allowed exact host (the virtual hosts the forward proxy rewrites to the policy's host:port) gets a
+        # cluster of its own that resolves that name; the forward proxy stays for the wildcard hosts.
+        dfp = "envoy.filters.http.dynamic_forward_proxy"
+        dfp_clusters = {c["name"] for c in clusters
+                        if c.get("clusterType", {}).get("name") == "envoy.clusters.dynamic_forward_proxy"}
+        moved = []
+        moved_hosts = []
+
+        def to_dns_cluster(vhost):
+            rewrite = vhost.get("typedPerFilterConfig", {}).get(dfp, {}).get("hostRewriteLiteral")
+            if not rewrite or "routes" not in vhost:
+                return
+            del vhost["typedPerFilterConfig"][dfp]
+            host, _, port = rewrite.partition(":")
+            cluster_name = f"egress_dns_{host}_{port or 80}"
+            for route in vhost["routes"]:
+                action = route.get("route")
+                if isinstance(action, dict) and action.get("cluster") in dfp_clusters:
+                    action["cluster"] = cluster_name
+                    action["hostRewriteLiteral"] = rewrite
+            moved_hosts.append(vhost["name"])
+            if cluster_name not in moved:
+                moved.append(cluster_name)
+                clusters.append({
+                    "name": cluster_name, "type": "STRICT_DNS" if name == "strict-dns" else "LOGICAL_DNS",
+                    "connectTimeout": "5s",
+                    "dnsLookupFamily": "V4_PREFERRED", "dnsCacheConfig_resolver_marker": True,
+                    "loadAssignment": {"clusterName": cluster_name, "endpoints": [{"lbEndpoints": [{"endpoint": {
+                        "address": {"socketAddress": {"address": host, "portValue": int(port or 80)}}}}]}]}})
+        walk(hcm["routeConfig"], lambda n: to_dns_cluster(n) if "domains" in n else None)
+        if not moved or any(r.get("route", {}).get("cluster") in dfp_clusters
+                            for v in hcm["routeConfig"]["virtualHosts"] if v["name"] in moved_hosts
+                            for r in v["routes"]):
+            die(f"{name}: the exact host's routes still go to the forward proxy, or there is no exact host")
+        if name == "logical-dns-only":
+            hcm["httpFilters"] = [f for f in hcm["httpFilters"] if f["name"] != dfp]
     elif name == "identity-per-request":
         state = [f for f in filters if f["name"] == "envoy.filters.network.set_filter_state"]
         if not state:
@@ -216,11 +272,12 @@ def variant_config(name, xds):
                                        json.dumps(node_format)[1:-1])
         hcm.clear()
         hcm.update(json.loads(text))
-    elif name == "no-dfp":
-        hcm["httpFilters"] = [f for f in hcm["httpFilters"] if "dynamic_forward_proxy" not in f["name"]]
+    elif name in ("no-dfp", "no-dfp-filter-kept"):
+        if name == "no-dfp":
+            hcm["httpFilters"] = [f for f in hcm["httpFilters"] if "dynamic_forward_proxy" not in f["name"]]
 
         def to_static(node):
-            node.pop("typedPerFilterConfig", None)
+            node.get("typedPerFilterConfig", {}).pop("envoy.filters.http.dynamic_forward_proxy", None)
             route = node.get("route")
             if isinstance(route, dict) and "cluster" in route:
                 route["cluster"] = "upstream"
@@ -242,6 +299,8 @@ def variant_config(name, xds):
     def use_resolver(node):
         if "dnsCacheConfig" in node:
             node["dnsCacheConfig"]["typedDnsResolverConfig"] = resolver
+        if node.pop("dnsCacheConfig_resolver_marker", False):
+            node["typedDnsResolverConfig"] = resolver
     walk(hcm, use_resolver)
     walk(clusters, use_resolver)
     return bootstrap(filters, clusters)
@@ -389,6 +448,7 @@ def main():
     parser.add_argument("--label")
     parser.add_argument("--server-jar")
     parser.add_argument("--requests", type=int)
+    parser.add_argument("--variants", help="comma-separated names of the variants to run (stock and sidecar always)")
     args = parser.parse_args()
     requests = args.requests or (50 if args.smoke else 2000)
     if requests < 1:
@@ -402,6 +462,10 @@ def main():
     if not os.path.isfile(jar):
         die(f"no portcullis jar at {jar}: mvn -B -DskipTests package -pl cli -am (or pass --server-jar)")
 
+    only = set(args.variants.split(",")) if args.variants else set()
+    unknown = only - {name for name, _ in VARIANTS}
+    if unknown:
+        die(f"--variants: no variant {', '.join(sorted(unknown))}; the variants: {', '.join(n for n, _ in VARIANTS)}")
     work = tempfile.mkdtemp(prefix="pcb-cost-")
     try:
         xds = translate(args.java, jar, work)
@@ -409,6 +473,8 @@ def main():
         figures = {}
         for name, description in VARIANTS:
             if args.smoke and name not in SMOKE_VARIANTS:
+                continue
+            if only and name not in only and name not in SMOKE_VARIANTS:
                 continue
             log(f"{name}: {description}")
             per_request, at_load = measure(name, variant_config(name, xds), args.envoy, work, requests)

@@ -167,7 +167,7 @@ class EgressDecisionsIT {
         String probe = "/anything/" + UUID.randomUUID();
         // The real httpbin answers: audit routes the request to the address dialled.
         awaitStatus("http://httpbin.org" + probe, 200);
-        assertThat(workspace.lab().httpbinAccessLog()).contains(probe);
+        awaitHttpbinLogged(probe);
 
         JsonNode line =
                 awaitDecisionLine(l -> probe.equals(text(l, "path")) && "would_deny".equals(text(l, "decision")));
@@ -217,6 +217,32 @@ class EgressDecisionsIT {
                 .until(() -> curlPod.curl("https://flomesh.io:443").denied());
     }
 
+    /**
+     * The loggers' refusal test is the route's decision, not the status: at the default sample rate (0) an
+     * allowed request the upstream itself answers 403 writes no line (it is counted as allow), while a refusal
+     * right after it does.
+     */
+    @Test
+    @Order(7)
+    void atSampleRateZeroAnUpstreamsOwn403IsNotLoggedAsARefusalWhileARefusalIs() throws IOException {
+        workspace.cli().apply(Manifests.ROUTE_GROUP_WITH_STATUS);
+        awaitStatus("http://httpbin.org/status/204", 204);
+        double allowedBefore = counter("allow", POLICY, "http");
+        String upstream403 = "/status/403?probe=" + UUID.randomUUID();
+        assertThat(curlPod.curl("http://httpbin.org" + upstream403).status()).isEqualTo(403);
+        awaitHttpbinLogged(upstream403);
+        awaitCounterAbove("allow", POLICY, "http", allowedBefore);
+
+        String refused = "/anything/" + UUID.randomUUID();
+        assertThat(curlPod.curl("http://httpbin.org" + refused).status()).isEqualTo(403);
+        JsonNode line = awaitDecisionLine(l -> refused.equals(text(l, "path")));
+        assertThat(text(line, "decision")).isEqualTo("deny");
+        // Envoy writes the lines in order: the refusal's line is there, so the earlier request's would be too.
+        assertThat(decisionLines())
+                .as("no decision line for the upstream's own 403")
+                .noneMatch(l -> upstream403.equals(text(l, "path")));
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private void awaitStatus(String url, int status) {
@@ -224,6 +250,14 @@ class EgressDecisionsIT {
                 .atMost(DEADLINE)
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> curlPod.curl(url).status() == status);
+    }
+
+    /** Waits until httpbin's access log has the request: gunicorn writes the line after it answered. */
+    private void awaitHttpbinLogged(String pathAndQuery) {
+        await("httpbin logs " + pathAndQuery)
+                .atMost(DEADLINE)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> workspace.lab().httpbinAccessLog().contains(pathAndQuery));
     }
 
     /** The first JSON decision line of the sidecar's log that the predicate accepts; Envoy flushes stdout late. */

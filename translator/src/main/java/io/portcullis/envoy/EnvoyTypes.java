@@ -31,7 +31,7 @@ public final class EnvoyTypes {
             .add(StdoutAccessLog.getDescriptor())
             .add(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.HttpGrpcAccessLogConfig.getDescriptor())
             .add(io.envoyproxy.envoy.extensions.access_loggers.grpc.v3.TcpGrpcAccessLogConfig.getDescriptor())
-            .add(io.envoyproxy.envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter.getDescriptor())
+            .add(io.envoyproxy.envoy.extensions.filters.http.set_metadata.v3.Config.getDescriptor())
             .add(com.github.xds.type.v3.TypedStruct.getDescriptor())
             .add(ClusterConfig.getDescriptor())
             .add(PerRouteConfig.getDescriptor())

@@ -172,7 +172,11 @@ final class HttpRouteConfigBuilder {
                         audit ? DecisionLog.WOULD_DENY : DecisionLog.DENY,
                         policy == null ? null : OutboundListenerBuilder.policyName(policy),
                         null,
-                        reason)));
+                        reason)))
+                // Marks the request refused for the loggers' filter, which always logs refusals.
+                .putTypedPerFilterConfig(
+                        AccessLogs.DecisionSampling.REFUSAL_MARK_FILTER.getName(),
+                        AccessLogs.DecisionSampling.REFUSAL_MARK);
         if (audit) {
             return route.setRoute(RouteAction.newBuilder()
                             .setCluster(EgressNames.ORIGINAL_DESTINATION_CLUSTER)

@@ -291,6 +291,8 @@ final class OutboundListenerBuilder {
                 // "/get/../status/500" or "//status" cannot slip past a "/get" rule.
                 .setNormalizePath(com.google.protobuf.BoolValue.of(true))
                 .setMergeSlashes(true)
+                // First, so a refusing route marks its request whatever a later filter does with it.
+                .addHttpFilters(AccessLogs.DecisionSampling.REFUSAL_MARK_FILTER)
                 .addHttpFilters(HttpFilter.newBuilder()
                         .setName(HttpRouteConfigBuilder.DYNAMIC_FORWARD_PROXY_FILTER)
                         .setTypedConfig(HTTP_FORWARD_PROXY))
