@@ -634,7 +634,9 @@ public final class DirectoryConfigSource implements ConfigSource {
         NamespaceEgressModes modes = NamespaceEgressModes.of(namespaces);
         problems.addAll(modes.problems());
         return new SourceUpdate(
-                new ResourceSnapshot(EgressSettings.of(meshConfig), egresses, routeGroups, modes.audited()), problems);
+                // The winners come out of a map sorted by key: the snapshot need not check their order.
+                ResourceSnapshot.ofKeyOrdered(EgressSettings.of(meshConfig), egresses, routeGroups, modes.audited()),
+                problems);
     }
 
     private static boolean isManifest(Path file) {
