@@ -97,8 +97,12 @@ public final class IncrementalPolicyValidator {
                 new ArrayList<>(snapshot.routeGroups().size());
         boolean groupsAsBefore = snapshot.routeGroups().size() == routeGroups.size();
         for (HTTPRouteGroup group : snapshot.routeGroups()) {
-            KnownRouteGroup known = previousGroups.find(nextGroups.size(), group);
-            groupsAsBefore &= known != null && known.group() == group;
+            int position = nextGroups.size();
+            KnownRouteGroup known = previousGroups.find(position, group);
+            // Unchanged at the same position, the same object or an equal one (its file read again): every lookup is
+            // answered as before, so the index and the Egresses' outcomes stand. Requiring the same object rebuilt
+            // the index and checked every Egress's lookups whenever a file holding a route group was rewritten.
+            groupsAsBefore &= known != null && position < routeGroups.size() && known == routeGroups.get(position);
             if (known == null) {
                 known = new KnownRouteGroup(group, validator.routeGroup(group));
                 validated++;
