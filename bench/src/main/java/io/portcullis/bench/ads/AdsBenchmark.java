@@ -228,13 +228,10 @@ public final class AdsBenchmark implements Callable<Integer> {
                 // difference is what N connected sidecars hold, not what the warm-up compiled or loaded once.
                 long heapIdle = server.liveHeapKiB();
                 long rssIdle = server.rssKiB();
-                StormCpu cpu = StormCpu.start(server);
-                long dial = clock.nanos();
-                fleet.startAll();
-                SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
-                stormCpu.add(cpu.end(server));
-                first.add(BenchClock.millis(dial, span.firstNanos()));
-                last.add(BenchClock.millis(dial, span.lastNanos()));
+                Storm storm = storm(server, fleet);
+                stormCpu.add(storm.cpu());
+                first.add(storm.firstMillis());
+                last.add(storm.lastMillis());
                 server.awaitConnected(fleet.size(), START_TIMEOUT);
                 fleet.awaitQuiet(Duration.ofSeconds(1));
                 long heapConnected = server.liveHeapKiB();
@@ -298,14 +295,10 @@ public final class AdsBenchmark implements Callable<Integer> {
                     Thread.sleep(IDLE_WINDOW.toMillis()); // a measurement window, not a wait for something
                     idleCpuPerSecond = (server.cpuMillis() - cpu) / IDLE_WINDOW.toSeconds();
                 }
-                StormCpu cpu = StormCpu.start(server);
-                long dial = clock.nanos();
-                fleet.startAll();
-                SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
-                // Both processes share the cores: how much of the storm's CPU is the simulated sidecars' own.
-                stormCpu.add(cpu.end(server));
-                first.add(BenchClock.millis(dial, span.firstNanos()));
-                last.add(BenchClock.millis(dial, span.lastNanos()));
+                Storm storm = storm(server, fleet);
+                stormCpu.add(storm.cpu());
+                first.add(storm.firstMillis());
+                last.add(storm.lastMillis());
                 fleet.awaitQuiet(Duration.ofSeconds(1));
                 server.awaitConnected(fleet.size(), START_TIMEOUT);
                 long heapConnected = server.liveHeapKiB();
@@ -357,6 +350,21 @@ public final class AdsBenchmark implements Callable<Integer> {
                     .withNote(perStorm));
             rows.add(BenchRow.single("server CPU while idle (rescans), per second", size, "ms", idleCpuPerSecond, load)
                     .withNote("subtract from the CPU per change rows to get the change's own cost"));
+        }
+
+        /** One storm's figures: from the first dial to the first and the last sidecar configured, and its CPU. */
+        private record Storm(double firstMillis, double lastMillis, String cpu) {}
+
+        /** Every sidecar of the fleet opens its streams at once; returns once all hold a complete config. */
+        private Storm storm(ServerUnderTest server, SidecarFleet fleet) throws Exception {
+            StormCpu cpu = StormCpu.start(server);
+            long dial = clock.nanos();
+            fleet.startAll();
+            SidecarFleet.Span span = fleet.awaitConfigured(fleet.all(), START_TIMEOUT);
+            // Both processes share the cores: how much of the storm's CPU is the simulated sidecars' own.
+            String used = cpu.end(server);
+            return new Storm(
+                    BenchClock.millis(dial, span.firstNanos()), BenchClock.millis(dial, span.lastNanos()), used);
         }
 
         /**
