@@ -83,6 +83,15 @@ public record KnownKind(
         return ALL.stream().filter(k -> k.kubectlNames().contains(lower)).findFirst();
     }
 
+    /**
+     * How kubectl names an object of this kind in its output: {@code egress.policy.flomesh.io/NAME}, or
+     * {@code namespace/NAME} for the core group.
+     */
+    public String kubectlName(String name) {
+        String singular = kind.toLowerCase(Locale.ROOT);
+        return (group.isEmpty() ? singular : singular + "." + group) + "/" + name;
+    }
+
     /** The lower-case singular names, for a message listing what may be named: egress, httproutegroup, meshconfig. */
     public static List<String> kubectlKinds() {
         return ALL.stream().map(k -> k.kind.toLowerCase(Locale.ROOT)).toList();

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import java.io.UncheckedIOException;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * One object a manifest defines, as {@code portcullis apply} stores it: its kind, name and namespace (which name
@@ -27,8 +26,7 @@ public sealed interface ManifestObject {
 
     /** kubectl's name for it: {@code egress.policy.flomesh.io/name}, or {@code namespace/name} for the core group. */
     default String displayName() {
-        String kind = kind().kind().toLowerCase(Locale.ROOT);
-        return (kind().group().isEmpty() ? kind : kind + "." + kind().group()) + "/" + name();
+        return kind().kubectlName(name());
     }
 
     /** A document bound to the fabric8 model. */

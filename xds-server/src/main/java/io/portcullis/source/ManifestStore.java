@@ -248,11 +248,8 @@ public final class ManifestStore {
     }
 
     private static String displayName(HasMetadata resource) {
-        String apiVersion = resource.getApiVersion();
-        String kind = resource.getKind().toLowerCase(Locale.ROOT);
-        // kubectl's form: egress.policy.flomesh.io/name, or namespace/name for the core group (apiVersion v1).
-        String qualified =
-                apiVersion.contains("/") ? kind + "." + apiVersion.substring(0, apiVersion.indexOf('/')) : kind;
-        return qualified + "/" + resource.getMetadata().getName();
+        return KnownKind.byType(resource.getClass())
+                .orElseThrow(() -> new IllegalStateException("not a kind Portcullis stores: " + resource.getKind()))
+                .kubectlName(resource.getMetadata().getName());
     }
 }
