@@ -18,8 +18,9 @@ import java.util.stream.Stream;
  * The workloads {@code scripts/install-cli} runs, under {@code -XX:AOTCacheOutput} (JDK 25+) or {@code
  * -XX:ArchiveClassesAtExit} (AppCDS, JDK 21-24), to build the four start-up caches the {@code portcullis} launcher
  * uses: {@code store} for {@code apply}, {@code patch} and {@code delete}, {@code serve} for {@code serve}, {@code
- * client} for {@code translate} and {@code explain} with {@code --server}, {@code commands} for every other command. What a training loads and links is what every later run of those commands
- * finds ready instead of reading it from the jar.
+ * client} for {@code translate} and {@code explain} with {@code --server}, {@code commands} for every other command.
+ * What a training loads and links is what every later run of those commands finds ready instead of reading it from
+ * the jar.
  *
  * <p>Four caches, not one: a JDK 25 cache's classes are all loaded at every start, whether the command uses them
  * or not. One cache trained on both {@code serve} and the short commands held 9,000 classes (83 MB), and an {@code
@@ -112,18 +113,15 @@ public final class CacheTrainingRun {
                 try (DebugEndpointStandIn endpoint = DebugEndpointStandIn.start()) {
                     run(endpoint.steps(), failures);
                 }
+            } else if (store) {
+                run(
+                        steps.stream()
+                                .filter(step ->
+                                        STORE_COMMANDS.contains(step.args().get(0)))
+                                .toList(),
+                        failures);
             } else {
-                for (Step step : steps) {
-                    if (store && !STORE_COMMANDS.contains(step.args().get(0))) {
-                        continue;
-                    }
-                    String[] command = step.args().toArray(String[]::new);
-                    int exit = PortcullisCommand.commandLine(command).execute(command);
-                    if (exit != step.exitCode()) {
-                        failures.add("portcullis " + String.join(" ", step.args()) + " exited " + exit + ", not "
-                                + step.exitCode());
-                    }
-                }
+                run(steps, failures);
             }
             if (failures.isEmpty()) {
                 // serve may still be running: the exit stops it (its shutdown hook) and writes the cache. Its last
@@ -140,6 +138,7 @@ public final class CacheTrainingRun {
         System.exit(1);
     }
 
+    /** Runs each step as {@code main} would; a step that exits otherwise than it must is a failure. */
     private static void run(List<Step> steps, List<String> failures) {
         for (Step step : steps) {
             String[] command = step.args().toArray(String[]::new);
